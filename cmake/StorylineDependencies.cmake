@@ -1,0 +1,12 @@
+# Every dependency comes from Debian's packages; nothing is downloaded.
+find_package(PkgConfig REQUIRED)
+find_package(TBB REQUIRED)
+find_package(simdjson REQUIRED)
+find_package(Eigen3 3.3 REQUIRED NO_MODULE)
+find_package(ZLIB REQUIRED)
+find_package(CLI11 REQUIRED)
+
+# xxHash and utf8proc ship pkg-config files but no CMake config on Debian 12.
+pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
+pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
+pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)

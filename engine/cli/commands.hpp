@@ -1,0 +1,22 @@
+// The subcommands of the storyline command line. Only this directory prints or picks exit codes.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <functional>
+
+namespace storyline::cli {
+
+/// Exit codes: 0 success, 1 an error (bad input in strict mode, I/O, corrupt index), 2 a usage error.
+inline constexpr int kExitError = 1;
+inline constexpr int kExitUsage = 2;
+
+/// Each register_* adds its subcommand to app and returns the function that runs it once parsed.
+std::function<int()> register_dedup(CLI::App& app);
+std::function<int()> register_eval(CLI::App& app);
+std::function<int()> register_generate(CLI::App& app);
+
+/// Applies --jobs (0 = all cores) for the rest of the process.
+void set_jobs(unsigned jobs);
+
+}  // namespace storyline::cli

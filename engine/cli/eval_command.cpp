@@ -1,0 +1,165 @@
+#include <cstdio>
+#include <map>
+#include <memory>
+#include <string>
+#include <unordered_map>
+
+#include "cli/commands.hpp"
+#include "cli/ingest_options.hpp"
+#include "storyline/error.hpp"
+#include "storyline/metrics.hpp"
+
+namespace storyline::cli {
+namespace {
+
+struct EvalCli {
+  std::string gold, pred, pairs;
+  std::string gold_field = "label", pred_field = "dup_group", id_field = "id";
+  bool json = false;
+};
+
+struct PairCounts {
+  std::uint64_t pairs = 0, same = 0;
+};
+
+// Dense integer labels from strings.
+class LabelIds {
+ public:
+  std::uint32_t get(const std::string& label) {
+    return ids_.try_emplace(label, static_cast<std::uint32_t>(ids_.size())).first->second;
+  }
+  std::uint32_t fresh() { return static_cast<std::uint32_t>(ids_.size() + extra_++); }
+
+ private:
+  std::unordered_map<std::string, std::uint32_t> ids_;
+  std::uint32_t extra_ = 0;
+};
+
+int eval_clusters(const EvalCli& o) {
+  const LabeledIds gold = read_labels(o.gold, o.id_field, o.gold_field);
+  const LabeledIds pred = read_labels(o.pred, o.id_field, o.pred_field);
+  std::unordered_map<std::string, std::size_t> gold_index;
+  gold_index.reserve(gold.ids.size());
+  std::uint64_t duplicate_gold_ids = 0;
+  for (std::size_t i = 0; i < gold.ids.size(); ++i) duplicate_gold_ids += !gold_index.emplace(gold.ids[i], i).second;
+  LabelIds gold_labels, pred_labels;
+  std::vector<std::uint32_t> g(gold.ids.size()), p(gold.ids.size(), UINT32_MAX);
+  for (std::size_t i = 0; i < gold.ids.size(); ++i) g[i] = gold_labels.get(gold.labels[i]);
+  std::uint64_t extra = 0;
+  for (std::size_t i = 0; i < pred.ids.size(); ++i) {
+    const auto it = gold_index.find(pred.ids[i]);
+    if (it == gold_index.end()) {
+      ++extra;
+      continue;
+    }
+    p[it->second] = pred_labels.get(pred.labels[i]);
+  }
+  std::uint64_t missing = 0;
+  for (auto& label : p) {
+    if (label == UINT32_MAX) label = pred_labels.fresh(), ++missing;  // unpredicted: a cluster of its own
+  }
+  const ClusteringScores s = score_clustering(g, p);
+  if (o.json) {
+    std::printf(
+        "{\"documents\":%llu,\"gold_clusters\":%llu,\"pred_clusters\":%llu,\"missing_from_pred\":%llu,"
+        "\"pairwise\":{\"precision\":%.4f,\"recall\":%.4f,\"f1\":%.4f},"
+        "\"bcubed\":{\"precision\":%.4f,\"recall\":%.4f,\"f1\":%.4f},\"ari\":%.4f,\"nmi\":%.4f,"
+        "\"homogeneity\":%.4f,\"completeness\":%.4f,\"v_measure\":%.4f}\n",
+        static_cast<unsigned long long>(s.documents), static_cast<unsigned long long>(s.gold_clusters),
+        static_cast<unsigned long long>(s.pred_clusters), static_cast<unsigned long long>(missing),
+        s.pairwise_precision, s.pairwise_recall, s.pairwise_f1, s.bcubed_precision, s.bcubed_recall, s.bcubed_f1,
+        s.ari, s.nmi, s.homogeneity, s.completeness, s.v_measure);
+  } else {
+    std::printf("documents %s, gold clusters %s, predicted clusters %s\n", with_commas(s.documents).c_str(),
+                with_commas(s.gold_clusters).c_str(), with_commas(s.pred_clusters).c_str());
+    std::printf("%-10s %9s %9s %9s\n", "metric", "precision", "recall", "f1");
+    std::printf("%-10s %9.4f %9.4f %9.4f\n", "pairwise", s.pairwise_precision, s.pairwise_recall, s.pairwise_f1);
+    std::printf("%-10s %9.4f %9.4f %9.4f\n", "b-cubed", s.bcubed_precision, s.bcubed_recall, s.bcubed_f1);
+    std::printf("ARI %.4f  NMI %.4f  homogeneity %.4f  completeness %.4f  V-measure %.4f\n", s.ari, s.nmi,
+                s.homogeneity, s.completeness, s.v_measure);
+  }
+  if (missing > 0) std::fprintf(stderr, "warning: %llu gold documents are not in %s (scored as singletons)\n",
+                                static_cast<unsigned long long>(missing), o.pred.c_str());
+  if (extra > 0) std::fprintf(stderr, "note: %llu predicted documents are not in the gold file (ignored)\n",
+                              static_cast<unsigned long long>(extra));
+  if (gold.unlabeled > 0) std::fprintf(stderr, "note: %llu gold records have no '%s' (ignored)\n",
+                                       static_cast<unsigned long long>(gold.unlabeled), o.gold_field.c_str());
+  if (duplicate_gold_ids > 0) std::fprintf(stderr, "warning: %llu repeated ids in the gold file\n",
+                                           static_cast<unsigned long long>(duplicate_gold_ids));
+  return 0;
+}
+
+// Pair judgements: {"id1","id2","label" (1 = same), "category"}; a pair is predicted same when both ids
+// carry the same predicted label.
+int eval_pairs(const EvalCli& o) {
+  const LabeledIds pred = read_labels(o.pred, o.id_field, o.pred_field);
+  std::unordered_map<std::string, std::string> label_of;
+  for (std::size_t i = 0; i < pred.ids.size(); ++i) label_of.emplace(pred.ids[i], pred.labels[i]);
+  const LabeledIds first = read_labels(o.pairs, "id1", "label");
+  const LabeledIds second = read_labels(o.pairs, "id2", "label");
+  const LabeledIds category = read_labels(o.pairs, "id1", "category");
+  std::map<std::string, PairCounts> by_category;
+  std::uint64_t tp = 0, fp = 0, fn = 0, missing = 0;
+  for (std::size_t i = 0; i < first.ids.size(); ++i) {
+    const auto a = label_of.find(first.ids[i]), b = label_of.find(second.ids[i]);
+    if (a == label_of.end() || b == label_of.end()) {
+      ++missing;
+      continue;
+    }
+    const bool same = a->second == b->second;
+    const bool gold_same = first.labels[i] != "0" && first.labels[i] != "false";
+    tp += same && gold_same;
+    fp += same && !gold_same;
+    fn += !same && gold_same;
+    const bool named = category.labels.size() == first.labels.size();
+    PairCounts& c = by_category[named ? category.labels[i] : "label=" + first.labels[i]];
+    ++c.pairs;
+    c.same += same;
+  }
+  const double precision = tp + fp > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fp) : 1.0;
+  const double recall = tp + fn > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 1.0;
+  if (o.json) {
+    std::printf("{\"precision\":%.4f,\"recall\":%.4f,\"f1\":%.4f,\"missing\":%llu,\"categories\":{", precision,
+                recall, f1_score(precision, recall), static_cast<unsigned long long>(missing));
+    bool first_entry = true;
+    for (const auto& [name, c] : by_category) {
+      std::printf("%s\"%s\":{\"pairs\":%llu,\"same\":%llu}", first_entry ? "" : ",", name.c_str(),
+                  static_cast<unsigned long long>(c.pairs), static_cast<unsigned long long>(c.same));
+      first_entry = false;
+    }
+    std::printf("}}\n");
+  } else {
+    std::printf("%-10s %6s %6s %8s\n", "category", "pairs", "same", "share");
+    for (const auto& [name, c] : by_category) {
+      std::printf("%-10s %6llu %6llu %8.3f\n", name.c_str(), static_cast<unsigned long long>(c.pairs),
+                  static_cast<unsigned long long>(c.same), c.pairs ? static_cast<double>(c.same) / c.pairs : 0.0);
+    }
+    std::printf("pairs judged same: precision %.4f recall %.4f f1 %.4f\n", precision, recall,
+                f1_score(precision, recall));
+  }
+  if (missing > 0) std::fprintf(stderr, "warning: %llu pairs name a document missing from %s\n",
+                                static_cast<unsigned long long>(missing), o.pred.c_str());
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> register_eval(CLI::App& app) {
+  auto o = std::make_shared<EvalCli>();
+  CLI::App* c = app.add_subcommand("eval", "score predicted groups against gold labels or gold pairs");
+  auto* gold = c->add_option("--gold", o->gold, "JSONL with the gold label of each id");
+  auto* pairs = c->add_option("--pairs", o->pairs, "JSONL of gold pairs {id1, id2, label, category}");
+  gold->excludes(pairs);
+  c->add_option("--pred", o->pred, "JSONL with the predicted label of each id (e.g. dedup --annotate)")
+      ->required();
+  c->add_option("--gold-field", o->gold_field, "gold label field")->capture_default_str();
+  c->add_option("--pred-field", o->pred_field, "predicted label field")->capture_default_str();
+  c->add_option("--id-field", o->id_field, "id field of both files")->capture_default_str();
+  c->add_flag("--json", o->json, "print JSON instead of a table");
+  return [o] {
+    if (o->pairs.empty() && o->gold.empty()) throw InvalidArgument("eval needs --gold or --pairs");
+    return o->pairs.empty() ? eval_clusters(*o) : eval_pairs(*o);
+  };
+}
+
+}  // namespace storyline::cli

@@ -1,0 +1,63 @@
+#include "cli/ingest_options.hpp"
+
+#include <unistd.h>
+
+#include <chrono>
+#include <cstdio>
+
+namespace storyline::cli {
+
+void add_ingest_options(CLI::App& command, IngestParams& params) {
+  command.add_option("--id-field", params.id_field, "JSON field holding the id")->capture_default_str();
+  command.add_option("--text-field", params.text_field, "JSON field holding the text")->capture_default_str();
+  command.add_option("--title-field", params.title_field, "JSON field holding the title")->capture_default_str();
+  command.add_option("--date-field", params.date_field, "JSON field holding the ISO 8601 date")
+      ->capture_default_str();
+  command.add_option("--max-line-bytes", params.max_line_bytes, "longer lines are rejected")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  command.add_flag("--strict", params.strict, "stop with exit code 1 at the first bad line");
+}
+
+double now_seconds() {
+  return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
+}
+
+std::string with_commas(std::uint64_t n) {
+  std::string digits = std::to_string(n), out;
+  for (std::size_t i = 0; i < digits.size(); ++i) {
+    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
+    out.push_back(digits[i]);
+  }
+  return out;
+}
+
+Progress::Progress() : enabled_(::isatty(2) != 0), start_(now_seconds()) {}
+
+void Progress::update(std::string_view phase, const IngestStats& stats) {
+  if (!enabled_) return;
+  const double t = now_seconds();
+  if (t - last_ < 0.25 && phase == "read") return;
+  last_ = t;
+  const double elapsed = std::max(t - start_, 1e-9);
+  std::fprintf(stderr, "\r\033[K[%.*s] %s documents, %.1f MB, %.1f MB/s, %.1f s", static_cast<int>(phase.size()),
+               phase.data(), with_commas(stats.documents).c_str(), stats.bytes / 1e6, stats.bytes / 1e6 / elapsed,
+               elapsed);
+  drawn_ = true;
+}
+
+void Progress::finish() {
+  if (drawn_) std::fprintf(stderr, "\r\033[K");
+  drawn_ = false;
+}
+
+void print_issue_counts(const IngestStats& stats) {
+  for (std::size_t i = 0; i < stats.issues.size(); ++i) {
+    if (stats.issues[i] == 0) continue;
+    const auto issue = static_cast<Issue>(i);
+    std::fprintf(stderr, "  %-16s %s (%s)\n", std::string(issue_name(issue)).c_str(),
+                 with_commas(stats.issues[i]).c_str(), is_rejecting(issue) ? "skipped" : "repaired, kept");
+  }
+}
+
+}  // namespace storyline::cli

@@ -1,0 +1,40 @@
+// Options shared by every command that reads documents.
+#pragma once
+
+#include <CLI/CLI.hpp>
+
+#include <string>
+#include <string_view>
+
+#include "storyline/ingest.hpp"
+#include "storyline/jsonl.hpp"
+
+namespace storyline::cli {
+
+/// Adds --id-field, --text-field, --title-field, --date-field, --max-line-bytes and --strict.
+void add_ingest_options(CLI::App& command, IngestParams& params);
+
+/// A one-line progress display on stderr, drawn only when stderr is a terminal, at most 4 times a second.
+class Progress {
+ public:
+  Progress();
+  void update(std::string_view phase, const IngestStats& stats);
+  void finish();
+
+ private:
+  bool enabled_;
+  double start_;
+  double last_ = -1.0;
+  bool drawn_ = false;
+};
+
+/// Seconds since an arbitrary start (steady clock).
+double now_seconds();
+
+/// "1,234,567"
+std::string with_commas(std::uint64_t n);
+
+/// Prints the issue counts ("  malformed_json 3 (skipped)") to stderr.
+void print_issue_counts(const IngestStats& stats);
+
+}  // namespace storyline::cli

@@ -1,0 +1,59 @@
+// The `dedup` job: JSONL in, kept / annotated / groups JSONL out, optionally against a saved index.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storyline/fingerprint.hpp"
+#include "storyline/ingest.hpp"
+#include "storyline/jsonl.hpp"
+
+namespace storyline {
+
+/// What to read, how to decide, and where to write. Empty paths mean "do not write".
+struct DedupJobOptions {
+  std::vector<std::string> inputs;  ///< JSONL files (.gz/.zst detected), "-" for stdin
+  IngestParams ingest;              ///< field names, line limit, strictness
+  DedupParams dedup;                ///< ignored when index_path is set: the index's parameters apply
+  std::string kept_path;            ///< representatives' input lines, byte for byte ("-" is stdout)
+  std::string annotated_path;       ///< every accepted record with dup_group and dup_of added
+  std::string groups_path;          ///< one line per group of two or more
+  std::string rejects_path;         ///< every rejected or repaired line, with file, line and reason
+  std::string index_path;           ///< an index to deduplicate against (documents seen before)
+  std::string save_index_path;      ///< write the index of everything seen (loaded + new) here
+};
+
+/// Figures of a finished job.
+struct DedupJobReport {
+  IngestStats ingest;                  ///< lines, documents, bytes, issues
+  std::size_t prior_documents = 0;     ///< documents loaded from index_path
+  std::size_t groups = 0;              ///< groups of two or more with at least one new document
+  std::size_t removed = 0;             ///< new documents that are not representatives
+  std::size_t duplicates_of_prior = 0; ///< new documents whose representative came from the index
+  std::uint64_t candidate_pairs = 0;   ///< pairs verified
+  std::uint64_t verified_pairs = 0;    ///< pairs that passed verification
+  std::size_t index_skipped_ids = 0;   ///< new documents not saved to the index: their id was there
+  DedupParams params;                  ///< the parameters used (from the index when one was loaded)
+  LshBands bands;                      ///< the resolved LSH bands (MinHash)
+  double seconds = 0.0;                ///< wall time of the whole job
+};
+
+/// Progress callbacks from run_dedup_job, on the calling thread.
+class JobObserver {
+ public:
+  virtual ~JobObserver() = default;
+  /// phase is "read", "group" or "write"; stats are the ingest counts so far.
+  virtual void progress(std::string_view phase, const IngestStats& stats) {
+    (void)phase;
+    (void)stats;
+  }
+};
+
+/// Runs the job: pass 1 reads and fingerprints in parallel, then groups; pass 2 reads the inputs again
+/// and writes the outputs (stdin is first copied to a temporary file). Throws IoError, ParseError (strict
+/// mode), CorruptIndex or InvalidArgument.
+DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observer = nullptr);
+
+}  // namespace storyline

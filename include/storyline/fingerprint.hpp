@@ -1,0 +1,84 @@
+// One fingerprint scheme for near-duplicate search: how a text becomes a fixed-size fingerprint, how
+// fingerprints become LSH keys, and how two fingerprints compare.
+#pragma once
+
+#include <cstdint>
+#include <span>
+#include <string_view>
+#include <vector>
+
+#include "storyline/lsh.hpp"
+#include "storyline/minhash.hpp"
+#include "storyline/text.hpp"
+
+namespace storyline {
+
+enum class DedupMethod : std::uint8_t {
+  kMinHash,  ///< MinHash signatures, LSH bands, estimated (or exact) Jaccard
+  kSimHash   ///< 64-bit SimHash, block tables, Hamming distance
+};
+
+enum class Verify : std::uint8_t {
+  kEstimate,  ///< from the fingerprints: estimated Jaccard (MinHash) or Hamming distance (SimHash)
+  kExact      ///< exact Jaccard of the shingle sets (costs their memory: ~8 bytes per distinct shingle)
+};
+
+/// Everything that decides whether two documents are near-duplicates.
+struct DedupParams {
+  DedupMethod method = DedupMethod::kMinHash;  ///< fingerprint and index kind
+  ShingleParams shingle;                       ///< shingle kind, size (default 5 words) and seed
+  std::uint32_t num_hashes = 128;              ///< k, MinHash values per document
+  double threshold = 0.7;                      ///< Jaccard at or above which documents are duplicates
+  std::uint32_t bands = 0;                     ///< b; 0 with rows 0 chooses (b, r) from the threshold
+  std::uint32_t rows = 0;                      ///< r, MinHash values per band
+  std::uint32_t max_hamming = 4;               ///< SimHash: duplicates differ in at most this many bits
+  Verify verify = Verify::kEstimate;           ///< how candidates are confirmed
+  std::uint64_t seed = 1;                      ///< MinHash seed
+};
+
+/// Immutable scheme derived from DedupParams; safe to share between threads.
+class FingerprintScheme {
+ public:
+  /// Validates params (throws InvalidArgument) and resolves the LSH bands.
+  explicit FingerprintScheme(const DedupParams& params);
+
+  const DedupParams& params() const { return params_; }
+  /// 32-bit words per fingerprint: num_hashes for MinHash, 2 for SimHash.
+  std::uint32_t words() const { return words_; }
+  /// LSH keys per fingerprint: bands for MinHash, max_hamming + 1 for SimHash.
+  std::uint32_t key_count() const { return key_count_; }
+  /// The resolved bands (MinHash only).
+  LshBands bands() const { return bands_; }
+
+  /// Fingerprint of already-hashed shingles. @pre out.size() == words().
+  void fingerprint(std::span<const std::uint64_t> shingles, std::span<std::uint32_t> out) const;
+  /// LSH keys of a fingerprint. @pre keys.size() == key_count().
+  void keys(std::span<const std::uint32_t> fingerprint, std::span<std::uint64_t> keys) const;
+  /// Similarity in [0, 1]: estimated Jaccard, or 1 - Hamming / 64 for SimHash.
+  double similarity(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const;
+  /// True when a fingerprint similarity makes a duplicate (Jaccard >= threshold, or Hamming <= max).
+  bool is_duplicate(double similarity) const;
+
+ private:
+  DedupParams params_;
+  MinHasher minhasher_;
+  LshBands bands_;
+  std::uint32_t words_ = 0;
+  std::uint32_t key_count_ = 0;
+};
+
+/// Turns texts into fingerprints with per-thread scratch. Not thread-safe: one per thread.
+class Fingerprinter {
+ public:
+  explicit Fingerprinter(const FingerprintScheme& scheme);
+  /// Writes text's fingerprint to out (@pre out.size() == scheme.words()). When set is not null it
+  /// receives the sorted, duplicate-free shingle set (for exact verification).
+  void fingerprint(std::string_view text, std::span<std::uint32_t> out, std::vector<std::uint64_t>* set);
+
+ private:
+  const FingerprintScheme* scheme_;
+  Shingler shingler_;
+  std::vector<std::uint64_t> shingles_;
+};
+
+}  // namespace storyline
