@@ -78,7 +78,6 @@ LineStatus LineReader::next(std::string& line) {
         line.assign(start, std::min(len, kReportHead));
         return LineStatus::kTooLong;
       }
-      if (len > 0 && start[len - 1] == '\r') --len;
       line.assign(start, len);
       return LineStatus::kLine;
     }
@@ -106,7 +105,6 @@ LineStatus LineReader::next(std::string& line) {
         truncated_ = false;
         return LineStatus::kTruncated;
       }
-      if (!line.empty() && line.back() == '\r') line.pop_back();
       return LineStatus::kLine;  // a last line without a newline is fine
     }
     if (truncated_) {

@@ -62,7 +62,8 @@ class LineReader {
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;
 
-  /// Reads the next line (without its '\n' or "\r\n") into line. Throws IoError on a read error.
+  /// Reads the next line, without its '\n', into line (a '\r' before it is kept: the bytes stay as
+  /// they are, and JSON reads it as white space). Throws IoError on a read error.
   LineStatus next(std::string& line);
   /// 1-based number of the line last returned.
   std::uint64_t line_number() const { return line_number_; }

@@ -1,0 +1,178 @@
+#include "storyline/jsonl.hpp"
+
+#include <gtest/gtest.h>
+
+#include "storyline/error.hpp"
+#include "test_util.hpp"
+
+namespace storyline {
+namespace {
+
+using test::TempDir;
+
+std::vector<std::pair<LineStatus, std::string>> read_all(const std::string& path, std::size_t max = 1 << 20) {
+  LineReader reader(path, max);
+  std::vector<std::pair<LineStatus, std::string>> out;
+  std::string line;
+  for (LineStatus s; (s = reader.next(line)) != LineStatus::kEnd;) out.emplace_back(s, line);
+  return out;
+}
+
+TEST(LineReader, ReadsPlainGzipAndZstdAlike) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 5000; ++i) text += "{\"id\":" + std::to_string(i) + ",\"text\":\"line " + std::to_string(i) + "\"}\n";
+  test::write_file(dir.path("a.jsonl"), text);
+  test::write_gzip(dir.path("a.jsonl.gz"), text);
+  test::write_zstd(dir.path("a.jsonl.zst"), text);
+  const auto plain = read_all(dir.path("a.jsonl"));
+  ASSERT_EQ(plain.size(), 5000u);
+  EXPECT_EQ(plain[4999].second, "{\"id\":4999,\"text\":\"line 4999\"}");
+  EXPECT_EQ(read_all(dir.path("a.jsonl.gz")), plain);
+  EXPECT_EQ(read_all(dir.path("a.jsonl.zst")), plain);
+}
+
+TEST(LineReader, DetectsCompressionByContentNotName) {
+  TempDir dir;
+  test::write_gzip(dir.path("no_extension"), "{\"a\":1}\n");
+  const auto lines = read_all(dir.path("no_extension"));
+  ASSERT_EQ(lines.size(), 1u);
+  EXPECT_EQ(lines[0].second, "{\"a\":1}");
+}
+
+TEST(LineReader, KeepsLastLineWithoutNewlineAndCarriageReturns) {
+  TempDir dir;
+  test::write_file(dir.path("a"), "one\r\ntwo\n\nthree");
+  const auto lines = read_all(dir.path("a"));
+  ASSERT_EQ(lines.size(), 4u);
+  EXPECT_EQ(lines[0].second, "one\r");  // bytes kept as they are; JSON treats \r as space
+  EXPECT_EQ(lines[2].second, "");
+  EXPECT_EQ(lines[3].second, "three");
+  EXPECT_EQ(lines[3].first, LineStatus::kLine);
+}
+
+TEST(LineReader, SkipsOverlongLinesAndCountsThem) {
+  TempDir dir;
+  const std::string long_line(10000, 'x');
+  test::write_file(dir.path("a"), "short\n" + long_line + "\nafter\n" + long_line);
+  LineReader reader(dir.path("a"), 100);
+  std::string line;
+  EXPECT_EQ(reader.next(line), LineStatus::kLine);
+  EXPECT_EQ(reader.next(line), LineStatus::kTooLong);
+  EXPECT_EQ(reader.line_number(), 2u);
+  EXPECT_EQ(reader.next(line), LineStatus::kLine);
+  EXPECT_EQ(line, "after");
+  EXPECT_EQ(reader.line_number(), 3u);
+  EXPECT_EQ(reader.next(line), LineStatus::kTooLong);
+  EXPECT_EQ(reader.next(line), LineStatus::kEnd);
+}
+
+TEST(LineReader, ReportsTruncatedGzipAndZstd) {
+  TempDir dir;
+  std::string text;
+  for (int i = 0; i < 20000; ++i) text += "{\"id\":" + std::to_string(i) + ",\"text\":\"some text here\"}\n";
+  for (const bool zstd : {false, true}) {
+    const std::string full = dir.path(zstd ? "f.zst" : "f.gz");
+    zstd ? test::write_zstd(full, text) : test::write_gzip(full, text);
+    const std::string bytes = test::read_file(full);
+    test::write_file(dir.path("cut"), bytes.substr(0, bytes.size() / 2));
+    const auto lines = read_all(dir.path("cut"));
+    ASSERT_FALSE(lines.empty());
+    EXPECT_EQ(lines.back().first, LineStatus::kTruncated) << (zstd ? "zstd" : "gzip");
+    EXPECT_LT(lines.size(), 20000u);
+    for (std::size_t i = 0; i + 1 < lines.size(); ++i) ASSERT_EQ(lines[i].first, LineStatus::kLine);
+  }
+}
+
+TEST(LineReader, MissingFileThrowsIoErrorNamingIt) {
+  try {
+    LineReader reader("/nonexistent/file.jsonl", 100);
+    FAIL();
+  } catch (const IoError& e) {
+    EXPECT_NE(std::string(e.what()).find("/nonexistent/file.jsonl"), std::string::npos);
+  }
+}
+
+ParsedRecord parse(std::string_view line, IngestParams params = {}) {
+  RecordParser parser(params);
+  ParsedRecord r;
+  parser.parse(line, r);
+  return r;
+}
+
+TEST(RecordParser, ReadsTheDocumentFields) {
+  const auto r = parse(R"({"id":"a1","title":"T","text":"Body \u00e9","date":"2018-07-11","x":[1,{"y":2}]})");
+  ASSERT_FALSE(r.rejected);
+  EXPECT_EQ(r.doc.id, "a1");
+  EXPECT_EQ(r.doc.title, "T");
+  EXPECT_EQ(r.doc.text, "Body \xC3\xA9");
+  EXPECT_EQ(r.doc.date, *parse_date("2018-07-11"));
+  EXPECT_EQ(r.repairs, 0u);
+}
+
+TEST(RecordParser, HonoursConfiguredFieldNames) {
+  IngestParams p;
+  p.id_field = "uid";
+  p.text_field = "body";
+  p.date_field = "published";
+  const auto r = parse(R"({"uid":7,"body":"hello","published":"2020-01-02","text":"not this"})", p);
+  ASSERT_FALSE(r.rejected);
+  EXPECT_EQ(r.doc.id, "7");
+  EXPECT_EQ(r.doc.text, "hello");
+  EXPECT_EQ(r.doc.date, *parse_date("2020-01-02"));
+}
+
+TEST(RecordParser, RejectsEveryKindOfBadRecord) {
+  struct Case {
+    const char* line;
+    Issue issue;
+  };
+  const Case cases[] = {
+      {R"({"id":1,"text":"abc")", Issue::kMalformedJson},
+      {R"({"id":1,"text":"abc"} trailing)", Issue::kMalformedJson},
+      {R"(not json at all)", Issue::kMalformedJson},
+      {R"([1,2,3])", Issue::kNotAnObject},
+      {R"("just a string")", Issue::kNotAnObject},
+      {R"({"id":1})", Issue::kMissingText},
+      {R"({"id":1,"text":null})", Issue::kMissingText},
+      {R"({"id":1,"text":""})", Issue::kEmptyText},
+      {R"({"id":1,"text":"  \n "})", Issue::kEmptyText},
+      {R"({"id":1,"text":42})", Issue::kWrongType},
+      {R"({"id":{"a":1},"text":"x"})", Issue::kWrongType},
+      {R"({"id":1,"text":"x","title":["a"]})", Issue::kWrongType},
+      {R"({"id":1,"text":"x","date":20180711})", Issue::kWrongType},
+  };
+  for (const Case& c : cases) {
+    const auto r = parse(c.line);
+    EXPECT_TRUE(r.rejected) << c.line;
+    EXPECT_EQ(r.reason, c.issue) << c.line << " gave " << issue_name(r.reason);
+    EXPECT_FALSE(r.detail.empty());
+  }
+}
+
+TEST(RecordParser, RepairsInvalidUtf8AndBadDatesAndMissingIds) {
+  const auto r = parse("{\"text\":\"caf\xE9 ok\",\"date\":\"yesterday\"}");
+  ASSERT_FALSE(r.rejected);
+  EXPECT_EQ(r.doc.text, "caf\xEF\xBF\xBD ok");
+  EXPECT_TRUE(r.repairs & (1u << static_cast<unsigned>(Issue::kInvalidUtf8)));
+  EXPECT_TRUE(r.repairs & (1u << static_cast<unsigned>(Issue::kBadDate)));
+  EXPECT_TRUE(r.repairs & (1u << static_cast<unsigned>(Issue::kMissingId)));
+  EXPECT_EQ(r.doc.date, kNoDate);
+}
+
+TEST(RepairUtf8, ReplacesMaximalIllFormedSubparts) {
+  std::string out;
+  EXPECT_EQ(repair_utf8("plain", out), 0u);
+  EXPECT_EQ(out, "plain");
+  EXPECT_EQ(repair_utf8("a\xC3\xA9z", out), 0u);                 // valid 2-byte
+  EXPECT_EQ(repair_utf8("a\xFFz", out), 1u);                     // invalid byte
+  EXPECT_EQ(out, "a\xEF\xBF\xBDz");
+  EXPECT_EQ(repair_utf8("a\xE2\x82z", out), 1u);                 // truncated 3-byte sequence: one U+FFFD
+  EXPECT_EQ(out, "a\xEF\xBF\xBDz");
+  EXPECT_EQ(repair_utf8("\xED\xA0\x80", out), 3u);               // surrogate: each byte replaced
+  EXPECT_EQ(repair_utf8("\xF0\x9F\x98\x80", out), 0u);           // emoji
+  EXPECT_EQ(repair_utf8("\xC0\xAF", out), 2u);                   // overlong
+}
+
+}  // namespace
+}  // namespace storyline
