@@ -176,7 +176,8 @@ class Grouper {
 
 }  // namespace
 
-bool better_representative(const DocInfo& a, const std::string& id_a, const DocInfo& b, const std::string& id_b) {
+bool better_representative(const DocInfo& a, const std::string& id_a, const DocInfo& b,
+                           const std::string& id_b) {
   // kNoDate is INT32_MIN: map it past every real date.
   const auto key = [](std::int32_t d) { return d == kNoDate ? INT64_MAX : std::int64_t{d}; };
   if (key(a.date) != key(b.date)) return key(a.date) < key(b.date);

@@ -104,7 +104,8 @@ DedupIndex DedupIndex::load(const std::string& path) {
   if (std::memcmp(magic, kMagic, sizeof magic) != 0) in.fail("wrong magic number");
   const auto version = in.value<std::uint32_t>();
   if (version != kFormatVersion) {
-    in.fail("format version " + std::to_string(version) + ", this build reads " + std::to_string(kFormatVersion));
+    in.fail("format version " + std::to_string(version) + ", this build reads " +
+            std::to_string(kFormatVersion));
   }
   DedupParams p;
   const auto method = in.value<std::uint32_t>();

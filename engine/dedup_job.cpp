@@ -1,9 +1,8 @@
 #include "storyline/dedup_job.hpp"
 
 #include <simdjson.h>
-#include <unistd.h>
-
 #include <tbb/enumerable_thread_specific.h>
+#include <unistd.h>
 
 #include <algorithm>
 #include <cerrno>
@@ -57,8 +56,9 @@ class RejectsWriter {
 class DedupSink final : public IngestSink {
  public:
   DedupSink(const FingerprintScheme& scheme, std::size_t prior, RejectsWriter& rejects, JobObserver* observer)
-      : scheme_(scheme), prior_(prior), rejects_(rejects), observer_(observer),
-        fingerprinters_([&] { return Fingerprinter(scheme); }) {}
+      : scheme_(scheme), prior_(prior), rejects_(rejects), observer_(observer), fingerprinters_([&] {
+          return Fingerprinter(scheme);
+        }) {}
 
   void reserve(DocIndex first, std::size_t count) override {
     const std::size_t end = prior_ + first + count;
@@ -72,7 +72,8 @@ class DedupSink final : public IngestSink {
   void process(const Document& doc, DocIndex index, SourceLine source) override {
     const std::size_t slot = prior_ + index;
     ids[slot] = doc.id;
-    info[slot] = DocInfo{doc.date, static_cast<std::uint32_t>(std::min<std::size_t>(doc.text.size(), UINT32_MAX))};
+    info[slot] =
+        DocInfo{doc.date, static_cast<std::uint32_t>(std::min<std::size_t>(doc.text.size(), UINT32_MAX))};
     where[index] = source;
     auto fp = std::span(fingerprints).subspan(slot * scheme_.words(), scheme_.words());
     fingerprinters_.local().fingerprint(doc.text, fp, sets.empty() ? nullptr : &sets[slot]);
@@ -210,7 +211,8 @@ void write_groups(const std::string& path, const DedupSink& docs, const Duplicat
       detail::append_json_string(line, docs.ids[rep]);
       line += ",\"size\":" + std::to_string(j - i) + ",\"members\":[";
       // Representative first, then the others in input order.
-      std::stable_partition(order.begin() + static_cast<std::ptrdiff_t>(i), order.begin() + static_cast<std::ptrdiff_t>(j),
+      std::stable_partition(order.begin() + static_cast<std::ptrdiff_t>(i),
+                            order.begin() + static_cast<std::ptrdiff_t>(j),
                             [&](DocIndex d) { return d == rep; });
       for (std::size_t m = i; m < j; ++m) {
         const DocIndex d = order[m];
@@ -305,8 +307,9 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
         ++report.index_skipped_ids;
         continue;
       }
-      index.add(docs.ids[d], docs.info[d],
-                std::span<const std::uint32_t>(docs.fingerprints).subspan(d * scheme.words(), scheme.words()));
+      index.add(
+          docs.ids[d], docs.info[d],
+          std::span<const std::uint32_t>(docs.fingerprints).subspan(d * scheme.words(), scheme.words()));
     }
     index.save(options.save_index_path);
   }

@@ -53,7 +53,8 @@ void FingerprintScheme::keys(std::span<const std::uint32_t> fp, std::span<std::u
   }
 }
 
-double FingerprintScheme::similarity(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const {
+double FingerprintScheme::similarity(std::span<const std::uint32_t> a,
+                                     std::span<const std::uint32_t> b) const {
   if (params_.method == DedupMethod::kMinHash) return estimate_jaccard(a, b);
   return 1.0 - hamming_distance(simhash_of(a), simhash_of(b)) / 64.0;
 }

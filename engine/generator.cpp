@@ -3,8 +3,8 @@
 #include <algorithm>
 #include <cmath>
 #include <deque>
-#include <random>
 #include <optional>
+#include <random>
 #include <string_view>
 #include <unordered_set>
 #include <vector>
@@ -22,7 +22,9 @@ using Rng = std::mt19937_64;
 constexpr std::size_t kWindow = 2000;  // originals a copy may come from
 
 double uniform(Rng& rng) { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
-std::size_t below(Rng& rng, std::size_t n) { return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng); }
+std::size_t below(Rng& rng, std::size_t n) {
+  return std::uniform_int_distribution<std::size_t>(0, n - 1)(rng);
+}
 
 struct Article {
   std::string id, title, date;
@@ -33,8 +35,9 @@ struct Article {
 class Vocabulary {
  public:
   explicit Vocabulary(Rng& rng) {
-    static constexpr std::string_view kOnsets[] = {"b", "c", "d", "f", "g", "h", "j", "k", "l", "m", "n", "p",
-                                                   "r", "s", "t", "v", "w", "z", "br", "st", "tr", "ch", "sh", "pl"};
+    static constexpr std::string_view kOnsets[] = {"b", "c", "d",  "f",  "g",  "h",  "j",  "k",
+                                                   "l", "m", "n",  "p",  "r",  "s",  "t",  "v",
+                                                   "w", "z", "br", "st", "tr", "ch", "sh", "pl"};
     static constexpr std::string_view kVowels[] = {"a", "e", "i", "o", "u", "ai", "ea", "ou", "io"};
     constexpr std::size_t kWords = 30000;
     words_.reserve(kWords);
@@ -106,8 +109,9 @@ std::string join(const std::vector<std::string>& sentences) {
 }
 
 // The ways a syndicated copy differs from the original.
-constexpr std::string_view kOutlets[] = {"Daily Ledger", "Metro Wire", "The Evening Post", "Coastal Times",
-                                         "National Courier", "Valley Herald", "Global Dispatch", "City Tribune"};
+constexpr std::string_view kOutlets[] = {"Daily Ledger",    "Metro Wire",       "The Evening Post",
+                                         "Coastal Times",   "National Courier", "Valley Herald",
+                                         "Global Dispatch", "City Tribune"};
 
 std::string boilerplate_head(Rng& rng) {
   return std::string("By staff writers | ") + std::string(kOutlets[below(rng, std::size(kOutlets))]) +
@@ -117,8 +121,11 @@ std::string boilerplate_head(Rng& rng) {
 
 std::string boilerplate_tail(Rng& rng) {
   const std::string outlet(kOutlets[below(rng, std::size(kOutlets))]);
-  return "Copyright " + outlet + ". All rights reserved. This material may not be published, broadcast, "
-         "rewritten or redistributed. Sign up for the " + outlet + " newsletter to get the top stories "
+  return "Copyright " + outlet +
+         ". All rights reserved. This material may not be published, broadcast, "
+         "rewritten or redistributed. Sign up for the " +
+         outlet +
+         " newsletter to get the top stories "
          "delivered to your inbox every morning. Related coverage: more stories from our newsroom.";
 }
 
@@ -137,7 +144,8 @@ class CopyMaker {
     };
     if (s.size() > 3 && uniform(rng) < 0.4) {  // truncation: keep the first 75-100% of sentences
       const double keep = 1.0 - k * 0.25 * uniform(rng);
-      s.resize(std::max<std::size_t>(3, static_cast<std::size_t>(std::ceil(keep * static_cast<double>(s.size())))));
+      s.resize(std::max<std::size_t>(
+          3, static_cast<std::size_t>(std::ceil(keep * static_cast<double>(s.size())))));
       note("truncate");
     }
     if (s.size() > 3 && uniform(rng) < 0.3) {  // one or two sentences moved
@@ -266,8 +274,10 @@ void write_line(detail::OutputFile& out, std::string& line, const std::string& i
 }  // namespace
 
 GeneratorReport generate_corpus(const GeneratorParams& params, const std::string& path) {
-  STORYLINE_CHECK_ARG(params.copy_fraction >= 0.0 && params.copy_fraction < 1.0, "copy_fraction must be in [0, 1)");
-  STORYLINE_CHECK_ARG(params.min_jaccard >= 0.0 && params.min_jaccard <= 1.0, "min_jaccard must be in [0, 1]");
+  STORYLINE_CHECK_ARG(params.copy_fraction >= 0.0 && params.copy_fraction < 1.0,
+                      "copy_fraction must be in [0, 1)");
+  STORYLINE_CHECK_ARG(params.min_jaccard >= 0.0 && params.min_jaccard <= 1.0,
+                      "min_jaccard must be in [0, 1]");
   STORYLINE_CHECK_ARG(params.edit_strength >= 0.0, "edit_strength must be >= 0");
   STORYLINE_CHECK_ARG(params.mean_words >= 10, "mean_words must be at least 10");
   Rng vocab_rng(params.seed ^ 0x5eed5eedULL);
@@ -286,7 +296,8 @@ GeneratorReport generate_corpus(const GeneratorParams& params, const std::string
   double jaccard_sum = 0.0;
   for (std::uint64_t i = 0; i < params.documents; ++i) {
     const std::string id = "doc" + std::to_string(i);
-    const auto day = first_day + static_cast<std::int32_t>(i * 365 / std::max<std::uint64_t>(params.documents, 1));
+    const auto day =
+        first_day + static_cast<std::int32_t>(i * 365 / std::max<std::uint64_t>(params.documents, 1));
     if (!window.empty() && uniform(rng) < params.copy_fraction) {
       const WindowEntry& original = window[below(rng, window.size())];
       double j = 0.0;
@@ -325,7 +336,8 @@ GeneratorReport generate_corpus(const GeneratorParams& params, const std::string
       while (words < target) {
         entry.article.sentences.push_back(sentence(vocab, rng));
         words += static_cast<std::size_t>(std::count(entry.article.sentences.back().begin(),
-                                                     entry.article.sentences.back().end(), ' ')) + 1;
+                                                     entry.article.sentences.back().end(), ' ')) +
+                 1;
       }
       entry.article.title = headline(vocab, rng);
     }

@@ -46,7 +46,9 @@ class Ingester {
  public:
   Ingester(std::span<const std::string> paths, std::span<const std::string> names, const IngestParams& params,
            IngestSink& sink)
-      : paths_(paths), names_(names), params_(params), sink_(sink), parsers_([&] { return RecordParser(params); }) {}
+      : paths_(paths), names_(names), params_(params), sink_(sink), parsers_([&] {
+          return RecordParser(params);
+        }) {}
 
   IngestStats run() {
     for (std::size_t f = 0; f < paths_.size(); ++f) read_file(static_cast<std::uint32_t>(f));
@@ -107,11 +109,12 @@ class Ingester {
         continue;
       }
       if (batch_.status[i] == LineStatus::kTruncated) {
-        report(file, i, Issue::kTruncatedInput, "the input ends abruptly (truncated or corrupt compressed file)");
+        report(file, i, Issue::kTruncatedInput,
+               "the input ends abruptly (truncated or corrupt compressed file)");
         continue;
       }
-      for (unsigned issue = static_cast<unsigned>(Issue::kInvalidUtf8); issue < static_cast<unsigned>(Issue::kCount);
-           ++issue) {
+      for (unsigned issue = static_cast<unsigned>(Issue::kInvalidUtf8);
+           issue < static_cast<unsigned>(Issue::kCount); ++issue) {
         if ((r.repairs & (1u << issue)) == 0 || r.rejected) continue;
         const auto kind = static_cast<Issue>(issue);
         report(file, i, kind,
@@ -128,7 +131,8 @@ class Ingester {
     }
     if (accepted_.empty()) return;
     const auto first = static_cast<DocIndex>(stats_.documents);
-    STORYLINE_CHECK_ARG(stats_.documents + accepted_.size() < DocIndex(-1), "too many documents for 32-bit indexes");
+    STORYLINE_CHECK_ARG(stats_.documents + accepted_.size() < DocIndex(-1),
+                        "too many documents for 32-bit indexes");
     sink_.reserve(first, accepted_.size());
     tbb::parallel_for(tbb::blocked_range<std::size_t>(0, accepted_.size()), [&](const auto& range) {
       for (std::size_t j = range.begin(); j < range.end(); ++j) {

@@ -13,17 +13,28 @@ namespace storyline {
 
 std::string_view issue_name(Issue issue) {
   switch (issue) {
-    case Issue::kMalformedJson: return "malformed_json";
-    case Issue::kNotAnObject: return "not_an_object";
-    case Issue::kMissingText: return "missing_text";
-    case Issue::kEmptyText: return "empty_text";
-    case Issue::kWrongType: return "wrong_type";
-    case Issue::kLineTooLong: return "line_too_long";
-    case Issue::kTruncatedInput: return "truncated_input";
-    case Issue::kInvalidUtf8: return "invalid_utf8";
-    case Issue::kBadDate: return "bad_date";
-    case Issue::kMissingId: return "missing_id";
-    case Issue::kCount: break;
+    case Issue::kMalformedJson:
+      return "malformed_json";
+    case Issue::kNotAnObject:
+      return "not_an_object";
+    case Issue::kMissingText:
+      return "missing_text";
+    case Issue::kEmptyText:
+      return "empty_text";
+    case Issue::kWrongType:
+      return "wrong_type";
+    case Issue::kLineTooLong:
+      return "line_too_long";
+    case Issue::kTruncatedInput:
+      return "truncated_input";
+    case Issue::kInvalidUtf8:
+      return "invalid_utf8";
+    case Issue::kBadDate:
+      return "bad_date";
+    case Issue::kMissingId:
+      return "missing_id";
+    case Issue::kCount:
+      break;
   }
   return "unknown";
 }
@@ -65,7 +76,7 @@ bool LineReader::fill() {
 
 LineStatus LineReader::next(std::string& line) {
   constexpr std::size_t kReportHead = 256;  // bytes of an over-long line kept for the report
-  std::size_t scanned = 0;                   // bytes after begin_ known to hold no newline
+  std::size_t scanned = 0;                  // bytes after begin_ known to hold no newline
   for (;;) {
     const char* start = buffer_.data() + begin_;
     const std::size_t avail = end_ - begin_;
@@ -261,7 +272,8 @@ void RecordParser::parse(std::string_view line, ParsedRecord& out) {
   simdjson::dom::element doc;
   const auto error = m.parser.parse(m.padded.data(), line.size(), false).get(doc);
   if (error != simdjson::SUCCESS) {
-    return reject(out, Issue::kMalformedJson, std::string("not valid JSON: ") + simdjson::error_message(error));
+    return reject(out, Issue::kMalformedJson,
+                  std::string("not valid JSON: ") + simdjson::error_message(error));
   }
   simdjson::dom::object object;
   if (doc.get_object().get(object) != simdjson::SUCCESS) {

@@ -10,7 +10,8 @@ namespace {
 // Text of a scalar JSON value: strings unescaped, other scalars as their JSON text. False for null.
 bool scalar_text(simdjson::dom::element value, std::string& out) {
   if (value.is_null()) return false;
-  if (value.is_object() || value.is_array()) throw ParseError("an object or array where a scalar was expected");
+  if (value.is_object() || value.is_array())
+    throw ParseError("an object or array where a scalar was expected");
   if (value.is_string()) {
     out.assign(std::string_view(value));
   } else {
@@ -36,7 +37,8 @@ LabeledIds read_labels(const std::string& path, std::string_view id_field, std::
     }
     simdjson::dom::element doc;
     const auto error = parser.parse(line).get(doc);
-    if (error != simdjson::SUCCESS) throw ParseError(where + "malformed JSON (" + simdjson::error_message(error) + ")");
+    if (error != simdjson::SUCCESS)
+      throw ParseError(where + "malformed JSON (" + simdjson::error_message(error) + ")");
     simdjson::dom::object object;
     if (doc.get_object().get(object) != simdjson::SUCCESS) throw ParseError(where + "not a JSON object");
     bool have_id = false, have_label = false;

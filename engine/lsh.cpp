@@ -41,7 +41,8 @@ LshBands optimal_lsh_bands(double threshold, std::uint32_t num_hashes, double fp
   for (std::uint32_t b = 1; b <= num_hashes; ++b) {
     for (std::uint32_t r = 1; b * r <= num_hashes; ++r) {
       const LshBands lsh{b, r};
-      const double fp = integrate([&](double s) { return lsh_candidate_probability(s, lsh); }, 0.0, threshold);
+      const double fp =
+          integrate([&](double s) { return lsh_candidate_probability(s, lsh); }, 0.0, threshold);
       const double fn =
           integrate([&](double s) { return 1.0 - lsh_candidate_probability(s, lsh); }, threshold, 1.0);
       const double error = fp_weight * fp + fn_weight * fn;
@@ -79,7 +80,8 @@ void simhash_block_keys(std::uint64_t fingerprint, std::uint32_t max_hamming, st
 // LshIndex: per table, an open-addressing multimap from the key's upper 32 bits (the tag) to documents;
 // the slot position comes from the lower bits, so equal keys probe the same run of slots.
 
-LshIndex::LshIndex(std::uint32_t tables, std::uint32_t max_bucket) : tables_(tables), max_bucket_(max_bucket) {
+LshIndex::LshIndex(std::uint32_t tables, std::uint32_t max_bucket)
+    : tables_(tables), max_bucket_(max_bucket) {
   STORYLINE_CHECK_ARG(tables >= 1, "an LSH index needs at least one table");
   STORYLINE_CHECK_ARG(max_bucket >= 1, "max_bucket must be positive");
 }
@@ -155,7 +157,8 @@ bool LshIndex::remove(DocIndex doc, std::span<const std::uint64_t> keys) {
     if (table.slots.empty()) continue;
     const auto tag = static_cast<std::uint32_t>(keys[t] >> 32);
     const std::size_t mask = table.slots.size() - 1;
-    for (std::size_t pos = detail::mix64(tag) & mask; table.slots[pos].doc != kEmpty; pos = (pos + 1) & mask) {
+    for (std::size_t pos = detail::mix64(tag) & mask; table.slots[pos].doc != kEmpty;
+         pos = (pos + 1) & mask) {
       if (table.slots[pos].doc == doc && table.slots[pos].tag == tag) {
         table.slots[pos].doc = kTombstone;
         found = true;
@@ -175,7 +178,8 @@ void LshIndex::query(std::span<const std::uint64_t> keys, std::vector<DocIndex>&
     const auto tag = static_cast<std::uint32_t>(keys[t] >> 32);
     const std::size_t mask = table.slots.size() - 1;
     std::uint32_t same = 0;
-    for (std::size_t pos = detail::mix64(tag) & mask; table.slots[pos].doc != kEmpty; pos = (pos + 1) & mask) {
+    for (std::size_t pos = detail::mix64(tag) & mask; table.slots[pos].doc != kEmpty;
+         pos = (pos + 1) & mask) {
       const Slot& slot = table.slots[pos];
       if (slot.tag == tag && slot.doc < kTombstone) {
         out.push_back(slot.doc);

@@ -36,8 +36,8 @@ void MinHasher::sign(std::span<const std::uint64_t> features, std::span<std::uin
   for (std::uint32_t i = 0; i < k; ++i) {
     if (filled[i]) continue;
     for (std::uint64_t attempt = 1;; ++attempt) {
-      const std::uint64_t h = detail::mix64(seed ^ (static_cast<std::uint64_t>(i) << 32 | attempt) ^
-                                            0x9e3779b97f4a7c15ULL);
+      const std::uint64_t h =
+          detail::mix64(seed ^ (static_cast<std::uint64_t>(i) << 32 | attempt) ^ 0x9e3779b97f4a7c15ULL);
       const auto probe = static_cast<std::uint32_t>(((h >> 32) * k) >> 32);
       if (filled[probe]) {
         sig[i] = sig[probe];

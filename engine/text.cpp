@@ -19,23 +19,30 @@ bool is_ascii(std::string_view text) {
 
 // Scripts written without spaces between words: each character becomes a token.
 bool is_unspaced_script(utf8proc_int32_t cp) {
-  return (cp >= 0x0E00 && cp <= 0x0EFF) ||    // Thai, Lao
-         (cp >= 0x1000 && cp <= 0x109F) ||    // Myanmar
-         (cp >= 0x1780 && cp <= 0x17FF) ||    // Khmer
-         (cp >= 0x3040 && cp <= 0x30FF) ||    // Hiragana, Katakana
-         (cp >= 0x31F0 && cp <= 0x31FF) ||    // Katakana phonetic extensions
-         (cp >= 0x3400 && cp <= 0x4DBF) ||    // CJK extension A
-         (cp >= 0x4E00 && cp <= 0x9FFF) ||    // CJK unified ideographs
-         (cp >= 0xF900 && cp <= 0xFAFF) ||    // CJK compatibility ideographs
-         (cp >= 0x20000 && cp <= 0x3134F);    // CJK extensions B-G
+  return (cp >= 0x0E00 && cp <= 0x0EFF) ||  // Thai, Lao
+         (cp >= 0x1000 && cp <= 0x109F) ||  // Myanmar
+         (cp >= 0x1780 && cp <= 0x17FF) ||  // Khmer
+         (cp >= 0x3040 && cp <= 0x30FF) ||  // Hiragana, Katakana
+         (cp >= 0x31F0 && cp <= 0x31FF) ||  // Katakana phonetic extensions
+         (cp >= 0x3400 && cp <= 0x4DBF) ||  // CJK extension A
+         (cp >= 0x4E00 && cp <= 0x9FFF) ||  // CJK unified ideographs
+         (cp >= 0xF900 && cp <= 0xFAFF) ||  // CJK compatibility ideographs
+         (cp >= 0x20000 && cp <= 0x3134F);  // CJK extensions B-G
 }
 
 bool is_word_char(utf8proc_int32_t cp) {
   switch (utf8proc_category(cp)) {
-    case UTF8PROC_CATEGORY_LU: case UTF8PROC_CATEGORY_LL: case UTF8PROC_CATEGORY_LT:
-    case UTF8PROC_CATEGORY_LM: case UTF8PROC_CATEGORY_LO: case UTF8PROC_CATEGORY_MN:
-    case UTF8PROC_CATEGORY_MC: case UTF8PROC_CATEGORY_ME: case UTF8PROC_CATEGORY_ND:
-    case UTF8PROC_CATEGORY_NL: case UTF8PROC_CATEGORY_NO:
+    case UTF8PROC_CATEGORY_LU:
+    case UTF8PROC_CATEGORY_LL:
+    case UTF8PROC_CATEGORY_LT:
+    case UTF8PROC_CATEGORY_LM:
+    case UTF8PROC_CATEGORY_LO:
+    case UTF8PROC_CATEGORY_MN:
+    case UTF8PROC_CATEGORY_MC:
+    case UTF8PROC_CATEGORY_ME:
+    case UTF8PROC_CATEGORY_ND:
+    case UTF8PROC_CATEGORY_NL:
+    case UTF8PROC_CATEGORY_NO:
       return true;
     default:
       return false;
@@ -48,26 +55,70 @@ bool is_ascii_word_char(char c) {
 
 }  // namespace
 
-void normalize(std::string_view text, std::string& out) {
-  if (is_ascii(text)) {
-    out.resize(text.size());
-    std::transform(text.begin(), text.end(), out.begin(), [](char c) {
-      return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c;
-    });
-    return;
-  }
+namespace {
+
+void append_ascii_lower(std::string_view text, std::string& out) {
+  const std::size_t at = out.size();
+  out.resize(at + text.size());
+  std::transform(text.begin(), text.end(), out.begin() + static_cast<std::ptrdiff_t>(at),
+                 [](char c) { return (c >= 'A' && c <= 'Z') ? static_cast<char>(c + ('a' - 'A')) : c; });
+}
+
+void append_utf8proc(std::string_view text, std::string& out) {
   utf8proc_uint8_t* mapped = nullptr;
-  const auto options = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE |
-                                                      UTF8PROC_COMPAT | UTF8PROC_CASEFOLD |
-                                                      UTF8PROC_IGNORE);
+  const auto options = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
+                                                      UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
   const utf8proc_ssize_t n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
                                           static_cast<utf8proc_ssize_t>(text.size()), &mapped, options);
   if (n < 0) {
-    out.assign(text);  // cannot happen for valid UTF-8; keep the text rather than lose it
+    out.append(text);  // cannot happen for valid UTF-8; keep the text rather than lose it
     return;
   }
-  out.assign(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(n));
+  out.append(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(n));
   std::free(mapped);
+}
+
+bool is_ascii_space(char c) { return c == ' ' || c == '\n' || c == '\t' || c == '\r'; }
+
+}  // namespace
+
+void normalize(std::string_view text, std::string& out) {
+  out.clear();
+  if (is_ascii(text)) {
+    append_ascii_lower(text, out);
+    return;
+  }
+  // Normalisation never reaches across ASCII white space (no combining sequence spans it), so runs of
+  // pure-ASCII words take the fast path and only the stretches holding other characters go through
+  // utf8proc. A stretch ends at the first white space followed by at least kAsciiRun ASCII bytes.
+  constexpr std::size_t kAsciiRun = 32;
+  const std::size_t n = text.size();
+  std::size_t done = 0;
+  while (done < n) {
+    std::size_t first = done;
+    while (first < n && static_cast<unsigned char>(text[first]) < 0x80) ++first;
+    if (first == n) {
+      append_ascii_lower(text.substr(done), out);
+      break;
+    }
+    std::size_t begin = first;
+    while (begin > done && !is_ascii_space(text[begin - 1])) --begin;
+    append_ascii_lower(text.substr(done, begin - done), out);
+    std::size_t end = first, ascii_since = n;
+    for (; end < n; ++end) {
+      const auto c = static_cast<unsigned char>(text[end]);
+      if (c >= 0x80) {
+        ascii_since = n;
+      } else if (ascii_since == n && is_ascii_space(text[end])) {
+        ascii_since = end;
+      } else if (ascii_since != n && end - ascii_since >= kAsciiRun) {
+        break;
+      }
+    }
+    if (end < n) end = ascii_since;
+    append_utf8proc(text.substr(begin, end - begin), out);
+    done = end;
+  }
 }
 
 void tokenize(std::string_view normalized, std::vector<std::string_view>& tokens) {

@@ -19,7 +19,8 @@ DedupIndex sample_index(DedupMethod method) {
   p.method = method;
   DedupIndex index(p);
   for (int i = 0; i < 50; ++i) {
-    index.add("doc" + std::to_string(i), DocInfo{i, 1000u + i}, fingerprint(index.scheme(), test::random_text(i, 200)));
+    index.add("doc" + std::to_string(i), DocInfo{i, 1000u + i},
+              fingerprint(index.scheme(), test::random_text(i, 200)));
   }
   return index;
 }
@@ -72,7 +73,8 @@ TEST(DedupIndex, FileFormatGoldenHeader) {
   const std::string bytes = test::read_file(dir.path("empty.bin"));
   EXPECT_EQ(bytes.substr(0, 8), "STLNDDUP");
   EXPECT_EQ(bytes[8], 1);  // version, little-endian
-  EXPECT_EQ(bytes.size(), 8u + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 8) << "index format changed";
+  EXPECT_EQ(bytes.size(), 8u + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 8)
+      << "index format changed";
 }
 
 TEST(DedupIndex, TruncatedCorruptedAndForeignFilesGiveCorruptIndex) {

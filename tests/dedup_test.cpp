@@ -65,7 +65,8 @@ DuplicateGroups group(const FingerprintScheme& scheme, const Corpus& c, std::siz
 
 Corpus three_stories() {
   Corpus c;
-  const std::string a = test::random_text(1, 300), b = test::random_text(2, 300), d = test::random_text(3, 300);
+  const std::string a = test::random_text(1, 300), b = test::random_text(2, 300),
+                    d = test::random_text(3, 300);
   c.add("a", a, 1);  // the originals are the earliest
   c.add("b", b, 1);
   c.add("a-copy", edit(a, 10, 3), 2);

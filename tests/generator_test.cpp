@@ -42,7 +42,8 @@ TEST(Generator, UsesRealArticlesAsOriginals) {
   test::TempDir dir;
   std::string source;
   for (int i = 0; i < 20; ++i) {
-    source += test::record("s" + std::to_string(i), test::random_text(i, 120) + ". Second sentence here.") + "\n";
+    source +=
+        test::record("s" + std::to_string(i), test::random_text(i, 120) + ". Second sentence here.") + "\n";
   }
   test::write_file(dir.path("src.jsonl"), source);
   GeneratorParams p;
@@ -52,7 +53,8 @@ TEST(Generator, UsesRealArticlesAsOriginals) {
   const GeneratorReport r = generate_corpus(p, dir.path("g.jsonl"));
   EXPECT_EQ(r.documents, 30u);
   EXPECT_LE(r.originals, 20u);
-  EXPECT_NE(test::read_file(dir.path("g.jsonl")).find(test::random_text(0, 120).substr(0, 50)), std::string::npos);
+  EXPECT_NE(test::read_file(dir.path("g.jsonl")).find(test::random_text(0, 120).substr(0, 50)),
+            std::string::npos);
 }
 
 }  // namespace

@@ -18,7 +18,9 @@ class CollectingSink : public IngestSink {
     std::lock_guard lock(mutex);
     lines.emplace_back(where.file, where.line);
   }
-  void on_issue(const IssueReport& r) override { issues.emplace_back(r.file + ":" + std::to_string(r.line), r.issue); }
+  void on_issue(const IssueReport& r) override {
+    issues.emplace_back(r.file + ":" + std::to_string(r.line), r.issue);
+  }
   std::vector<Document> docs;
   std::vector<std::pair<std::uint32_t, std::uint64_t>> lines;
   std::vector<std::pair<std::string, Issue>> issues;
@@ -26,17 +28,16 @@ class CollectingSink : public IngestSink {
 };
 
 std::string bad_corpus() {
-  return test::record("a", "first document") + "\n" +
-         "{\"id\":\"b\",\"text\":\"broken\n" +                      // 2 malformed
-         "\n" +                                                     // 3 blank: skipped, not an issue
-         "{\"id\":\"c\"}\n" +                                       // 4 missing text
-         "{\"id\":\"d\",\"text\":\"\"}\n" +                         // 5 empty text
-         "{\"id\":\"e\",\"text\":5}\n" +                            // 6 wrong type
-         "{\"id\":\"f\",\"text\":\"bad \xFF byte\"}\n" +            // 7 invalid UTF-8: kept
-         "{\"text\":\"no id here\",\"date\":\"someday\"}\n" +       // 8 missing id + bad date: kept
+  return test::record("a", "first document") + "\n" + "{\"id\":\"b\",\"text\":\"broken\n" +  // 2 malformed
+         "\n" +                                                    // 3 blank: skipped, not an issue
+         "{\"id\":\"c\"}\n" +                                      // 4 missing text
+         "{\"id\":\"d\",\"text\":\"\"}\n" +                        // 5 empty text
+         "{\"id\":\"e\",\"text\":5}\n" +                           // 6 wrong type
+         "{\"id\":\"f\",\"text\":\"bad \xFF byte\"}\n" +           // 7 invalid UTF-8: kept
+         "{\"text\":\"no id here\",\"date\":\"someday\"}\n" +      // 8 missing id + bad date: kept
          std::string(3000, 'x') + "\n" +                           // 9 too long
-         "[1]\n" +                                                  // 10 not an object
-         test::record("g", "last document", "2020-05-06") + "\n";   // 11
+         "[1]\n" +                                                 // 10 not an object
+         test::record("g", "last document", "2020-05-06") + "\n";  // 11
 }
 
 TEST(Ingest, CountsEveryBadLineAndLosesNothing) {
@@ -90,7 +91,8 @@ TEST(Ingest, StrictModeStopsAtTheFirstBadLineNamingFileAndLine) {
 TEST(Ingest, ReportsATruncatedCompressedFileAndKeepsWhatCameBefore) {
   test::TempDir dir;
   std::string text;
-  for (int i = 0; i < 30000; ++i) text += test::record("d" + std::to_string(i), test::random_text(i, 20)) + "\n";
+  for (int i = 0; i < 30000; ++i)
+    text += test::record("d" + std::to_string(i), test::random_text(i, 20)) + "\n";
   test::write_gzip(dir.path("full.gz"), text);
   const std::string bytes = test::read_file(dir.path("full.gz"));
   test::write_file(dir.path("cut.gz"), bytes.substr(0, bytes.size() * 2 / 3));
@@ -106,7 +108,8 @@ TEST(Ingest, ReportsATruncatedCompressedFileAndKeepsWhatCameBefore) {
 TEST(Ingest, ReadsSeveralFilesInOrderAndHugeDocuments) {
   test::TempDir dir;
   const std::string huge = test::random_text(1, 400000);  // about 3 MB in one line
-  test::write_file(dir.path("a.jsonl"), test::record("a", "alpha") + "\n" + test::record("huge", huge) + "\n");
+  test::write_file(dir.path("a.jsonl"),
+                   test::record("a", "alpha") + "\n" + test::record("huge", huge) + "\n");
   test::write_zstd(dir.path("b.jsonl.zst"), test::record("b", "beta") + "\n");
   CollectingSink sink;
   const std::vector<std::string> paths{dir.path("a.jsonl"), dir.path("b.jsonl.zst")};

@@ -21,7 +21,8 @@ std::vector<std::pair<LineStatus, std::string>> read_all(const std::string& path
 TEST(LineReader, ReadsPlainGzipAndZstdAlike) {
   TempDir dir;
   std::string text;
-  for (int i = 0; i < 5000; ++i) text += "{\"id\":" + std::to_string(i) + ",\"text\":\"line " + std::to_string(i) + "\"}\n";
+  for (int i = 0; i < 5000; ++i)
+    text += "{\"id\":" + std::to_string(i) + ",\"text\":\"line " + std::to_string(i) + "\"}\n";
   test::write_file(dir.path("a.jsonl"), text);
   test::write_gzip(dir.path("a.jsonl.gz"), text);
   test::write_zstd(dir.path("a.jsonl.zst"), text);
@@ -164,14 +165,14 @@ TEST(RepairUtf8, ReplacesMaximalIllFormedSubparts) {
   std::string out;
   EXPECT_EQ(repair_utf8("plain", out), 0u);
   EXPECT_EQ(out, "plain");
-  EXPECT_EQ(repair_utf8("a\xC3\xA9z", out), 0u);                 // valid 2-byte
-  EXPECT_EQ(repair_utf8("a\xFFz", out), 1u);                     // invalid byte
+  EXPECT_EQ(repair_utf8("a\xC3\xA9z", out), 0u);  // valid 2-byte
+  EXPECT_EQ(repair_utf8("a\xFFz", out), 1u);      // invalid byte
   EXPECT_EQ(out, "a\xEF\xBF\xBDz");
-  EXPECT_EQ(repair_utf8("a\xE2\x82z", out), 1u);                 // truncated 3-byte sequence: one U+FFFD
+  EXPECT_EQ(repair_utf8("a\xE2\x82z", out), 1u);  // truncated 3-byte sequence: one U+FFFD
   EXPECT_EQ(out, "a\xEF\xBF\xBDz");
-  EXPECT_EQ(repair_utf8("\xED\xA0\x80", out), 3u);               // surrogate: each byte replaced
-  EXPECT_EQ(repair_utf8("\xF0\x9F\x98\x80", out), 0u);           // emoji
-  EXPECT_EQ(repair_utf8("\xC0\xAF", out), 2u);                   // overlong
+  EXPECT_EQ(repair_utf8("\xED\xA0\x80", out), 3u);      // surrogate: each byte replaced
+  EXPECT_EQ(repair_utf8("\xF0\x9F\x98\x80", out), 0u);  // emoji
+  EXPECT_EQ(repair_utf8("\xC0\xAF", out), 2u);          // overlong
 }
 
 }  // namespace

@@ -51,12 +51,14 @@ TEST(Metrics, AllSingletonsHavePerfectPrecisionAndNoRecall) {
 }
 
 TEST(Metrics, MismatchedSizesThrow) {
-  EXPECT_THROW(score_clustering(std::vector<std::uint32_t>{1}, std::vector<std::uint32_t>{}), InvalidArgument);
+  EXPECT_THROW(score_clustering(std::vector<std::uint32_t>{1}, std::vector<std::uint32_t>{}),
+               InvalidArgument);
 }
 
 TEST(Labels, ReadsStringAndNumberLabelsAndNamesTheBadLine) {
   test::TempDir dir;
-  test::write_file(dir.path("l.jsonl"), "{\"id\":\"a\",\"label\":\"x\"}\n{\"id\":2,\"label\":7}\n{\"id\":\"c\"}\n");
+  test::write_file(dir.path("l.jsonl"),
+                   "{\"id\":\"a\",\"label\":\"x\"}\n{\"id\":2,\"label\":7}\n{\"id\":\"c\"}\n");
   const LabeledIds l = read_labels(dir.path("l.jsonl"), "id", "label");
   EXPECT_EQ(l.ids, (std::vector<std::string>{"a", "2"}));
   EXPECT_EQ(l.labels, (std::vector<std::string>{"x", "7"}));

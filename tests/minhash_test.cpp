@@ -99,7 +99,8 @@ TEST(MinHash, GoldenVector) {
   // If this fails, the MinHash format changed: saved indexes and published signatures are invalid.
   const MinHasher h(MinHashParams{8, 1});
   const auto sig = sign(h, {1, 2, 3, 4, 5, 6, 7, 8, 9, 10, 11, 12, 13, 14, 15, 16});
-  const std::vector<std::uint32_t> golden{0, 1914458558, 975901834, 975901834, 2145213143, 1951803668, 975901834, 1951803668};
+  const std::vector<std::uint32_t> golden{0,          1914458558, 975901834, 975901834,
+                                          2145213143, 1951803668, 975901834, 1951803668};
   EXPECT_EQ(sig, golden) << "MinHash golden vector changed";
 }
 
@@ -108,7 +109,8 @@ TEST(MinHash, RejectsBadParameters) {
   const MinHasher h(MinHashParams{8, 1});
   std::vector<std::uint32_t> wrong(7);
   EXPECT_THROW(h.sign(std::vector<std::uint64_t>{1}, wrong), InvalidArgument);
-  EXPECT_THROW(estimate_jaccard(std::vector<std::uint32_t>{1}, std::vector<std::uint32_t>{1, 2}), InvalidArgument);
+  EXPECT_THROW(estimate_jaccard(std::vector<std::uint32_t>{1}, std::vector<std::uint32_t>{1, 2}),
+               InvalidArgument);
 }
 
 }  // namespace

@@ -85,12 +85,14 @@ std::string record(const std::string& id, const std::string& text, const std::st
 }
 
 std::string random_text(unsigned seed, int words) {
-  static const char* kWords[] = {"the", "minister", "said", "talks", "would", "resume", "in", "moscow", "after",
-                                 "border", "security", "deal", "reached", "with", "officials", "on", "monday",
-                                 "army", "drone", "shot", "down", "over", "golan", "heights", "where", "troops",
-                                 "and", "sources", "told", "reporters", "that", "agreement", "iran", "forces",
-                                 "withdraw", "from", "region", "president", "visit", "week", "market", "oil",
-                                 "prices", "fell", "sharply", "company", "reported", "profit", "quarter", "rain"};
+  static const char* kWords[] = {
+      "the",     "minister", "said",     "talks",   "would",   "resume",    "in",        "moscow",
+      "after",   "border",   "security", "deal",    "reached", "with",      "officials", "on",
+      "monday",  "army",     "drone",    "shot",    "down",    "over",      "golan",     "heights",
+      "where",   "troops",   "and",      "sources", "told",    "reporters", "that",      "agreement",
+      "iran",    "forces",   "withdraw", "from",    "region",  "president", "visit",     "week",
+      "market",  "oil",      "prices",   "fell",    "sharply", "company",   "reported",  "profit",
+      "quarter", "rain"};
   std::mt19937 rng(seed);
   std::uniform_int_distribution<int> pick(0, static_cast<int>(std::size(kWords)) - 1);
   std::string text;

@@ -1,6 +1,10 @@
 #include "storyline/text.hpp"
 
 #include <gtest/gtest.h>
+#include <utf8proc.h>
+
+#include <cstdlib>
+#include <random>
 
 #include "storyline/error.hpp"
 
@@ -22,20 +26,66 @@ std::vector<std::string> tokens(std::string_view text) {
 
 TEST(Normalize, FoldsCaseAndCompatibilityForms) {
   EXPECT_EQ(norm("Hello WORLD"), "hello world");
-  EXPECT_EQ(norm("Stra\xC3\x9F" "e"), "strasse");             // sharp s case-folds to ss
+  EXPECT_EQ(norm("Stra\xC3\x9F"
+                 "e"),
+            "strasse");                                       // sharp s case-folds to ss
   EXPECT_EQ(norm("\xEF\xAC\x81le"), "file");                  // the fi ligature (NFKC)
   EXPECT_EQ(norm("e\xCC\x81"), "\xC3\xA9");                   // e + combining acute composes
   EXPECT_EQ(norm("\xC3\x89T\xC3\x89"), "\xC3\xA9t\xC3\xA9");  // ETE with accents
-  EXPECT_EQ(norm("co\xC2\xAD" "operate"), "cooperate");       // soft hyphen is ignorable
-  EXPECT_EQ(norm("\xEF\xBC\xA1\xEF\xBC\xA2"), "ab");          // full-width letters
+  EXPECT_EQ(norm("co\xC2\xAD"
+                 "operate"),
+            "cooperate");                             // soft hyphen is ignorable
+  EXPECT_EQ(norm("\xEF\xBC\xA1\xEF\xBC\xA2"), "ab");  // full-width letters
+}
+
+// The segmented fast path must equal running utf8proc over the whole text.
+TEST(Normalize, SegmentedFastPathEqualsWholeTextNormalisation) {
+  const char* pieces[] = {"The",
+                          "CAF\xC3\x89",
+                          "na\xC3\xAFve",
+                          "e\xCC\x81t\xC3\xA9",
+                          "\xEF\xAC\x81n",
+                          "\xD0\x9C\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0",
+                          "\xE4\xBF\x84\xE7\xBD\x97",
+                          "Stra\xC3\x9F"
+                          "e",
+                          "plain",
+                          "words",
+                          "and",
+                          "more",
+                          "ASCII",
+                          "text",
+                          "\n",
+                          "\t",
+                          "x\xC2\xADy"};
+  std::mt19937 rng(17);
+  for (int trial = 0; trial < 300; ++trial) {
+    std::string text;
+    const int words = 1 + static_cast<int>(rng() % 60);
+    for (int w = 0; w < words; ++w) {
+      text += pieces[rng() % std::size(pieces)];
+      text += rng() % 5 == 0 ? "  " : " ";
+    }
+    utf8proc_uint8_t* mapped = nullptr;
+    const auto options = static_cast<utf8proc_option_t>(UTF8PROC_STABLE | UTF8PROC_COMPOSE | UTF8PROC_COMPAT |
+                                                        UTF8PROC_CASEFOLD | UTF8PROC_IGNORE);
+    const auto n = utf8proc_map(reinterpret_cast<const utf8proc_uint8_t*>(text.data()),
+                                static_cast<utf8proc_ssize_t>(text.size()), &mapped, options);
+    ASSERT_GE(n, 0);
+    const std::string expected(reinterpret_cast<const char*>(mapped), static_cast<std::size_t>(n));
+    std::free(mapped);
+    ASSERT_EQ(norm(text), expected) << text;
+  }
 }
 
 TEST(Tokenize, SplitsOnNonWordCharactersInAnyScript) {
   EXPECT_EQ(tokens("Israel-Syria talks, mediated by Russia."),
             (std::vector<std::string>{"israel", "syria", "talks", "mediated", "by", "russia"}));
-  EXPECT_EQ(tokens("\xD0\x9C\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0 2018"),
-            (std::vector<std::string>{"\xD0\xBC\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0", "2018"}));  // Moskva
-  EXPECT_EQ(tokens("\xD8\xAF\xD9\x85\xD8\xB4\xD9\x82"), (std::vector<std::string>{"\xD8\xAF\xD9\x85\xD8\xB4\xD9\x82"}));
+  EXPECT_EQ(
+      tokens("\xD0\x9C\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0 2018"),
+      (std::vector<std::string>{"\xD0\xBC\xD0\xBE\xD1\x81\xD0\xBA\xD0\xB2\xD0\xB0", "2018"}));  // Moskva
+  EXPECT_EQ(tokens("\xD8\xAF\xD9\x85\xD8\xB4\xD9\x82"),
+            (std::vector<std::string>{"\xD8\xAF\xD9\x85\xD8\xB4\xD9\x82"}));
   EXPECT_TRUE(tokens("  ... !!! ").empty());
 }
 
@@ -78,7 +128,9 @@ TEST(Shingler, HashesAreStableAcrossRunsGoldenVector) {
   EXPECT_EQ(out[0], 16450190200610409694u) << "golden shingle hash changed";
 }
 
-TEST(Shingler, RejectsZeroSize) { EXPECT_THROW(Shingler(ShingleParams{ShingleKind::kWord, 0, 0}), InvalidArgument); }
+TEST(Shingler, RejectsZeroSize) {
+  EXPECT_THROW(Shingler(ShingleParams{ShingleKind::kWord, 0, 0}), InvalidArgument);
+}
 
 TEST(Jaccard, ExactOnSortedSets) {
   const std::vector<std::uint64_t> a{1, 2, 3, 4}, b{3, 4, 5, 6}, empty;

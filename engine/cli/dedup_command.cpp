@@ -39,10 +39,11 @@ int run(DedupCli& cli) {
                with_commas(s.documents).c_str(), with_commas(s.rejected()).c_str());
   print_issue_counts(s);
   if (r.params.method == DedupMethod::kMinHash) {
-    std::fprintf(stderr, "  method minhash: k=%u, %u-%s shingles, threshold %.2f, bands %u x rows %u, verify %s\n",
+    std::fprintf(stderr,
+                 "  method minhash: k=%u, %u-%s shingles, threshold %.2f, bands %u x rows %u, verify %s\n",
                  r.params.num_hashes, r.params.shingle.size,
-                 r.params.shingle.kind == ShingleKind::kWord ? "word" : "char", r.params.threshold, r.bands.bands,
-                 r.bands.rows, r.params.verify == Verify::kExact ? "exact" : "estimate");
+                 r.params.shingle.kind == ShingleKind::kWord ? "word" : "char", r.params.threshold,
+                 r.bands.bands, r.bands.rows, r.params.verify == Verify::kExact ? "exact" : "estimate");
   } else {
     std::fprintf(stderr, "  method simhash: %u-%s shingles, max Hamming distance %u, verify %s\n",
                  r.params.shingle.size, r.params.shingle.kind == ShingleKind::kWord ? "word" : "char",
@@ -80,21 +81,28 @@ std::function<int()> register_dedup(CLI::App& app) {
   c->add_option("--index", o.index_path, "deduplicate against this saved index (its parameters apply)");
   c->add_option("--save-index", o.save_index_path, "save the index of all documents seen to this file");
   c->add_option("--method", cli->method, "minhash or simhash")
-      ->capture_default_str()->check(CLI::IsMember({"minhash", "simhash"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"minhash", "simhash"}));
   c->add_option("--threshold", p.threshold, "Jaccard similarity at or above which documents are duplicates")
-      ->capture_default_str()->check(CLI::Range(0.01, 1.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1.0));
   c->add_option("--num-hashes", p.num_hashes, "MinHash values per document (k)")
-      ->capture_default_str()->check(CLI::Range(1, 65536));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 65536));
   c->add_option("--bands", p.bands, "LSH bands (b); default: chosen from the threshold");
   c->add_option("--rows", p.rows, "LSH rows per band (r); give with --bands");
   c->add_option("--max-hamming", p.max_hamming, "simhash: most differing bits of a duplicate")
-      ->capture_default_str()->check(CLI::Range(0, 15));
+      ->capture_default_str()
+      ->check(CLI::Range(0, 15));
   c->add_option("--shingle", cli->shingle, "word or char shingles")
-      ->capture_default_str()->check(CLI::IsMember({"word", "char"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"word", "char"}));
   c->add_option("--ngram", p.shingle.size, "words (or characters) per shingle")
-      ->capture_default_str()->check(CLI::Range(1, 64));
+      ->capture_default_str()
+      ->check(CLI::Range(1, 64));
   c->add_option("--verify", cli->verify, "estimate (from fingerprints) or exact (shingle-set Jaccard)")
-      ->capture_default_str()->check(CLI::IsMember({"estimate", "exact"}));
+      ->capture_default_str()
+      ->check(CLI::IsMember({"estimate", "exact"}));
   c->add_option("--seed", p.seed, "MinHash seed")->capture_default_str();
   c->add_option("-j,--jobs", cli->jobs, "worker threads (0 = all cores)")->capture_default_str();
   c->add_flag("-q,--quiet", cli->quiet, "no summary on stderr");

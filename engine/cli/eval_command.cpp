@@ -41,7 +41,8 @@ int eval_clusters(const EvalCli& o) {
   std::unordered_map<std::string, std::size_t> gold_index;
   gold_index.reserve(gold.ids.size());
   std::uint64_t duplicate_gold_ids = 0;
-  for (std::size_t i = 0; i < gold.ids.size(); ++i) duplicate_gold_ids += !gold_index.emplace(gold.ids[i], i).second;
+  for (std::size_t i = 0; i < gold.ids.size(); ++i)
+    duplicate_gold_ids += !gold_index.emplace(gold.ids[i], i).second;
   LabelIds gold_labels, pred_labels;
   std::vector<std::uint32_t> g(gold.ids.size()), p(gold.ids.size(), UINT32_MAX);
   for (std::size_t i = 0; i < gold.ids.size(); ++i) g[i] = gold_labels.get(gold.labels[i]);
@@ -67,25 +68,30 @@ int eval_clusters(const EvalCli& o) {
         "\"homogeneity\":%.4f,\"completeness\":%.4f,\"v_measure\":%.4f}\n",
         static_cast<unsigned long long>(s.documents), static_cast<unsigned long long>(s.gold_clusters),
         static_cast<unsigned long long>(s.pred_clusters), static_cast<unsigned long long>(missing),
-        s.pairwise_precision, s.pairwise_recall, s.pairwise_f1, s.bcubed_precision, s.bcubed_recall, s.bcubed_f1,
-        s.ari, s.nmi, s.homogeneity, s.completeness, s.v_measure);
+        s.pairwise_precision, s.pairwise_recall, s.pairwise_f1, s.bcubed_precision, s.bcubed_recall,
+        s.bcubed_f1, s.ari, s.nmi, s.homogeneity, s.completeness, s.v_measure);
   } else {
     std::printf("documents %s, gold clusters %s, predicted clusters %s\n", with_commas(s.documents).c_str(),
                 with_commas(s.gold_clusters).c_str(), with_commas(s.pred_clusters).c_str());
     std::printf("%-10s %9s %9s %9s\n", "metric", "precision", "recall", "f1");
-    std::printf("%-10s %9.4f %9.4f %9.4f\n", "pairwise", s.pairwise_precision, s.pairwise_recall, s.pairwise_f1);
+    std::printf("%-10s %9.4f %9.4f %9.4f\n", "pairwise", s.pairwise_precision, s.pairwise_recall,
+                s.pairwise_f1);
     std::printf("%-10s %9.4f %9.4f %9.4f\n", "b-cubed", s.bcubed_precision, s.bcubed_recall, s.bcubed_f1);
     std::printf("ARI %.4f  NMI %.4f  homogeneity %.4f  completeness %.4f  V-measure %.4f\n", s.ari, s.nmi,
                 s.homogeneity, s.completeness, s.v_measure);
   }
-  if (missing > 0) std::fprintf(stderr, "warning: %llu gold documents are not in %s (scored as singletons)\n",
-                                static_cast<unsigned long long>(missing), o.pred.c_str());
-  if (extra > 0) std::fprintf(stderr, "note: %llu predicted documents are not in the gold file (ignored)\n",
-                              static_cast<unsigned long long>(extra));
-  if (gold.unlabeled > 0) std::fprintf(stderr, "note: %llu gold records have no '%s' (ignored)\n",
-                                       static_cast<unsigned long long>(gold.unlabeled), o.gold_field.c_str());
-  if (duplicate_gold_ids > 0) std::fprintf(stderr, "warning: %llu repeated ids in the gold file\n",
-                                           static_cast<unsigned long long>(duplicate_gold_ids));
+  if (missing > 0)
+    std::fprintf(stderr, "warning: %llu gold documents are not in %s (scored as singletons)\n",
+                 static_cast<unsigned long long>(missing), o.pred.c_str());
+  if (extra > 0)
+    std::fprintf(stderr, "note: %llu predicted documents are not in the gold file (ignored)\n",
+                 static_cast<unsigned long long>(extra));
+  if (gold.unlabeled > 0)
+    std::fprintf(stderr, "note: %llu gold records have no '%s' (ignored)\n",
+                 static_cast<unsigned long long>(gold.unlabeled), o.gold_field.c_str());
+  if (duplicate_gold_ids > 0)
+    std::fprintf(stderr, "warning: %llu repeated ids in the gold file\n",
+                 static_cast<unsigned long long>(duplicate_gold_ids));
   return 0;
 }
 
@@ -119,8 +125,8 @@ int eval_pairs(const EvalCli& o) {
   const double precision = tp + fp > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fp) : 1.0;
   const double recall = tp + fn > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 1.0;
   if (o.json) {
-    std::printf("{\"precision\":%.4f,\"recall\":%.4f,\"f1\":%.4f,\"missing\":%llu,\"categories\":{", precision,
-                recall, f1_score(precision, recall), static_cast<unsigned long long>(missing));
+    std::printf("{\"precision\":%.4f,\"recall\":%.4f,\"f1\":%.4f,\"missing\":%llu,\"categories\":{",
+                precision, recall, f1_score(precision, recall), static_cast<unsigned long long>(missing));
     bool first_entry = true;
     for (const auto& [name, c] : by_category) {
       std::printf("%s\"%s\":{\"pairs\":%llu,\"same\":%llu}", first_entry ? "" : ",", name.c_str(),
@@ -132,13 +138,15 @@ int eval_pairs(const EvalCli& o) {
     std::printf("%-10s %6s %6s %8s\n", "category", "pairs", "same", "share");
     for (const auto& [name, c] : by_category) {
       std::printf("%-10s %6llu %6llu %8.3f\n", name.c_str(), static_cast<unsigned long long>(c.pairs),
-                  static_cast<unsigned long long>(c.same), c.pairs ? static_cast<double>(c.same) / c.pairs : 0.0);
+                  static_cast<unsigned long long>(c.same),
+                  c.pairs ? static_cast<double>(c.same) / c.pairs : 0.0);
     }
     std::printf("pairs judged same: precision %.4f recall %.4f f1 %.4f\n", precision, recall,
                 f1_score(precision, recall));
   }
-  if (missing > 0) std::fprintf(stderr, "warning: %llu pairs name a document missing from %s\n",
-                                static_cast<unsigned long long>(missing), o.pred.c_str());
+  if (missing > 0)
+    std::fprintf(stderr, "warning: %llu pairs name a document missing from %s\n",
+                 static_cast<unsigned long long>(missing), o.pred.c_str());
   return 0;
 }
 

@@ -12,18 +12,23 @@ std::function<int()> register_generate(CLI::App& app) {
     std::string output;
   };
   auto o = std::make_shared<Options>();
-  CLI::App* c = app.add_subcommand("generate", "write a synthetic corpus with planted near-duplicates and labels");
+  CLI::App* c =
+      app.add_subcommand("generate", "write a synthetic corpus with planted near-duplicates and labels");
   GeneratorParams& p = o->params;
   c->add_option("-o,--output", o->output, "JSONL file to write (- is stdout)")->required();
   c->add_option("-n,--docs", p.documents, "documents to write")->capture_default_str();
   c->add_option("--copy-fraction", p.copy_fraction, "share of documents that are near-copies")
-      ->capture_default_str()->check(CLI::Range(0.0, 0.99));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 0.99));
   c->add_option("--min-jaccard", p.min_jaccard, "every planted copy has at least this Jaccard (0 = any)")
-      ->capture_default_str()->check(CLI::Range(0.0, 1.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   c->add_option("--edit-strength", p.edit_strength, "scales the edits of copies")
-      ->capture_default_str()->check(CLI::Range(0.0, 10.0));
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 10.0));
   c->add_option("--mean-words", p.mean_words, "mean words per synthetic original")
-      ->capture_default_str()->check(CLI::Range(10, 1000000));
+      ->capture_default_str()
+      ->check(CLI::Range(10, 1000000));
   c->add_option("--source", p.source_path, "take originals from this JSONL (syndication-style copies)");
   c->add_option("--seed", p.seed, "random seed")->capture_default_str();
   return [o] {

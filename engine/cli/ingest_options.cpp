@@ -10,7 +10,8 @@ namespace storyline::cli {
 void add_ingest_options(CLI::App& command, IngestParams& params) {
   command.add_option("--id-field", params.id_field, "JSON field holding the id")->capture_default_str();
   command.add_option("--text-field", params.text_field, "JSON field holding the text")->capture_default_str();
-  command.add_option("--title-field", params.title_field, "JSON field holding the title")->capture_default_str();
+  command.add_option("--title-field", params.title_field, "JSON field holding the title")
+      ->capture_default_str();
   command.add_option("--date-field", params.date_field, "JSON field holding the ISO 8601 date")
       ->capture_default_str();
   command.add_option("--max-line-bytes", params.max_line_bytes, "longer lines are rejected")
@@ -40,9 +41,9 @@ void Progress::update(std::string_view phase, const IngestStats& stats) {
   if (t - last_ < 0.25 && phase == "read") return;
   last_ = t;
   const double elapsed = std::max(t - start_, 1e-9);
-  std::fprintf(stderr, "\r\033[K[%.*s] %s documents, %.1f MB, %.1f MB/s, %.1f s", static_cast<int>(phase.size()),
-               phase.data(), with_commas(stats.documents).c_str(), stats.bytes / 1e6, stats.bytes / 1e6 / elapsed,
-               elapsed);
+  std::fprintf(stderr, "\r\033[K[%.*s] %s documents, %.1f MB, %.1f MB/s, %.1f s",
+               static_cast<int>(phase.size()), phase.data(), with_commas(stats.documents).c_str(),
+               stats.bytes / 1e6, stats.bytes / 1e6 / elapsed, elapsed);
   drawn_ = true;
 }
 

@@ -11,7 +11,8 @@ namespace storyline::cli {
 
 void set_jobs(unsigned jobs) {
   static std::unique_ptr<tbb::global_control> control;
-  if (jobs > 0) control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, jobs);
+  if (jobs > 0)
+    control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, jobs);
 }
 
 }  // namespace storyline::cli

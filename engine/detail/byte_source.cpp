@@ -60,7 +60,8 @@ struct Prefetched {
 
 class PlainSource final : public ByteSource {
  public:
-  PlainSource(std::unique_ptr<RawFile> file, Prefetched head) : file_(std::move(file)), head_(std::move(head)) {}
+  PlainSource(std::unique_ptr<RawFile> file, Prefetched head)
+      : file_(std::move(file)), head_(std::move(head)) {}
   std::size_t read(char* data, std::size_t size) override {
     if (head_.pos < head_.bytes.size()) {
       const std::size_t n = std::min(size, head_.bytes.size() - head_.pos);

@@ -50,6 +50,7 @@ struct DuplicateGroups {
 DuplicateGroups find_duplicate_groups(const FingerprintScheme& scheme, const DedupInput& input);
 
 /// True when document a is a better representative than b by the rule above (prior status aside).
-bool better_representative(const DocInfo& a, const std::string& id_a, const DocInfo& b, const std::string& id_b);
+bool better_representative(const DocInfo& a, const std::string& id_a, const DocInfo& b,
+                           const std::string& id_b);
 
 }  // namespace storyline

@@ -27,17 +27,17 @@ struct DedupJobOptions {
 
 /// Figures of a finished job.
 struct DedupJobReport {
-  IngestStats ingest;                  ///< lines, documents, bytes, issues
-  std::size_t prior_documents = 0;     ///< documents loaded from index_path
-  std::size_t groups = 0;              ///< groups of two or more with at least one new document
-  std::size_t removed = 0;             ///< new documents that are not representatives
-  std::size_t duplicates_of_prior = 0; ///< new documents whose representative came from the index
-  std::uint64_t candidate_pairs = 0;   ///< pairs verified
-  std::uint64_t verified_pairs = 0;    ///< pairs that passed verification
-  std::size_t index_skipped_ids = 0;   ///< new documents not saved to the index: their id was there
-  DedupParams params;                  ///< the parameters used (from the index when one was loaded)
-  LshBands bands;                      ///< the resolved LSH bands (MinHash)
-  double seconds = 0.0;                ///< wall time of the whole job
+  IngestStats ingest;                   ///< lines, documents, bytes, issues
+  std::size_t prior_documents = 0;      ///< documents loaded from index_path
+  std::size_t groups = 0;               ///< groups of two or more with at least one new document
+  std::size_t removed = 0;              ///< new documents that are not representatives
+  std::size_t duplicates_of_prior = 0;  ///< new documents whose representative came from the index
+  std::uint64_t candidate_pairs = 0;    ///< pairs verified
+  std::uint64_t verified_pairs = 0;     ///< pairs that passed verification
+  std::size_t index_skipped_ids = 0;    ///< new documents not saved to the index: their id was there
+  DedupParams params;                   ///< the parameters used (from the index when one was loaded)
+  LshBands bands;                       ///< the resolved LSH bands (MinHash)
+  double seconds = 0.0;                 ///< wall time of the whole job
 };
 
 /// Progress callbacks from run_dedup_job, on the calling thread.

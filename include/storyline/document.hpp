@@ -16,10 +16,10 @@ inline constexpr std::int32_t kNoDate = INT32_MIN;
 
 /// One input record. Owns its strings.
 struct Document {
-  std::string id;              ///< the record's id, as text (numbers are kept as their JSON text)
-  std::string title;           ///< may be empty
-  std::string text;            ///< the body; valid UTF-8 (invalid bytes were replaced by U+FFFD)
-  std::int32_t date = kNoDate; ///< days since 1970-01-01 (UTC), or kNoDate
+  std::string id;               ///< the record's id, as text (numbers are kept as their JSON text)
+  std::string title;            ///< may be empty
+  std::string text;             ///< the body; valid UTF-8 (invalid bytes were replaced by U+FFFD)
+  std::int32_t date = kNoDate;  ///< days since 1970-01-01 (UTC), or kNoDate
 };
 
 /// Parses an ISO 8601 date: YYYY, YYYY-MM, YYYY-MM-DD, optionally followed by 'T' or ' ' and a time

@@ -48,17 +48,17 @@ namespace detail {
 
 /// Throws storyline::InvalidArgument naming the failed condition, the function and the line when cond is
 /// false. msg is any expression convertible to std::string.
-#define STORYLINE_CHECK_ARG(cond, msg)                                                            \
-  do {                                                                                            \
-    if (!(cond)) {                                                                                \
+#define STORYLINE_CHECK_ARG(cond, msg)                                                               \
+  do {                                                                                               \
+    if (!(cond)) {                                                                                   \
       ::storyline::detail::throw_check_failure("InvalidArgument", #cond, (msg), __func__, __LINE__); \
-    }                                                                                             \
+    }                                                                                                \
   } while (0)
 
 /// Throws storyline::CorruptIndex naming the failed condition when cond is false.
-#define STORYLINE_CHECK_INDEX(cond, msg)                                                        \
-  do {                                                                                          \
-    if (!(cond)) {                                                                              \
+#define STORYLINE_CHECK_INDEX(cond, msg)                                                          \
+  do {                                                                                            \
+    if (!(cond)) {                                                                                \
       ::storyline::detail::throw_check_failure("CorruptIndex", #cond, (msg), __func__, __LINE__); \
-    }                                                                                           \
+    }                                                                                             \
   } while (0)

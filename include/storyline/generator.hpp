@@ -8,14 +8,14 @@ namespace storyline {
 
 /// What to generate. The output is a function of these fields only (deterministic from the seed).
 struct GeneratorParams {
-  std::uint64_t documents = 10000;   ///< lines to write (originals plus copies)
-  double copy_fraction = 0.3;        ///< share of lines that are near-copies of an earlier original
-  std::uint32_t mean_words = 260;    ///< mean words of a synthetic original (about 2 KB of text)
-  std::uint64_t seed = 42;           ///< everything random derives from it
+  std::uint64_t documents = 10000;  ///< lines to write (originals plus copies)
+  double copy_fraction = 0.3;       ///< share of lines that are near-copies of an earlier original
+  std::uint32_t mean_words = 260;   ///< mean words of a synthetic original (about 2 KB of text)
+  std::uint64_t seed = 42;          ///< everything random derives from it
   /// Copies whose exact Jaccard with their original (word 5-shingles) falls below this are made again
   /// with lighter edits, so that every planted copy is at least this similar; 0 keeps every copy.
   double min_jaccard = 0.8;
-  double edit_strength = 1.0;        ///< scales every edit (word edits, truncation, boilerplate)
+  double edit_strength = 1.0;  ///< scales every edit (word edits, truncation, boilerplate)
   /// Optional JSONL of real articles (field "text", optional "title"): its articles become the originals,
   /// in file order, and copies imitate syndication. Empty: Zipfian synthetic text.
   std::string source_path;
@@ -23,11 +23,11 @@ struct GeneratorParams {
 
 /// Counts of a generated corpus.
 struct GeneratorReport {
-  std::uint64_t documents = 0;   ///< lines written
+  std::uint64_t documents = 0;  ///< lines written
   std::uint64_t originals = 0;
   std::uint64_t copies = 0;
-  std::uint64_t regenerated = 0; ///< copies made again because they fell below min_jaccard
-  double mean_copy_jaccard = 0;  ///< mean exact Jaccard of copies with their originals
+  std::uint64_t regenerated = 0;  ///< copies made again because they fell below min_jaccard
+  double mean_copy_jaccard = 0;   ///< mean exact Jaccard of copies with their originals
 };
 
 /// Streams the corpus to path as JSONL: {"id","title","text","date","label","jaccard","edits"}. label is

@@ -88,11 +88,11 @@ class LineReader {
 
 /// Result of parsing one line.
 struct ParsedRecord {
-  Document doc;                      ///< valid when !rejected
-  bool rejected = false;             ///< true when `reason` rejects the line
-  Issue reason = Issue::kCount;      ///< the rejecting issue, when rejected
-  std::uint32_t repairs = 0;         ///< bit (1 << Issue) set for each repairing issue
-  std::string detail;                ///< a short human explanation of the rejection, or ""
+  Document doc;                  ///< valid when !rejected
+  bool rejected = false;         ///< true when `reason` rejects the line
+  Issue reason = Issue::kCount;  ///< the rejecting issue, when rejected
+  std::uint32_t repairs = 0;     ///< bit (1 << Issue) set for each repairing issue
+  std::string detail;            ///< a short human explanation of the rejection, or ""
 };
 
 /// Parses JSONL records with simdjson. Keeps a reusable parser and buffer: make one per thread.

@@ -33,8 +33,7 @@ void minhash_band_keys(std::span<const std::uint32_t> sig, LshBands lsh, std::sp
 /// tagged with its number). By the pigeonhole principle two fingerprints within Hamming distance
 /// max_hamming agree exactly on at least one block (Manku, Jain, Das Sarma, WWW 2007), so these keys
 /// find every such pair. @pre keys.size() == max_hamming + 1, max_hamming in [0, 15].
-void simhash_block_keys(std::uint64_t fingerprint, std::uint32_t max_hamming,
-                        std::span<std::uint64_t> keys);
+void simhash_block_keys(std::uint64_t fingerprint, std::uint32_t max_hamming, std::span<std::uint64_t> keys);
 
 /// Hash tables from band (or block) keys to documents: table t maps key t of each document to the
 /// document. Supports incremental insert, query and remove. Keys are stored as 32-bit tags, so a query

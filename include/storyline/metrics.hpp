@@ -9,18 +9,18 @@ namespace storyline {
 
 /// Scores of a predicted clustering against a gold one.
 struct ClusteringScores {
-  std::uint64_t documents = 0;        ///< documents scored
-  std::uint64_t gold_clusters = 0;    ///< distinct gold labels
-  std::uint64_t pred_clusters = 0;    ///< distinct predicted labels
-  double pairwise_precision = 0.0;    ///< same-cluster pairs that are gold pairs (1 when none predicted)
-  double pairwise_recall = 0.0;       ///< gold pairs that are predicted pairs (1 when no gold pairs)
+  std::uint64_t documents = 0;      ///< documents scored
+  std::uint64_t gold_clusters = 0;  ///< distinct gold labels
+  std::uint64_t pred_clusters = 0;  ///< distinct predicted labels
+  double pairwise_precision = 0.0;  ///< same-cluster pairs that are gold pairs (1 when none predicted)
+  double pairwise_recall = 0.0;     ///< gold pairs that are predicted pairs (1 when no gold pairs)
   double pairwise_f1 = 0.0;
-  double bcubed_precision = 0.0;      ///< mean over documents of |pred n gold| / |pred| (Amigo et al. 2009)
-  double bcubed_recall = 0.0;         ///< mean over documents of |pred n gold| / |gold|
+  double bcubed_precision = 0.0;  ///< mean over documents of |pred n gold| / |pred| (Amigo et al. 2009)
+  double bcubed_recall = 0.0;     ///< mean over documents of |pred n gold| / |gold|
   double bcubed_f1 = 0.0;
-  double ari = 0.0;                   ///< adjusted Rand index (Hubert and Arabie 1985)
-  double nmi = 0.0;                   ///< mutual information over the arithmetic mean of the entropies
-  double homogeneity = 0.0;           ///< Rosenberg and Hirschberg 2007
+  double ari = 0.0;          ///< adjusted Rand index (Hubert and Arabie 1985)
+  double nmi = 0.0;          ///< mutual information over the arithmetic mean of the entropies
+  double homogeneity = 0.0;  ///< Rosenberg and Hirschberg 2007
   double completeness = 0.0;
   double v_measure = 0.0;
 };
