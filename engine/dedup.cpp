@@ -12,7 +12,7 @@
 namespace storyline {
 namespace {
 
-constexpr std::size_t kMaxLeaders = 8;
+constexpr std::size_t kMaxLeaders = 64;
 
 struct KeyedDoc {
   std::uint64_t key;

@@ -186,6 +186,16 @@ TEST(Cli, EvalPrintsTheTableAndScoresPairs) {
   ASSERT_EQ(p.exit_code, 0) << p.err;
   EXPECT_NE(p.out.find("cut             1      1    1.000"), std::string::npos) << p.out;
   EXPECT_NE(p.out.find("precision 1.0000 recall 1.0000"), std::string::npos) << p.out;
+  // With the documents, each category also gets its exact Jaccard: a and b are identical, c unrelated.
+  const std::string text = test::random_text(4, 50);
+  test::write_file(dir.path("docs.jsonl"), test::record("a", text) + "\n" + test::record("b", text) + "\n" +
+                                               test::record("c", test::random_text(5, 50)) + "\n");
+  const auto j = run_cli("eval --pairs " + dir.path("pairs.jsonl") + " --pred " + dir.path("pred.jsonl") +
+                         " --docs " + dir.path("docs.jsonl"));
+  ASSERT_EQ(j.exit_code, 0) << j.err;
+  EXPECT_NE(j.out.find("cut             1      1    1.000     1.000     1.000     1.000        1.000"),
+            std::string::npos)
+      << j.out;
 }
 
 TEST(Cli, UsageErrorsExitWithTwoAndIoErrorsWithOne) {

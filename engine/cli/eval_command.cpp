@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <map>
 #include <memory>
@@ -7,20 +8,52 @@
 #include "cli/commands.hpp"
 #include "cli/ingest_options.hpp"
 #include "storyline/error.hpp"
+#include "storyline/jsonl.hpp"
 #include "storyline/metrics.hpp"
+#include "storyline/text.hpp"
 
 namespace storyline::cli {
 namespace {
 
 struct EvalCli {
-  std::string gold, pred, pairs;
+  std::string gold, pred, pairs, docs;
+  std::uint32_t ngram = ShingleParams{}.size;
+  std::string shingle = "word";
   std::string gold_field = "label", pred_field = "dup_group", id_field = "id";
   bool json = false;
 };
 
 struct PairCounts {
   std::uint64_t pairs = 0, same = 0;
+  double jaccard_sum = 0, jaccard_min = 1, jaccard_max = 0, containment_sum = 0;
 };
+
+// Sorted shingle sets of the documents of a JSONL file, by id.
+std::unordered_map<std::string, std::vector<std::uint64_t>> shingle_sets(const EvalCli& o) {
+  std::unordered_map<std::string, std::vector<std::uint64_t>> sets;
+  Shingler shingler(ShingleParams{o.shingle == "char" ? ShingleKind::kChar : ShingleKind::kWord, o.ngram, 0});
+  RecordParser parser;
+  ParsedRecord record;
+  LineReader reader(o.docs, IngestParams{}.max_line_bytes);
+  std::string line;
+  for (LineStatus s; (s = reader.next(line)) != LineStatus::kEnd;) {
+    if (s != LineStatus::kLine) continue;
+    parser.parse(line, record);
+    if (record.rejected) continue;
+    auto& set = sets[record.doc.id];
+    shingler.shingle(record.doc.text, set);
+    to_set(set);
+  }
+  return sets;
+}
+
+// |A n B| / |A|: how much of the copy comes from the source.
+double containment(const std::vector<std::uint64_t>& a, const std::vector<std::uint64_t>& b) {
+  if (a.empty()) return 0.0;
+  const double j = jaccard(a, b);
+  // From J = i / (|A| + |B| - i): i = J (|A| + |B|) / (1 + J).
+  return j * static_cast<double>(a.size() + b.size()) / (1.0 + j) / static_cast<double>(a.size());
+}
 
 // Dense integer labels from strings.
 class LabelIds {
@@ -105,6 +138,8 @@ int eval_pairs(const EvalCli& o) {
   const LabeledIds second = read_labels(o.pairs, "id2", "label");
   const LabeledIds category = read_labels(o.pairs, "id1", "category");
   std::map<std::string, PairCounts> by_category;
+  const auto sets =
+      o.docs.empty() ? std::unordered_map<std::string, std::vector<std::uint64_t>>{} : shingle_sets(o);
   std::uint64_t tp = 0, fp = 0, fn = 0, missing = 0;
   for (std::size_t i = 0; i < first.ids.size(); ++i) {
     const auto a = label_of.find(first.ids[i]), b = label_of.find(second.ids[i]);
@@ -121,6 +156,14 @@ int eval_pairs(const EvalCli& o) {
     PairCounts& c = by_category[named ? category.labels[i] : "label=" + first.labels[i]];
     ++c.pairs;
     c.same += same;
+    const auto sa = sets.find(first.ids[i]), sb = sets.find(second.ids[i]);
+    if (sa != sets.end() && sb != sets.end()) {
+      const double j = jaccard(sa->second, sb->second);
+      c.jaccard_sum += j;
+      c.jaccard_min = std::min(c.jaccard_min, j);
+      c.jaccard_max = std::max(c.jaccard_max, j);
+      c.containment_sum += containment(sa->second, sb->second);
+    }
   }
   const double precision = tp + fp > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fp) : 1.0;
   const double recall = tp + fn > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 1.0;
@@ -135,11 +178,18 @@ int eval_pairs(const EvalCli& o) {
     }
     std::printf("}}\n");
   } else {
-    std::printf("%-10s %6s %6s %8s\n", "category", "pairs", "same", "share");
+    std::printf("%-10s %6s %6s %8s", "category", "pairs", "same", "share");
+    if (!sets.empty()) std::printf(" %9s %9s %9s %12s", "jaccard", "min", "max", "containment");
+    std::printf("\n");
     for (const auto& [name, c] : by_category) {
-      std::printf("%-10s %6llu %6llu %8.3f\n", name.c_str(), static_cast<unsigned long long>(c.pairs),
+      std::printf("%-10s %6llu %6llu %8.3f", name.c_str(), static_cast<unsigned long long>(c.pairs),
                   static_cast<unsigned long long>(c.same),
                   c.pairs ? static_cast<double>(c.same) / c.pairs : 0.0);
+      if (!sets.empty() && c.pairs > 0) {
+        std::printf(" %9.3f %9.3f %9.3f %12.3f", c.jaccard_sum / c.pairs, c.jaccard_min, c.jaccard_max,
+                    c.containment_sum / c.pairs);
+      }
+      std::printf("\n");
     }
     std::printf("pairs judged same: precision %.4f recall %.4f f1 %.4f\n", precision, recall,
                 f1_score(precision, recall));
@@ -163,6 +213,11 @@ std::function<int()> register_eval(CLI::App& app) {
   c->add_option("--gold-field", o->gold_field, "gold label field")->capture_default_str();
   c->add_option("--pred-field", o->pred_field, "predicted label field")->capture_default_str();
   c->add_option("--id-field", o->id_field, "id field of both files")->capture_default_str();
+  c->add_option("--docs", o->docs, "with --pairs: the documents, to print each category's exact Jaccard");
+  c->add_option("--ngram", o->ngram, "with --docs: words (or characters) per shingle")->capture_default_str();
+  c->add_option("--shingle", o->shingle, "with --docs: word or char shingles")
+      ->capture_default_str()
+      ->check(CLI::IsMember({"word", "char"}));
   c->add_flag("--json", o->json, "print JSON instead of a table");
   return [o] {
     if (o->pairs.empty() && o->gold.empty()) throw InvalidArgument("eval needs --gold or --pairs");

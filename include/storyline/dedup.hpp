@@ -40,7 +40,7 @@ struct DuplicateGroups {
 };
 
 /// Groups near-duplicates. For each LSH table the (key, document) pairs are sorted in parallel; within
-/// a bucket each document is verified against at most 8 earlier "leaders" of that bucket and linked to
+/// a bucket each document is verified against at most 64 earlier "leaders" of that bucket and linked to
 /// the first that passes (pairs already in one group are not verified again). Linked documents form
 /// groups by union-find (so duplicates chain: A~B and B~C put A and C together). The representative of
 /// a group is a prior document if any, then the earliest date, the longest text, the smallest id.

@@ -28,7 +28,7 @@ struct DedupParams {
   DedupMethod method = DedupMethod::kMinHash;  ///< fingerprint and index kind
   ShingleParams shingle;                       ///< shingle kind, size (default 5 words) and seed
   std::uint32_t num_hashes = 128;              ///< k, MinHash values per document
-  double threshold = 0.7;                      ///< Jaccard at or above which documents are duplicates
+  double threshold = 0.45;                     ///< Jaccard at or above which documents are duplicates
   std::uint32_t bands = 0;                     ///< b; 0 with rows 0 chooses (b, r) from the threshold
   std::uint32_t rows = 0;                      ///< r, MinHash values per band
   std::uint32_t max_hamming = 4;               ///< SimHash: duplicates differ in at most this many bits
