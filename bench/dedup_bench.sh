@@ -32,7 +32,7 @@ for n in "${sizes[@]}"; do
     f1=$("$bin" eval --json --gold "$corpus" --pred "$out/ann.jsonl" |
          sed -E 's/.*"pairwise":\{[^}]*"f1":([0-9.]+).*/\1/')
     read -r dps mbps dpsc mbpsc < <(awk -v n="$n" -v mb="$mb" -v s="$seconds" -v j="$jobs" \
-      'BEGIN{printf "%.0f %.1f %.0f %.1f", n/s, mb/s, n/s/j, mb/s/j}')
+      'BEGIN{printf "%.0f %.1f %.0f %.1f\n", n/s, mb/s, n/s/j, mb/s/j}')
     printf '%-9s %4s %8s %11s %8s %11s %13s %9s %7s\n' "$n" "$jobs" "$seconds" "$dps" "$mbps" "$dpsc" "$mbpsc" "$peak" "$f1"
     rows+=("{\"documents\":$n,\"megabytes\":$mb,\"jobs\":$jobs,\"seconds\":$seconds,\"documents_per_s\":$dps,\"mb_per_s\":$mbps,\"documents_per_s_per_core\":$dpsc,\"mb_per_s_per_core\":$mbpsc,\"peak_rss_mb\":$peak,\"pairwise_f1\":$f1}")
     rm -rf "$out"

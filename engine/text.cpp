@@ -4,6 +4,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cstdlib>
 
 #include "storyline/error.hpp"
@@ -49,9 +50,16 @@ bool is_word_char(utf8proc_int32_t cp) {
   }
 }
 
-bool is_ascii_word_char(char c) {
-  return (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
-}
+// ASCII letters and digits, by table: the tokenizer's inner loop tests every byte.
+constexpr std::array<bool, 128> kAsciiWordChar = [] {
+  std::array<bool, 128> table{};
+  for (int c = 0; c < 128; ++c) {
+    table[c] = (c >= 'a' && c <= 'z') || (c >= '0' && c <= '9') || (c >= 'A' && c <= 'Z');
+  }
+  return table;
+}();
+
+bool is_ascii_word_char(char c) { return kAsciiWordChar[static_cast<unsigned char>(c)]; }
 
 }  // namespace
 
