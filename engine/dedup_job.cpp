@@ -149,7 +149,7 @@ class OutputWriter {
         ++cursor;
       }
     }
-    STORYLINE_CHECK_ARG(cursor == docs_.where.size(), "an input changed between the two passes");
+    if (cursor != docs_.where.size()) throw IoError("an input file changed between the two passes");
     if (kept_) kept_->close();
     if (annotated_) annotated_->close();
   }
