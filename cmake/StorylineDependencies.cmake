@@ -10,3 +10,10 @@ find_package(CLI11 REQUIRED)
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)
 pkg_check_modules(UTF8PROC REQUIRED IMPORTED_TARGET libutf8proc)
 pkg_check_modules(ZSTD REQUIRED IMPORTED_TARGET libzstd)
+
+# Snowball stemmers (libstemmer-dev): no pkg-config file, no CMake config.
+find_path(STEMMER_INCLUDE_DIR libstemmer.h REQUIRED)
+find_library(STEMMER_LIBRARY stemmer REQUIRED)
+add_library(Stemmer::stemmer UNKNOWN IMPORTED)
+set_target_properties(Stemmer::stemmer PROPERTIES IMPORTED_LOCATION ${STEMMER_LIBRARY}
+  INTERFACE_INCLUDE_DIRECTORIES ${STEMMER_INCLUDE_DIR})

@@ -1,18 +1,10 @@
 #include "storyline/dedup_job.hpp"
 
-#include <simdjson.h>
-#include <tbb/enumerable_thread_specific.h>
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <chrono>
-#include <cstdio>
-#include <cstdlib>
-#include <filesystem>
-#include <memory>
 #include <optional>
 
+#include "detail/corpus.hpp"
 #include "detail/json_out.hpp"
 #include "storyline/dedup.hpp"
 #include "storyline/dedup_index.hpp"
@@ -21,177 +13,41 @@
 namespace storyline {
 namespace {
 
-/// Writes one rejects line per issue.
-class RejectsWriter {
- public:
-  explicit RejectsWriter(const std::string& path) {
-    if (!path.empty()) file_.emplace(path);
-  }
-  void write(const IssueReport& report) {
-    if (!file_) return;
-    constexpr std::size_t kMaxContent = 1000;
-    line_.clear();
-    line_ += "{\"file\":";
-    detail::append_json_string(line_, report.file);
-    line_ += ",\"line\":" + std::to_string(report.line) + ",\"reason\":";
-    detail::append_json_string(line_, issue_name(report.issue));
-    line_ += is_rejecting(report.issue) ? ",\"action\":\"skipped\"" : ",\"action\":\"repaired\"";
-    line_ += ",\"detail\":";
-    detail::append_json_string(line_, report.detail);
-    line_ += ",\"content\":";
-    detail::append_json_string(line_, report.content.substr(0, kMaxContent));
-    line_ += "}\n";
-    file_->write(line_);
-  }
-  void close() {
-    if (file_) file_->close();
-  }
-
- private:
-  std::optional<detail::OutputFile> file_;
-  std::string line_;
-};
-
-/// Pass 1: stores what grouping and writing need of each document.
-class DedupSink final : public IngestSink {
- public:
-  DedupSink(const FingerprintScheme& scheme, std::size_t prior, RejectsWriter& rejects, JobObserver* observer)
-      : scheme_(scheme), prior_(prior), rejects_(rejects), observer_(observer), fingerprinters_([&] {
-          return Fingerprinter(scheme);
-        }) {}
-
-  void reserve(DocIndex first, std::size_t count) override {
-    const std::size_t end = prior_ + first + count;
-    ids.resize(end);
-    info.resize(end);
-    fingerprints.resize(end * scheme_.words());
-    where.resize(end - prior_);
-    if (scheme_.params().verify == Verify::kExact) sets.resize(end);
-  }
-
-  void process(const Document& doc, DocIndex index, SourceLine source) override {
-    const std::size_t slot = prior_ + index;
-    ids[slot] = doc.id;
-    info[slot] =
-        DocInfo{doc.date, static_cast<std::uint32_t>(std::min<std::size_t>(doc.text.size(), UINT32_MAX))};
-    where[index] = source;
-    auto fp = std::span(fingerprints).subspan(slot * scheme_.words(), scheme_.words());
-    fingerprinters_.local().fingerprint(doc.text, fp, sets.empty() ? nullptr : &sets[slot]);
-  }
-
-  void on_issue(const IssueReport& report) override { rejects_.write(report); }
-
-  void on_progress(const IngestStats& stats) override {
-    if (observer_ != nullptr) observer_->progress("read", stats);
-  }
-
-  std::vector<std::string> ids;
-  std::vector<DocInfo> info;
-  std::vector<std::uint32_t> fingerprints;
-  std::vector<std::vector<std::uint64_t>> sets;
-  std::vector<SourceLine> where;  // new documents only
-
- private:
-  const FingerprintScheme& scheme_;
-  std::size_t prior_;
-  RejectsWriter& rejects_;
-  JobObserver* observer_;
-  tbb::enumerable_thread_specific<Fingerprinter> fingerprinters_;
-};
-
-// Copies standard input to a temporary file so that pass 2 can read it again.
-std::string spool_stdin() {
-  const char* dir = std::getenv("TMPDIR");
-  std::string path = std::string(dir != nullptr ? dir : "/tmp") + "/storyline-stdin-XXXXXX";
-  const int fd = ::mkstemp(path.data());
-  if (fd < 0) throw IoError("cannot create a temporary file for standard input");
-  ::close(fd);
-  detail::OutputFile out(path);
-  std::vector<char> buffer(std::size_t{1} << 20);
-  for (;;) {  // raw bytes: the reader detects compression and truncation itself
-    const ssize_t n = ::read(0, buffer.data(), buffer.size());
-    if (n < 0 && errno == EINTR) continue;
-    if (n < 0) throw IoError("cannot read standard input");
-    if (n == 0) break;
-    out.write(std::string_view(buffer.data(), static_cast<std::size_t>(n)));
-  }
-  out.close();
-  return path;
+// Pass 2: the kept lines byte for byte, and every line annotated with its group.
+void write_outputs(const DedupJobOptions& options, const std::vector<std::string>& paths,
+                   const detail::CorpusSink& docs, const DuplicateGroups& groups, std::size_t prior) {
+  std::optional<detail::OutputFile> kept, annotated;
+  if (!options.kept_path.empty()) kept.emplace(options.kept_path);
+  if (!options.annotated_path.empty()) annotated.emplace(options.annotated_path);
+  std::string out, fields;
+  detail::for_each_document_line(paths, options.ingest.max_line_bytes, docs.where,
+                                 [&](std::size_t k, const std::string& line) {
+                                   const std::size_t doc = prior + k;
+                                   const DocIndex rep = groups.representative[doc];
+                                   if (kept && rep == doc) {
+                                     out.assign(line);
+                                     out.push_back('\n');
+                                     kept->write(out);
+                                   }
+                                   if (!annotated) return;
+                                   fields.assign(",\"dup_group\":");
+                                   detail::append_json_string(fields, docs.ids[rep]);
+                                   fields += ",\"dup_of\":";
+                                   if (rep == doc) {
+                                     fields += "null";
+                                   } else {
+                                     detail::append_json_string(fields, docs.ids[rep]);
+                                   }
+                                   out.clear();
+                                   detail::append_annotated(out, line, fields);
+                                   annotated->write(out);
+                                 });
+  if (kept) kept->close();
+  if (annotated) annotated->close();
 }
 
-struct TempFiles {
-  std::vector<std::string> paths;
-  ~TempFiles() {
-    for (const auto& p : paths) std::remove(p.c_str());
-  }
-};
-
-// Pass 2: reads the inputs again and writes each output line of the accepted documents.
-class OutputWriter {
- public:
-  OutputWriter(const DedupJobOptions& options, const DedupSink& docs, const DuplicateGroups& groups,
-               std::size_t prior)
-      : options_(options), docs_(docs), groups_(groups), prior_(prior) {
-    if (!options.kept_path.empty()) kept_.emplace(options.kept_path);
-    if (!options.annotated_path.empty()) annotated_.emplace(options.annotated_path);
-  }
-
-  void write(const std::vector<std::string>& paths) {
-    std::size_t cursor = 0;  // next new document, in (file, line) order
-    std::string line, out, repaired;
-    for (std::uint32_t f = 0; f < paths.size(); ++f) {
-      LineReader reader(paths[f], options_.ingest.max_line_bytes);
-      for (LineStatus s; (s = reader.next(line)) != LineStatus::kEnd;) {
-        if (cursor >= docs_.where.size()) break;
-        const SourceLine& at = docs_.where[cursor];
-        if (s != LineStatus::kLine || at.file != f || at.line != reader.line_number()) continue;
-        write_document(prior_ + cursor, line, out, repaired);
-        ++cursor;
-      }
-    }
-    if (cursor != docs_.where.size()) throw IoError("an input file changed between the two passes");
-    if (kept_) kept_->close();
-    if (annotated_) annotated_->close();
-  }
-
- private:
-  void write_document(std::size_t doc, const std::string& line, std::string& out, std::string& repaired) {
-    const DocIndex rep = groups_.representative[doc];
-    if (kept_ && rep == doc) {
-      out.assign(line);
-      out.push_back('\n');
-      kept_->write(out);
-    }
-    if (!annotated_) return;
-    fields_.assign(",\"dup_group\":");
-    detail::append_json_string(fields_, docs_.ids[rep]);
-    fields_ += ",\"dup_of\":";
-    if (rep == doc) {
-      fields_ += "null";
-    } else {
-      detail::append_json_string(fields_, docs_.ids[rep]);
-    }
-    std::string_view record = line;
-    if (!simdjson::validate_utf8(line.data(), line.size())) {
-      repair_utf8(line, repaired);
-      record = repaired;
-    }
-    out.clear();
-    detail::append_fields_to_object(out, record, fields_);
-    out.push_back('\n');
-    annotated_->write(out);
-  }
-
-  const DedupJobOptions& options_;
-  const DedupSink& docs_;
-  const DuplicateGroups& groups_;
-  std::size_t prior_;
-  std::optional<detail::OutputFile> kept_, annotated_;
-  std::string fields_;
-};
-
 // One line per group of two or more that holds a new document: the representative first.
-void write_groups(const std::string& path, const DedupSink& docs, const DuplicateGroups& groups,
+void write_groups(const std::string& path, const detail::CorpusSink& docs, const DuplicateGroups& groups,
                   std::size_t prior) {
   const std::size_t n = groups.representative.size();
   std::vector<DocIndex> order(n);
@@ -245,18 +101,10 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
   const FingerprintScheme scheme(report.params);
   report.bands = scheme.bands();
 
-  TempFiles temp;
-  std::vector<std::string> paths = options.inputs, names = options.inputs;
-  for (std::size_t i = 0; i < paths.size(); ++i) {
-    if (paths[i] != "-") continue;
-    paths[i] = spool_stdin();
-    temp.paths.push_back(paths[i]);
-    names[i] = "<stdin>";
-  }
-
-  RejectsWriter rejects(options.rejects_path);
+  const detail::PreparedInputs inputs(options.inputs);
+  detail::RejectsWriter rejects(options.rejects_path);
   const std::size_t prior = loaded ? loaded->size() : 0;
-  DedupSink docs(scheme, prior, rejects, observer);
+  detail::CorpusSink docs(scheme, prior, rejects, observer);
   if (loaded) {
     for (DocIndex d = 0; d < loaded->slots(); ++d) {
       if (!loaded->alive(d)) continue;
@@ -269,17 +117,11 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
     loaded.reset();  // its data now lives in docs
   }
   report.prior_documents = prior;
-  report.ingest = ingest(paths, options.ingest, docs, names);
+  report.ingest = ingest(inputs.paths, options.ingest, docs, inputs.names);
   rejects.close();
 
   if (observer != nullptr) observer->progress("group", report.ingest);
-  DedupInput input;
-  input.fingerprints = docs.fingerprints;
-  input.info = docs.info;
-  input.ids = docs.ids;
-  input.sets = docs.sets;
-  input.prior = prior;
-  const DuplicateGroups groups = find_duplicate_groups(scheme, input);
+  const DuplicateGroups groups = find_duplicate_groups(scheme, docs.dedup_input(prior));
   report.candidate_pairs = groups.candidate_pairs;
   report.verified_pairs = groups.verified_pairs;
   for (std::size_t d = prior; d < groups.representative.size(); ++d) {
@@ -290,7 +132,7 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
   }
 
   if (observer != nullptr) observer->progress("write", report.ingest);
-  OutputWriter(options, docs, groups, prior).write(paths);
+  write_outputs(options, inputs.paths, docs, groups, prior);
   if (!options.groups_path.empty()) write_groups(options.groups_path, docs, groups, prior);
   {
     std::vector<std::uint8_t> counted(groups.representative.size(), 0);

@@ -303,6 +303,10 @@ void RecordParser::parse(std::string_view line, ParsedRecord& out) {
       have_date = true;
     }
   }
+  if (!p.require_text && (!have_text || is_blank(out.doc.text)) && !is_blank(out.doc.title)) {
+    out.doc.text = out.doc.title;
+    have_text = true;
+  }
   if (!have_text) return reject(out, Issue::kMissingText, "no '" + p.text_field + "' field");
   if (is_blank(out.doc.text)) return reject(out, Issue::kEmptyText, "the text is empty");
   if (!have_id) out.repairs |= 1u << static_cast<unsigned>(Issue::kMissingId);

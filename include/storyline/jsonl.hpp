@@ -20,6 +20,9 @@ struct IngestParams {
   std::string date_field = "date";    ///< optional ISO 8601 string field
   std::size_t max_line_bytes = std::size_t{64} << 20;  ///< longer lines are rejected, in bytes
   bool strict = false;  ///< the CLI stops at the first rejected line instead of counting it
+  /// When false, a record with an empty or missing text is accepted if its title is not empty (headline
+  /// feeds); the title then stands for the text.
+  bool require_text = true;
 };
 
 /// What can be wrong with a line. The first group rejects the line; the rest are repaired and counted.

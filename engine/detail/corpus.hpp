@@ -1,0 +1,88 @@
+// Pieces shared by the batch jobs (dedup, cluster): input preparation, the pass-1 sink that keeps what
+// grouping needs of each document, the rejects file, and the pass-2 rewrite of the input lines.
+#pragma once
+
+#include <tbb/enumerable_thread_specific.h>
+
+#include <functional>
+#include <optional>
+#include <span>
+#include <string>
+#include <vector>
+
+#include "detail/json_out.hpp"
+#include "storyline/dedup.hpp"
+#include "storyline/dedup_job.hpp"
+#include "storyline/fingerprint.hpp"
+#include "storyline/ingest.hpp"
+
+namespace storyline::detail {
+
+/// Writes one rejects line per issue: {"file","line","reason","action","detail","content"}.
+class RejectsWriter {
+ public:
+  explicit RejectsWriter(const std::string& path);
+  void write(const IssueReport& report);
+  void close();
+
+ private:
+  std::optional<OutputFile> file_;
+  std::string line_;
+};
+
+/// Input paths ready for two passes: "-" is spooled to a temporary file (removed on destruction).
+class PreparedInputs {
+ public:
+  explicit PreparedInputs(const std::vector<std::string>& inputs);
+  ~PreparedInputs();
+  PreparedInputs(const PreparedInputs&) = delete;
+  PreparedInputs& operator=(const PreparedInputs&) = delete;
+  std::vector<std::string> paths;  ///< what to read
+  std::vector<std::string> names;  ///< what to call them ("<stdin>")
+
+ private:
+  std::vector<std::string> temp_;
+};
+
+/// Pass 1: keeps each document's id, date, length, fingerprint (and shingle set when verifying
+/// exactly) in slot prior + index; `extra` (if set) runs on each document too, concurrently.
+class CorpusSink final : public IngestSink {
+ public:
+  CorpusSink(const FingerprintScheme& scheme, std::size_t prior, RejectsWriter& rejects,
+             JobObserver* observer);
+
+  void reserve(DocIndex first, std::size_t count) override;
+  void process(const Document& doc, DocIndex index, SourceLine source) override;
+  void on_issue(const IssueReport& report) override { rejects_.write(report); }
+  void on_progress(const IngestStats& stats) override;
+
+  std::vector<std::string> ids;
+  std::vector<DocInfo> info;
+  std::vector<std::uint32_t> fingerprints;
+  std::vector<std::vector<std::uint64_t>> sets;
+  std::vector<SourceLine> where;  ///< new documents only
+  std::function<void(std::size_t first_slot, std::size_t count)> extra_reserve;
+  std::function<void(const Document& doc, std::size_t slot)> extra;
+
+  /// The grouping input over everything held.
+  DedupInput dedup_input(std::size_t prior) const;
+
+ private:
+  const FingerprintScheme& scheme_;
+  std::size_t prior_;
+  RejectsWriter& rejects_;
+  JobObserver* observer_;
+  tbb::enumerable_thread_specific<Fingerprinter> fingerprinters_;
+};
+
+/// Pass 2: reads the inputs again and calls fn(k, line) for the k-th accepted document (where[k]).
+/// Throws IoError when the inputs changed in between.
+void for_each_document_line(const std::vector<std::string>& paths, std::size_t max_line_bytes,
+                            std::span<const SourceLine> where,
+                            const std::function<void(std::size_t, const std::string&)>& fn);
+
+/// Appends line with fields (text like ,"a":1) added before its closing brace and a newline to out; an
+/// invalid UTF-8 line is repaired first so the output stays valid JSON.
+void append_annotated(std::string& out, const std::string& line, std::string_view fields);
+
+}  // namespace storyline::detail

@@ -1,0 +1,238 @@
+#include "storyline/tfidf.hpp"
+
+#include <libstemmer.h>
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+#include <utf8proc.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "storyline/error.hpp"
+#include "storyline/stopwords.hpp"
+#include "storyline/text.hpp"
+
+namespace storyline {
+namespace {
+
+// The top bit tells entities from words.
+constexpr std::uint64_t kEntityBit = std::uint64_t{1} << 63;
+
+std::uint64_t word_hash(std::string_view term) { return XXH3_64bits(term.data(), term.size()) & ~kEntityBit; }
+std::uint64_t entity_hash(std::string_view name) {
+  return XXH3_64bits(name.data(), name.size()) | kEntityBit;
+}
+
+// Reads one code point; returns its length (1 for invalid bytes).
+std::size_t next_code_point(std::string_view s, std::size_t i, utf8proc_int32_t& cp) {
+  const auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
+                                  static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
+  if (n <= 0) {
+    cp = -1;
+    return 1;
+  }
+  return static_cast<std::size_t>(n);
+}
+
+bool is_upper(utf8proc_int32_t cp) {
+  const auto c = utf8proc_category(cp);
+  return c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT;
+}
+
+bool is_name_char(utf8proc_int32_t cp) {
+  if (cp == '-' || cp == '\'' || cp == 0x2019) return true;  // al-Sharaa, O'Brien
+  const auto c = utf8proc_category(cp);
+  return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) || c == UTF8PROC_CATEGORY_ND ||
+         c == UTF8PROC_CATEGORY_MN;
+}
+
+}  // namespace
+
+bool is_entity_term(std::uint64_t hash) { return (hash & kEntityBit) != 0; }
+
+struct TermExtractor::Impl {
+  TfidfParams params;
+  sb_stemmer* stemmer = nullptr;
+  std::string normalized;
+  std::vector<std::string_view> tokens;
+  std::unordered_map<std::uint64_t, float> counts;
+  std::string name, folded;
+
+  ~Impl() {
+    if (stemmer != nullptr) sb_stemmer_delete(stemmer);
+  }
+
+  void add_word(std::string_view token, float weight, std::unordered_map<std::uint64_t, std::string>* names) {
+    if (params.stop_words && is_stop_word(token)) return;
+    if (token.size() == 1 && static_cast<unsigned char>(token[0]) < 0x80) return;
+    if (stemmer != nullptr) {
+      const sb_symbol* stem = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(token.data()),
+                                              static_cast<int>(token.size()));
+      if (stem != nullptr) {
+        token = std::string_view(reinterpret_cast<const char*>(stem),
+                                 static_cast<std::size_t>(sb_stemmer_length(stemmer)));
+      }
+    }
+    const std::uint64_t h = word_hash(token);
+    counts[h] += weight;
+    if (names != nullptr && !names->contains(h)) names->emplace(h, std::string(token));
+  }
+
+  void add_entity(std::string_view display, float weight,
+                  std::unordered_map<std::uint64_t, std::string>* names) {
+    normalize(display, folded);
+    const std::uint64_t h = entity_hash(folded);
+    counts[h] += weight;
+    if (names != nullptr && !names->contains(h)) names->emplace(h, "@" + std::string(display));
+  }
+
+  void add_words(std::string_view text, float weight, std::unordered_map<std::uint64_t, std::string>* names) {
+    normalize(text, normalized);
+    tokenize(normalized, tokens);
+    for (const auto token : tokens) add_word(token, weight, names);
+  }
+
+  // Runs of capitalised words in original-case text, separated only by spaces.
+  void add_entities(std::string_view text, float weight,
+                    std::unordered_map<std::uint64_t, std::string>* names) {
+    std::size_t run_begin = 0, run_end = 0, last_word = 0, run_words = 0;
+    const auto close_run = [&] {
+      if (run_words > 0) {
+        add_entity(text.substr(run_begin, run_end - run_begin), weight, names);
+        if (run_words > 1) add_entity(text.substr(last_word, run_end - last_word), weight, names);
+      }
+      run_words = 0;
+    };
+    std::size_t i = 0;
+    while (i < text.size()) {
+      // Separator up to the next letter or digit: anything but spaces ends the run.
+      bool only_spaces = true;
+      utf8proc_int32_t cp = -1;
+      while (i < text.size()) {
+        const std::size_t len = next_code_point(text, i, cp);
+        if (cp >= 0 && is_name_char(cp) && cp != '-' && cp != '\'' && cp != 0x2019) break;
+        if (cp != ' ') only_spaces = false;
+        i += len;
+      }
+      if (i >= text.size()) break;
+      if (!only_spaces) close_run();
+      const std::size_t begin = i;
+      const bool capital = is_upper(cp);
+      while (i < text.size()) {
+        utf8proc_int32_t c;
+        const std::size_t len = next_code_point(text, i, c);
+        if (c < 0 || !is_name_char(c)) break;
+        i += len;
+      }
+      if (!capital) {
+        close_run();
+        continue;
+      }
+      normalize(text.substr(begin, i - begin), folded);
+      if (is_stop_word(folded)) {  // "The", "In": never part of a name
+        close_run();
+        continue;
+      }
+      if (run_words == 0) run_begin = begin;
+      last_word = begin;
+      run_end = i;
+      ++run_words;
+    }
+    close_run();
+  }
+};
+
+TermExtractor::TermExtractor(const TfidfParams& params) : impl_(std::make_unique<Impl>()) {
+  impl_->params = params;
+  if (!params.stem_language.empty()) {
+    impl_->stemmer = sb_stemmer_new(params.stem_language.c_str(), "UTF_8");
+    STORYLINE_CHECK_ARG(impl_->stemmer != nullptr,
+                        "unknown stemming language '" + params.stem_language + "'");
+  }
+}
+TermExtractor::~TermExtractor() = default;
+TermExtractor::TermExtractor(TermExtractor&&) noexcept = default;
+TermExtractor& TermExtractor::operator=(TermExtractor&&) noexcept = default;
+
+void TermExtractor::extract(const Document& doc, TermCounts& out,
+                            std::unordered_map<std::uint64_t, std::string>* names) {
+  Impl& m = *impl_;
+  m.counts.clear();
+  const bool title_is_text = doc.title == doc.text;
+  if (!doc.title.empty()) {
+    m.add_words(doc.title, title_is_text ? 1.0f : m.params.title_weight, names);
+    m.add_entities(doc.title, title_is_text ? 1.0f : m.params.title_weight, names);
+  }
+  if (!title_is_text) {
+    m.add_words(doc.text, 1.0f, names);
+    m.add_entities(doc.text, 1.0f, names);
+  }
+  out.terms.assign(m.counts.begin(), m.counts.end());
+  std::sort(out.terms.begin(), out.terms.end());
+}
+
+TfidfMatrix build_tfidf(std::span<const TermCounts> docs, const TfidfParams& params) {
+  STORYLINE_CHECK_ARG(params.max_df_ratio > 0.0 && params.max_df_ratio <= 1.0,
+                      "max_df_ratio must be in (0, 1]");
+  const std::size_t n = docs.size();
+  // Document frequencies: per-thread counts, merged (sums do not depend on the split).
+  tbb::enumerable_thread_specific<std::unordered_map<std::uint64_t, std::uint32_t>> local_df;
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+    auto& df = local_df.local();
+    for (std::size_t i = range.begin(); i < range.end(); ++i) {
+      for (const auto& [term, count] : docs[i].terms) ++df[term];
+    }
+  });
+  std::unordered_map<std::uint64_t, std::uint32_t> df;
+  for (auto& part : local_df) {
+    for (const auto& [term, count] : part) df[term] += count;
+  }
+  TfidfMatrix m;
+  const auto max_df = static_cast<std::uint32_t>(std::max(2.0, params.max_df_ratio * static_cast<double>(n)));
+  for (const auto& [term, count] : df) {
+    if (count >= 2 && count <= max_df) m.term_hash.push_back(term);
+  }
+  std::sort(m.term_hash.begin(), m.term_hash.end());
+  m.df.resize(m.term_hash.size());
+  std::vector<float> idf(m.term_hash.size());
+  for (std::size_t c = 0; c < m.term_hash.size(); ++c) {
+    m.df[c] = df[m.term_hash[c]];
+    idf[c] = static_cast<float>(std::log((1.0 + static_cast<double>(n)) / (1.0 + m.df[c])) + 1.0);
+    if (is_entity_term(m.term_hash[c])) idf[c] *= params.entity_weight;
+  }
+  // CSR arrays: count kept terms per row, prefix sums, fill in parallel.
+  std::vector<int> outer(n + 1, 0);
+  tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
+    int kept = 0;
+    for (const auto& [term, count] : docs[i].terms) {
+      kept += std::binary_search(m.term_hash.begin(), m.term_hash.end(), term) ? 1 : 0;
+    }
+    outer[i + 1] = kept;
+  });
+  for (std::size_t i = 0; i < n; ++i) outer[i + 1] += outer[i];
+  std::vector<int> inner(static_cast<std::size_t>(outer[n]));
+  std::vector<float> values(inner.size());
+  tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
+    auto at = static_cast<std::size_t>(outer[i]);
+    double norm = 0.0;
+    for (const auto& [term, count] : docs[i].terms) {
+      const auto it = std::lower_bound(m.term_hash.begin(), m.term_hash.end(), term);
+      if (it == m.term_hash.end() || *it != term) continue;
+      const auto c = static_cast<std::size_t>(it - m.term_hash.begin());
+      const float w = (1.0f + std::log(std::max(count, 1.0f))) * idf[c];
+      inner[at] = static_cast<int>(c);
+      values[at] = w;
+      norm += static_cast<double>(w) * w;
+      ++at;
+    }
+    const float scale = norm > 0.0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
+    for (auto k = static_cast<std::size_t>(outer[i]); k < at; ++k) values[k] *= scale;
+  });
+  m.rows = Eigen::Map<const Eigen::SparseMatrix<float, Eigen::RowMajor>>(
+      static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m.term_hash.size()),
+      static_cast<Eigen::Index>(inner.size()), outer.data(), inner.data(), values.data());
+  return m;
+}
+
+}  // namespace storyline
