@@ -8,6 +8,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <unordered_set>
 
 #include "storyline/error.hpp"
 #include "storyline/stopwords.hpp"
@@ -84,7 +85,11 @@ struct TermExtractor::Impl {
     normalize(display, folded);
     const std::uint64_t h = entity_hash(folded);
     counts[h] += weight;
-    if (names != nullptr && !names->contains(h)) names->emplace(h, "@" + std::string(display));
+    if (names != nullptr && !names->contains(h)) {
+      std::string name(1, '@');  // (not "@" + ...: GCC 12 warns wrongly, -Wrestrict)
+      name.append(display);
+      names->emplace(h, std::move(name));
+    }
   }
 
   void add_words(std::string_view text, float weight, std::unordered_map<std::uint64_t, std::string>* names) {
@@ -93,14 +98,30 @@ struct TermExtractor::Impl {
     for (const auto token : tokens) add_word(token, weight, names);
   }
 
-  // Runs of capitalised words in original-case text, separated only by spaces.
+  // Runs of capitalised words in original-case text, separated only by spaces. A one-word run that
+  // opens a sentence ("Political sources said") counts only if the word also appears capitalised
+  // inside a sentence; a possessive ending ("Iran's") is dropped.
   void add_entities(std::string_view text, float weight,
                     std::unordered_map<std::uint64_t, std::string>* names) {
     std::size_t run_begin = 0, run_end = 0, last_word = 0, run_words = 0;
+    bool run_at_sentence_start = false, sentence_start = true;
+    pending.clear();
+    mid_sentence.clear();
     const auto close_run = [&] {
-      if (run_words > 0) {
-        add_entity(text.substr(run_begin, run_end - run_begin), weight, names);
+      if (run_words == 0) return;
+      const std::string_view whole = text.substr(run_begin, run_end - run_begin);
+      if (run_words == 1 && run_at_sentence_start) {
+        pending.push_back(whole);
+      } else {
+        add_entity(whole, weight, names);
         if (run_words > 1) add_entity(text.substr(last_word, run_end - last_word), weight, names);
+        for (std::size_t w = run_begin; w < run_end;) {  // remember the words seen inside sentences
+          std::size_t e = text.find(' ', w);
+          if (e == std::string_view::npos || e > run_end) e = run_end;
+          normalize(text.substr(w, e - w), folded);
+          mid_sentence.insert(folded);
+          w = e + 1;
+        }
       }
       run_words = 0;
     };
@@ -113,34 +134,74 @@ struct TermExtractor::Impl {
         const std::size_t len = next_code_point(text, i, cp);
         if (cp >= 0 && is_name_char(cp) && cp != '-' && cp != '\'' && cp != 0x2019) break;
         if (cp != ' ') only_spaces = false;
+        if (cp == '.' || cp == '!' || cp == '?' || cp == '\n' || cp == ':' || cp == '"' || cp == 0x201C) {
+          sentence_start = true;
+        }
         i += len;
       }
       if (i >= text.size()) break;
       if (!only_spaces) close_run();
       const std::size_t begin = i;
-      const bool capital = is_upper(cp);
+      bool capital = is_upper(cp);
+      const bool opens_sentence = sentence_start;
+      sentence_start = false;
       while (i < text.size()) {
         utf8proc_int32_t c;
         const std::size_t len = next_code_point(text, i, c);
         if (c < 0 || !is_name_char(c)) break;
         i += len;
       }
+      // Name particles: "al-Sharaa", "bin-Salman" count as capitalised.
+      for (std::size_t h = text.find('-', begin); !capital && h != std::string_view::npos && h + 1 < i;
+           h = text.find('-', h + 1)) {
+        utf8proc_int32_t after;
+        next_code_point(text, h + 1, after);
+        capital = after >= 0 && is_upper(after);
+      }
+      std::size_t end = i;
+      for (const std::string_view suffix : {std::string_view("'s"), std::string_view("\xE2\x80\x99s")}) {
+        if (end - begin > suffix.size() && text.substr(end - suffix.size(), suffix.size()) == suffix) {
+          end -= suffix.size();
+        }
+      }
       if (!capital) {
         close_run();
         continue;
       }
-      normalize(text.substr(begin, i - begin), folded);
+      normalize(text.substr(begin, end - begin), folded);
       if (is_stop_word(folded)) {  // "The", "In": never part of a name
         close_run();
         continue;
       }
-      if (run_words == 0) run_begin = begin;
+      if (run_words == 0) run_begin = begin, run_at_sentence_start = opens_sentence;
       last_word = begin;
-      run_end = i;
+      run_end = end;
       ++run_words;
+      if (end != i) close_run();  // a possessive ends the name
     }
     close_run();
+    for (const std::string_view word : pending) {
+      normalize(word, folded);
+      if (mid_sentence.contains(folded)) add_entity(word, weight, names);
+    }
   }
+
+  // True when most words of a headline are capitalised ("Trump Slams Kerry Over Iran"): such a title
+  // says nothing about which words are names.
+  static bool is_title_case(std::string_view title) {
+    std::size_t words = 0, capitals = 0;
+    for (std::size_t i = 0; i < title.size();) {
+      utf8proc_int32_t cp;
+      const std::size_t len = next_code_point(title, i, cp);
+      const bool starts_word = cp >= 0 && is_name_char(cp) && (i == 0 || title[i - 1] == ' ');
+      if (starts_word) ++words, capitals += is_upper(cp) ? 1 : 0;
+      i += len;
+    }
+    return words >= 4 && capitals * 10 >= words * 7;
+  }
+
+  std::vector<std::string_view> pending;
+  std::unordered_set<std::string> mid_sentence;
 };
 
 TermExtractor::TermExtractor(const TfidfParams& params) : impl_(std::make_unique<Impl>()) {
@@ -162,7 +223,9 @@ void TermExtractor::extract(const Document& doc, TermCounts& out,
   const bool title_is_text = doc.title == doc.text;
   if (!doc.title.empty()) {
     m.add_words(doc.title, title_is_text ? 1.0f : m.params.title_weight, names);
-    m.add_entities(doc.title, title_is_text ? 1.0f : m.params.title_weight, names);
+    if (!Impl::is_title_case(doc.title)) {
+      m.add_entities(doc.title, title_is_text ? 1.0f : m.params.title_weight, names);
+    }
   }
   if (!title_is_text) {
     m.add_words(doc.text, 1.0f, names);

@@ -12,6 +12,7 @@ inline constexpr int kExitUsage = 2;
 
 /// Each register_* adds its subcommand to app and returns the function that runs it once parsed.
 std::function<int()> register_dedup(CLI::App& app);
+std::function<int()> register_cluster(CLI::App& app);
 std::function<int()> register_eval(CLI::App& app);
 std::function<int()> register_generate(CLI::App& app);
 

@@ -23,6 +23,7 @@ int main(int argc, char** argv) {
   app.require_subcommand(1);
   app.set_version_flag("--version", "storyline 0.1.0");
   const auto dedup = register_dedup(app);
+  const auto cluster = register_cluster(app);
   const auto eval = register_eval(app);
   const auto generate = register_generate(app);
   try {
@@ -33,6 +34,7 @@ int main(int argc, char** argv) {
   }
   try {
     if (app.got_subcommand("dedup")) return dedup();
+    if (app.got_subcommand("cluster")) return cluster();
     if (app.got_subcommand("eval")) return eval();
     if (app.got_subcommand("generate")) return generate();
   } catch (const storyline::InvalidArgument& e) {

@@ -17,7 +17,7 @@ namespace storyline {
 /// How documents become term vectors.
 struct TfidfParams {
   float title_weight = 2.0f;   ///< a title token counts this many times
-  float entity_weight = 2.0f;  ///< multiplies the TF-IDF weight of entity features
+  float entity_weight = 0.5f;  ///< multiplies the TF-IDF weight of entity features
   bool stop_words = true;      ///< drop the stop words of en, es, fr, it, de
   std::string stem_language;   ///< a Snowball algorithm ("english", "german", ...); empty: no stemming
   double max_df_ratio = 0.5;   ///< terms in more than this share of the documents are dropped

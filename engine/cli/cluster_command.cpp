@@ -1,0 +1,86 @@
+#include <cstdio>
+#include <memory>
+
+#include "cli/commands.hpp"
+#include "cli/ingest_options.hpp"
+#include "storyline/cluster_job.hpp"
+
+namespace storyline::cli {
+namespace {
+
+struct ClusterCli {
+  ClusterJobOptions job;
+  unsigned jobs = 0;
+  bool quiet = false;
+};
+
+class ProgressObserver final : public JobObserver {
+ public:
+  void progress(std::string_view phase, const IngestStats& stats) override { bar.update(phase, stats); }
+  Progress bar;
+};
+
+int run(ClusterCli& cli) {
+  set_jobs(cli.jobs);
+  ProgressObserver observer;
+  const ClusterJobReport r = run_cluster_job(cli.job, &observer);
+  observer.bar.finish();
+  if (cli.quiet) return 0;
+  const double seconds = std::max(r.seconds, 1e-9);
+  const IngestStats& s = r.ingest;
+  std::fprintf(stderr, "storyline cluster: %s lines, %s documents, %s rejected\n",
+               with_commas(s.lines).c_str(), with_commas(s.documents).c_str(),
+               with_commas(s.rejected()).c_str());
+  print_issue_counts(s);
+  std::fprintf(stderr, "  %s near-duplicates folded, %s terms, %s story edges\n",
+               with_commas(r.duplicates).c_str(), with_commas(r.terms).c_str(), with_commas(r.edges).c_str());
+  std::fprintf(stderr, "  %s stories, %s threads\n", with_commas(r.stories).c_str(),
+               with_commas(r.threads).c_str());
+  std::fprintf(stderr, "  %.2f s, %.0f documents/s, %.1f MB/s\n", seconds, s.documents / seconds,
+               s.bytes / 1e6 / seconds);
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> register_cluster(CLI::App& app) {
+  auto cli = std::make_shared<ClusterCli>();
+  CLI::App* c =
+      app.add_subcommand("cluster", "group documents into stories (events) and stories into threads");
+  ClusterJobOptions& o = cli->job;
+  ClusterParams& p = o.cluster;
+  c->add_option("inputs", o.inputs, "JSONL files (.gz and .zst are detected); - reads stdin")->required();
+  c->add_option("-o,--output", o.annotated_path, "write every record with dup_group, story_id, thread_id")
+      ->required();
+  c->add_option("--stories", o.stories_path, "write one line per story");
+  c->add_option("--threads", o.threads_path, "write one line per thread");
+  c->add_option("--rejects", o.rejects_path, "write every rejected or repaired line with file, line, reason");
+  c->add_option("--story-threshold", p.story_threshold, "mean cosine that makes one story")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--thread-threshold", p.thread_threshold,
+                "mean cosine of story centroids that makes one thread")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--window-days", p.story_neighbors.window_days,
+                "stories join only documents this many days apart (-1: no window)")
+      ->capture_default_str();
+  c->add_option("--neighbors", p.story_neighbors.k, "nearest neighbours per document")->capture_default_str();
+  c->add_option("--thread-entity-boost", p.thread_entity_boost, "entity weight factor when linking threads")
+      ->capture_default_str();
+  c->add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times")
+      ->capture_default_str();
+  c->add_option("--entity-weight", p.tfidf.entity_weight, "weight of named-entity features")
+      ->capture_default_str();
+  c->add_option("--stem", p.tfidf.stem_language,
+                "Snowball stemmer (english, spanish, french, italian, german)");
+  c->add_option("--dedup-threshold", o.dedup.threshold, "Jaccard of near-duplicates folded before clustering")
+      ->capture_default_str()
+      ->check(CLI::Range(0.01, 1.0));
+  c->add_option("-j,--jobs", cli->jobs, "worker threads (0 = all cores)")->capture_default_str();
+  c->add_flag("-q,--quiet", cli->quiet, "no summary on stderr");
+  add_ingest_options(*c, o.ingest);
+  return [cli] { return run(*cli); };
+}
+
+}  // namespace storyline::cli

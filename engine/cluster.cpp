@@ -1,0 +1,283 @@
+#include "storyline/cluster.hpp"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
+
+#include <algorithm>
+#include <cmath>
+#include <queue>
+
+#include "storyline/error.hpp"
+
+namespace storyline {
+namespace {
+
+using RowMatrix = Eigen::SparseMatrix<float, Eigen::RowMajor>;
+
+struct Posting {
+  DocIndex row;
+  float weight;
+};
+
+// Per-thread scratch of the neighbour search: a dense accumulator and the rows it touched.
+struct Scratch {
+  std::vector<float> score;
+  std::vector<DocIndex> touched;
+  std::vector<std::pair<float, DocIndex>> ranked;
+};
+
+float sparse_dot(const RowMatrix& m, Eigen::Index a, Eigen::Index b) {
+  RowMatrix::InnerIterator x(m, a), y(m, b);
+  float dot = 0.0f;
+  while (x && y) {
+    if (x.index() < y.index()) {
+      ++x;
+    } else if (y.index() < x.index()) {
+      ++y;
+    } else {
+      dot += x.value() * y.value();
+      ++x;
+      ++y;
+    }
+  }
+  return dot;
+}
+
+// The row's top terms by weight, as (column, weight).
+void top_terms(const RowMatrix& m, Eigen::Index row, std::uint32_t count,
+               std::vector<std::pair<int, float>>& out) {
+  out.clear();
+  for (RowMatrix::InnerIterator it(m, row); it; ++it)
+    out.emplace_back(static_cast<int>(it.index()), it.value());
+  const auto by_weight = [](const auto& x, const auto& y) {
+    return x.second != y.second ? x.second > y.second : x.first < y.first;
+  };
+  if (out.size() > count) {
+    std::partial_sort(out.begin(), out.begin() + count, out.end(), by_weight);
+    out.resize(count);
+  }
+}
+
+}  // namespace
+
+std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int32_t> dates,
+                                 const NeighborParams& params) {
+  const auto n = static_cast<std::size_t>(rows.rows());
+  STORYLINE_CHECK_ARG(dates.empty() || dates.size() == n, "one date per row");
+  STORYLINE_CHECK_ARG(params.k >= 1 && params.candidate_terms >= 1, "k and candidate_terms must be positive");
+  // Inverted index over each row's top terms (CSR: offsets per column).
+  std::vector<std::vector<std::pair<int, float>>> tops(n);
+  tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
+    top_terms(rows, static_cast<Eigen::Index>(i), params.candidate_terms, tops[i]);
+  });
+  std::vector<std::size_t> offsets(static_cast<std::size_t>(rows.cols()) + 1, 0);
+  for (const auto& t : tops) {
+    for (const auto& [col, w] : t) ++offsets[static_cast<std::size_t>(col) + 1];
+  }
+  for (std::size_t c = 1; c < offsets.size(); ++c) offsets[c] += offsets[c - 1];
+  std::vector<Posting> postings(offsets.back());
+  {
+    std::vector<std::size_t> fill(offsets.begin(), offsets.end() - 1);
+    for (std::size_t i = 0; i < n; ++i) {
+      for (const auto& [col, w] : tops[i])
+        postings[fill[static_cast<std::size_t>(col)]++] = {static_cast<DocIndex>(i), w};
+    }
+  }
+  const auto within_window = [&](std::size_t i, std::size_t j) {
+    if (params.window_days < 0 || dates.empty()) return true;
+    if (dates[i] == kNoDate || dates[j] == kNoDate) return true;
+    return std::abs(static_cast<std::int64_t>(dates[i]) - dates[j]) <= params.window_days;
+  };
+
+  std::vector<std::vector<Edge>> found(n);
+  tbb::enumerable_thread_specific<Scratch> scratch([&] {
+    Scratch s;
+    s.score.assign(n, 0.0f);
+    return s;
+  });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+    Scratch& s = scratch.local();
+    for (std::size_t i = range.begin(); i < range.end(); ++i) {
+      s.touched.clear();
+      for (const auto& [col, w] : tops[i]) {
+        const std::size_t begin = offsets[static_cast<std::size_t>(col)],
+                          end = offsets[static_cast<std::size_t>(col) + 1];
+        if (end - begin > params.max_postings) continue;
+        for (std::size_t p = begin; p < end; ++p) {
+          const DocIndex j = postings[p].row;
+          if (j == i || !within_window(i, j)) continue;
+          if (s.score[j] == 0.0f) s.touched.push_back(j);
+          s.score[j] += w * postings[p].weight;
+        }
+      }
+      s.ranked.clear();
+      for (const DocIndex j : s.touched) {
+        s.ranked.emplace_back(s.score[j], j);
+        s.score[j] = 0.0f;
+      }
+      const auto better = [](const auto& x, const auto& y) {
+        return x.first != y.first ? x.first > y.first : x.second < y.second;
+      };
+      if (s.ranked.size() > params.rerank) {
+        std::partial_sort(s.ranked.begin(), s.ranked.begin() + params.rerank, s.ranked.end(), better);
+        s.ranked.resize(params.rerank);
+      }
+      for (auto& [score, j] : s.ranked) score = sparse_dot(rows, static_cast<Eigen::Index>(i), j);
+      std::sort(s.ranked.begin(), s.ranked.end(), better);
+      for (std::size_t r = 0; r < s.ranked.size() && r < params.k; ++r) {
+        const auto [sim, j] = s.ranked[r];
+        if (sim < params.min_similarity) break;
+        found[i].push_back(
+            Edge{std::min(static_cast<DocIndex>(i), j), std::max(static_cast<DocIndex>(i), j), sim});
+      }
+    }
+  });
+  std::vector<Edge> edges;
+  for (auto& f : found) edges.insert(edges.end(), f.begin(), f.end());
+  std::sort(edges.begin(), edges.end(),
+            [](const Edge& x, const Edge& y) { return x.a != y.a ? x.a < y.a : x.b < y.b; });
+  edges.erase(std::unique(edges.begin(), edges.end(),
+                          [](const Edge& x, const Edge& y) { return x.a == y.a && x.b == y.b; }),
+              edges.end());
+  return edges;
+}
+
+namespace {
+
+// A cluster's sum of member rows, sorted by column.
+using SumVector = std::vector<std::pair<int, float>>;
+
+double dot(const SumVector& x, const SumVector& y) {
+  double d = 0.0;
+  std::size_t i = 0, j = 0;
+  while (i < x.size() && j < y.size()) {
+    if (x[i].first < y[j].first) {
+      ++i;
+    } else if (y[j].first < x[i].first) {
+      ++j;
+    } else {
+      d += static_cast<double>(x[i++].second) * y[j++].second;
+    }
+  }
+  return d;
+}
+
+SumVector add(const SumVector& x, const SumVector& y) {
+  SumVector out;
+  out.reserve(x.size() + y.size());
+  std::size_t i = 0, j = 0;
+  while (i < x.size() || j < y.size()) {
+    if (j == y.size() || (i < x.size() && x[i].first < y[j].first)) {
+      out.push_back(x[i++]);
+    } else if (i == x.size() || y[j].first < x[i].first) {
+      out.push_back(y[j++]);
+    } else {
+      out.emplace_back(x[i].first, x[i].second + y[j].second);
+      ++i, ++j;
+    }
+  }
+  return out;
+}
+
+}  // namespace
+
+std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<const Edge> edges,
+                                           float threshold) {
+  const auto n = static_cast<std::size_t>(rows.rows());
+  // The mean cosine over all cross pairs of unit rows equals dot(sum A, sum B) / (|A| |B|), so each
+  // cluster keeps the sum of its rows and every score is exact; the graph only says which pairs of
+  // clusters are worth scoring (those joined by at least one edge).
+  std::vector<SumVector> sums(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    for (RowMatrix::InnerIterator it(rows, static_cast<Eigen::Index>(i)); it; ++it) {
+      sums[i].emplace_back(static_cast<int>(it.index()), it.value());
+    }
+  }
+  std::vector<std::vector<DocIndex>> adjacent(n);
+  for (const Edge& e : edges) {
+    STORYLINE_CHECK_ARG(e.a < n && e.b < n && e.a != e.b, "edge out of range");
+    adjacent[e.a].push_back(e.b);
+    adjacent[e.b].push_back(e.a);
+  }
+  std::vector<std::uint32_t> size(n, 1), version(n, 0);
+  std::vector<DocIndex> parent(n);
+  for (std::size_t i = 0; i < n; ++i) parent[i] = static_cast<DocIndex>(i);
+  struct Candidate {
+    double mean;
+    DocIndex a, b;
+    std::uint32_t version_a, version_b;
+    bool operator<(const Candidate& o) const {  // max-heap: highest mean, then smallest (a, b)
+      if (mean != o.mean) return mean < o.mean;
+      return a != o.a ? a > o.a : b > o.b;
+    }
+  };
+  std::priority_queue<Candidate> heap;
+  const auto push = [&](DocIndex x, DocIndex y) {
+    const DocIndex a = std::min(x, y), b = std::max(x, y);
+    const double mean = dot(sums[a], sums[b]) / (static_cast<double>(size[a]) * static_cast<double>(size[b]));
+    if (mean >= threshold) heap.push({mean, a, b, version[a], version[b]});
+  };
+  for (const Edge& e : edges) push(e.a, e.b);
+  while (!heap.empty()) {
+    const Candidate top = heap.top();
+    heap.pop();
+    if (parent[top.a] != top.a || parent[top.b] != top.b) continue;                    // merged away
+    if (version[top.a] != top.version_a || version[top.b] != top.version_b) continue;  // stale score
+    // Keep the larger cluster's slot (ties: the smaller index).
+    DocIndex keep = top.a, gone = top.b;
+    if (size[gone] > size[keep] || (size[gone] == size[keep] && gone < keep)) std::swap(keep, gone);
+    parent[gone] = keep;
+    size[keep] += size[gone];
+    ++version[keep];
+    sums[keep] = add(sums[keep], sums[gone]);
+    SumVector().swap(sums[gone]);
+    // Neighbours of the merged cluster: the roots adjacent to either side.
+    std::vector<DocIndex> next;
+    for (const DocIndex side : {keep, gone}) {
+      for (DocIndex c : adjacent[side]) {
+        while (parent[c] != c) c = parent[c];
+        if (c != keep) next.push_back(c);
+      }
+    }
+    std::sort(next.begin(), next.end());
+    next.erase(std::unique(next.begin(), next.end()), next.end());
+    adjacent[keep] = next;
+    std::vector<DocIndex>().swap(adjacent[gone]);
+    for (const DocIndex c : next) push(keep, c);
+  }
+  // Dense labels in order of first node.
+  std::vector<std::uint32_t> label(n), root_label(n, UINT32_MAX);
+  std::uint32_t next_label = 0;
+  for (std::size_t i = 0; i < n; ++i) {
+    DocIndex r = static_cast<DocIndex>(i);
+    while (parent[r] != r) r = parent[r];
+    if (root_label[r] == UINT32_MAX) root_label[r] = next_label++;
+    label[i] = root_label[r];
+  }
+  return label;
+}
+
+RowMatrix centroids(const RowMatrix& rows, std::span<const std::uint32_t> labels, std::size_t clusters) {
+  STORYLINE_CHECK_ARG(labels.size() == static_cast<std::size_t>(rows.rows()), "one label per row");
+  using Triplet = Eigen::Triplet<float>;
+  std::vector<Triplet> assign;
+  assign.reserve(labels.size());
+  for (std::size_t i = 0; i < labels.size(); ++i) {
+    STORYLINE_CHECK_ARG(labels[i] < clusters, "label out of range");
+    assign.emplace_back(static_cast<int>(labels[i]), static_cast<int>(i), 1.0f);
+  }
+  RowMatrix membership(static_cast<Eigen::Index>(clusters), rows.rows());
+  membership.setFromTriplets(assign.begin(), assign.end());
+  RowMatrix sums = membership * rows;
+  sums.makeCompressed();
+  for (Eigen::Index r = 0; r < sums.rows(); ++r) {
+    double norm = 0.0;
+    for (RowMatrix::InnerIterator it(sums, r); it; ++it) norm += static_cast<double>(it.value()) * it.value();
+    if (norm <= 0.0) continue;
+    const auto scale = static_cast<float>(1.0 / std::sqrt(norm));
+    for (RowMatrix::InnerIterator it(sums, r); it; ++it) it.valueRef() *= scale;
+  }
+  return sums;
+}
+
+}  // namespace storyline

@@ -1,0 +1,260 @@
+#include "storyline/cluster_job.hpp"
+
+#include <tbb/enumerable_thread_specific.h>
+
+#include <algorithm>
+#include <chrono>
+#include <cmath>
+#include <optional>
+#include <unordered_map>
+
+#include "detail/corpus.hpp"
+#include "detail/json_out.hpp"
+#include "storyline/dedup.hpp"
+#include "storyline/error.hpp"
+
+namespace storyline {
+namespace {
+
+using RowMatrix = Eigen::SparseMatrix<float, Eigen::RowMajor>;
+using Names = std::unordered_map<std::uint64_t, std::string>;
+
+// What clustering keeps of each document beyond the dedup fields.
+struct ClusterDocs {
+  std::vector<TermCounts> terms;
+  std::vector<std::string> titles;
+};
+
+// The first and last date of a set of documents, and its top terms, for the summaries.
+struct Summary {
+  std::int32_t first = kNoDate, last = kNoDate;
+  std::size_t size = 0;
+  void add_date(std::int32_t d) {
+    if (d == kNoDate) return;
+    first = first == kNoDate ? d : std::min(first, d);
+    last = last == kNoDate ? d : std::max(last, d);
+  }
+};
+
+void append_date_field(std::string& out, const char* name, std::int32_t date) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  if (date == kNoDate) {
+    out += "null";
+  } else {
+    detail::append_json_string(out, format_date(date));
+  }
+}
+
+// "top_terms":[...],"top_entities":[...] from one centroid row.
+void append_top_terms(std::string& out, const RowMatrix& m, Eigen::Index row, const TfidfMatrix& tfidf,
+                      const Names& names) {
+  std::vector<std::pair<float, std::uint64_t>> weighted;
+  for (RowMatrix::InnerIterator it(m, row); it; ++it)
+    weighted.emplace_back(it.value(), tfidf.term_hash[it.index()]);
+  std::sort(weighted.begin(), weighted.end(), [](const auto& a, const auto& b) {
+    return a.first != b.first ? a.first > b.first : a.second < b.second;
+  });
+  for (const bool entities : {false, true}) {
+    out += entities ? ",\"top_entities\":[" : ",\"top_terms\":[";
+    std::size_t written = 0;
+    for (const auto& [w, hash] : weighted) {
+      if (is_entity_term(hash) != entities || written == (entities ? 6u : 10u)) continue;
+      const auto it = names.find(hash);
+      if (it == names.end()) continue;
+      if (written++ > 0) out += ",";
+      detail::append_json_string(out, entities ? std::string_view(it->second).substr(1) : it->second);
+    }
+    out += "]";
+  }
+}
+
+// Rows with entity columns scaled by boost, L2-normalised again.
+RowMatrix boost_entities(const RowMatrix& rows, const TfidfMatrix& tfidf, float boost) {
+  RowMatrix out = rows;
+  for (Eigen::Index r = 0; r < out.rows(); ++r) {
+    double norm = 0.0;
+    for (RowMatrix::InnerIterator it(out, r); it; ++it) {
+      if (is_entity_term(tfidf.term_hash[static_cast<std::size_t>(it.index())])) it.valueRef() *= boost;
+      norm += static_cast<double>(it.value()) * it.value();
+    }
+    if (norm <= 0.0) continue;
+    const auto scale = static_cast<float>(1.0 / std::sqrt(norm));
+    for (RowMatrix::InnerIterator it(out, r); it; ++it) it.valueRef() *= scale;
+  }
+  return out;
+}
+
+}  // namespace
+
+ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* observer) {
+  const auto start = std::chrono::steady_clock::now();
+  ClusterJobReport report;
+  const FingerprintScheme scheme(options.dedup);
+  const detail::PreparedInputs inputs(options.inputs);
+  detail::RejectsWriter rejects(options.rejects_path);
+  detail::CorpusSink docs(scheme, 0, rejects, observer);
+  ClusterDocs extra;
+  tbb::enumerable_thread_specific<TermExtractor> extractors(
+      [&] { return TermExtractor(options.cluster.tfidf); });
+  tbb::enumerable_thread_specific<Names> local_names;
+  docs.extra_reserve = [&](std::size_t first, std::size_t count) {
+    extra.terms.resize(first + count);
+    extra.titles.resize(first + count);
+  };
+  docs.extra = [&](const Document& doc, std::size_t slot) {
+    extractors.local().extract(doc, extra.terms[slot], &local_names.local());
+    extra.titles[slot] = doc.title.empty() ? doc.text.substr(0, 120) : doc.title;
+  };
+  IngestParams ingest_params = options.ingest;
+  ingest_params.require_text = false;
+  report.ingest = ingest(inputs.paths, ingest_params, docs, inputs.names);
+  rejects.close();
+  Names names;
+  for (auto& part : local_names) {
+    for (auto& [hash, name] : part) {
+      auto [it, inserted] = names.emplace(hash, name);
+      if (!inserted && name < it->second) it->second = name;  // same term, other spelling: pick one
+    }
+  }
+
+  // Near-duplicates enter clustering once, through their representative.
+  if (observer != nullptr) observer->progress("dedup", report.ingest);
+  const DuplicateGroups groups = find_duplicate_groups(scheme, docs.dedup_input(0));
+  const std::size_t n = docs.ids.size();
+  std::vector<DocIndex> rep_index(n, 0);  // document -> row of its representative
+  std::vector<TermCounts> rep_terms;
+  std::vector<std::int32_t> rep_dates;
+  std::vector<DocIndex> rep_doc;
+  for (std::size_t d = 0; d < n; ++d) {
+    if (groups.representative[d] != d) continue;
+    rep_index[d] = static_cast<DocIndex>(rep_doc.size());
+    rep_doc.push_back(static_cast<DocIndex>(d));
+    rep_terms.push_back(std::move(extra.terms[d]));
+    rep_dates.push_back(docs.info[d].date);
+  }
+  for (std::size_t d = 0; d < n; ++d) rep_index[d] = rep_index[groups.representative[d]];
+  report.duplicates = n - rep_doc.size();
+
+  if (observer != nullptr) observer->progress("stories", report.ingest);
+  const TfidfMatrix tfidf = build_tfidf(rep_terms, options.cluster.tfidf);
+  rep_terms = {};
+  report.terms = tfidf.term_hash.size();
+  const std::vector<Edge> story_edges =
+      neighbor_graph(tfidf.rows, rep_dates, options.cluster.story_neighbors);
+  report.edges = story_edges.size();
+  const std::vector<std::uint32_t> story =
+      average_linkage(tfidf.rows, story_edges, options.cluster.story_threshold);
+  const std::size_t stories = rep_doc.empty() ? 0 : *std::max_element(story.begin(), story.end()) + 1;
+  const RowMatrix story_rows = centroids(tfidf.rows, story, stories);
+
+  if (observer != nullptr) observer->progress("threads", report.ingest);
+  const RowMatrix thread_input = boost_entities(story_rows, tfidf, options.cluster.thread_entity_boost);
+  const std::vector<Edge> thread_edges = neighbor_graph(thread_input, {}, options.cluster.thread_neighbors);
+  const std::vector<std::uint32_t> thread =
+      average_linkage(thread_input, thread_edges, options.cluster.thread_threshold);
+  const std::size_t threads = stories == 0 ? 0 : *std::max_element(thread.begin(), thread.end()) + 1;
+  const RowMatrix thread_rows = centroids(story_rows, thread, threads);
+  report.stories = stories;
+  report.threads = threads;
+
+  // Summaries: sizes, spans, and each story's member closest to its centroid as its representative.
+  std::vector<Summary> story_summary(stories), thread_summary(threads);
+  std::vector<DocIndex> story_rep(stories, DocIndex(-1));
+  std::vector<float> story_rep_sim(stories, -1.0f);
+  for (std::size_t d = 0; d < n; ++d) {
+    const std::uint32_t s = story[rep_index[d]];
+    story_summary[s].add_date(docs.info[d].date);
+    ++story_summary[s].size;
+    thread_summary[thread[s]].add_date(docs.info[d].date);
+    ++thread_summary[thread[s]].size;
+  }
+  for (std::size_t r = 0; r < rep_doc.size(); ++r) {
+    const std::uint32_t s = story[r];
+    float sim = 0.0f;
+    for (RowMatrix::InnerIterator it(tfidf.rows, static_cast<Eigen::Index>(r)); it; ++it) {
+      sim += it.value() * story_rows.coeff(s, it.index());
+    }
+    if (sim > story_rep_sim[s]) story_rep_sim[s] = sim, story_rep[s] = rep_doc[r];
+  }
+  // (Built with append: GCC 12 warns wrongly, -Wrestrict, on "s" + std::to_string(s).)
+  const auto label_id = [](char prefix, std::size_t k) {
+    std::string id(1, prefix);
+    id.append(std::to_string(k));
+    return id;
+  };
+  const auto story_id = [&](std::size_t s) { return label_id('s', s); };
+  const auto thread_id = [&](std::size_t t) { return label_id('t', t); };
+
+  if (observer != nullptr) observer->progress("write", report.ingest);
+  if (!options.annotated_path.empty()) {
+    detail::OutputFile out(options.annotated_path);
+    std::string line_out, fields;
+    detail::for_each_document_line(
+        inputs.paths, options.ingest.max_line_bytes, docs.where, [&](std::size_t d, const std::string& line) {
+          const DocIndex rep = groups.representative[d];
+          const std::uint32_t s = story[rep_index[d]];
+          fields.assign(",\"dup_group\":");
+          detail::append_json_string(fields, docs.ids[rep]);
+          fields += ",\"dup_of\":";
+          if (rep == d) {
+            fields += "null";
+          } else {
+            detail::append_json_string(fields, docs.ids[rep]);
+          }
+          fields += ",\"story_id\":\"" + story_id(s) + "\",\"thread_id\":\"" + thread_id(thread[s]) + "\"";
+          line_out.clear();
+          detail::append_annotated(line_out, line, fields);
+          out.write(line_out);
+        });
+    out.close();
+  }
+  if (!options.stories_path.empty()) {
+    detail::OutputFile out(options.stories_path);
+    std::string line;
+    for (std::size_t s = 0; s < stories; ++s) {
+      line.assign("{\"story_id\":\"" + story_id(s) + "\",\"thread_id\":\"" + thread_id(thread[s]) +
+                  "\",\"size\":" + std::to_string(story_summary[s].size));
+      append_date_field(line, "first_date", story_summary[s].first);
+      append_date_field(line, "last_date", story_summary[s].last);
+      append_top_terms(line, story_rows, static_cast<Eigen::Index>(s), tfidf, names);
+      line += ",\"representative\":{\"id\":";
+      detail::append_json_string(line, docs.ids[story_rep[s]]);
+      line += ",\"title\":";
+      detail::append_json_string(line, extra.titles[story_rep[s]]);
+      line += "}}\n";
+      out.write(line);
+    }
+    out.close();
+  }
+  if (!options.threads_path.empty()) {
+    std::vector<std::vector<std::uint32_t>> members(threads);
+    for (std::size_t s = 0; s < stories; ++s) members[thread[s]].push_back(static_cast<std::uint32_t>(s));
+    detail::OutputFile out(options.threads_path);
+    std::string line;
+    for (std::size_t t = 0; t < threads; ++t) {
+      auto& list = members[t];
+      std::stable_sort(list.begin(), list.end(), [&](std::uint32_t a, std::uint32_t b) {
+        const auto key = [&](std::uint32_t s) {
+          return story_summary[s].first == kNoDate ? INT64_MAX : std::int64_t{story_summary[s].first};
+        };
+        return key(a) < key(b);
+      });
+      line.assign("{\"thread_id\":\"" + thread_id(t) +
+                  "\",\"size\":" + std::to_string(thread_summary[t].size) + ",\"stories\":[");
+      for (std::size_t i = 0; i < list.size(); ++i) line += (i ? ",\"" : "\"") + story_id(list[i]) + "\"";
+      line += "]";
+      append_date_field(line, "first_date", thread_summary[t].first);
+      append_date_field(line, "last_date", thread_summary[t].last);
+      append_top_terms(line, thread_rows, static_cast<Eigen::Index>(t), tfidf, names);
+      line += "}\n";
+      out.write(line);
+    }
+    out.close();
+  }
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return report;
+}
+
+}  // namespace storyline

@@ -1,0 +1,56 @@
+// Story and thread clustering: a sparse k-nearest-neighbour graph found through an inverted index, and
+// average-linkage agglomeration on it.
+#pragma once
+
+#include <Eigen/SparseCore>
+#include <cstdint>
+#include <span>
+#include <vector>
+
+#include "storyline/document.hpp"
+#include "storyline/tfidf.hpp"
+
+namespace storyline {
+
+/// An undirected weighted edge, a < b.
+struct Edge {
+  DocIndex a = 0;
+  DocIndex b = 0;
+  float similarity = 0.0f;  ///< cosine of the two rows
+};
+
+/// How neighbours are found.
+struct NeighborParams {
+  std::uint32_t k = 10;                ///< neighbours kept per row
+  std::uint32_t candidate_terms = 24;  ///< top-weighted terms per row that are indexed and probed
+  std::uint32_t max_postings = 20000;  ///< a term in more rows' top terms than this is not probed
+  std::uint32_t rerank = 64;           ///< best candidates (by partial score) whose exact cosine is computed
+  float min_similarity = 0.05f;        ///< edges below this cosine are dropped
+  std::int32_t window_days = -1;       ///< pairs further apart in time are skipped (-1: no window;
+                                       ///< undated rows pair with everything)
+};
+
+/// Edges from each row to its k most similar rows (cosine of L2-normalised rows), sorted by (a, b),
+/// each pair once. Candidates come from an inverted index over every row's top candidate_terms terms
+/// (a pruned form of all-pairs similarity search, Bayardo, Ma and Srikant 2007: a pair sharing none of
+/// its top terms is not found); candidates are ranked by their partial dot product and the best `rerank`
+/// scored exactly. Deterministic; parallel over rows (oneTBB). dates has one entry per row (or is empty).
+std::vector<Edge> neighbor_graph(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
+                                 std::span<const std::int32_t> dates, const NeighborParams& params);
+
+/// Average-linkage agglomerative clustering of the rows: repeatedly merges the two clusters with the
+/// highest mean cosine over all their cross pairs while it is at least threshold. The mean is exact
+/// (for unit rows it equals dot(sum A, sum B) / (|A| |B|), kept per cluster); the graph only limits
+/// which cluster pairs are scored to those joined by an edge. Because the mean runs over every member,
+/// a cluster grows only with items that match its whole core, not just its newest member (no
+/// single-link chaining, no drift). Returns a label per row, dense, numbered in order of each cluster's
+/// first row. Deterministic (ties by row index). @pre rows are L2-normalised.
+std::vector<std::uint32_t> average_linkage(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
+                                           std::span<const Edge> edges, float threshold);
+
+/// Sum of the rows of each cluster, L2-normalised: one row per cluster (labels dense from 0).
+Eigen::SparseMatrix<float, Eigen::RowMajor> centroids(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
+                                                      std::span<const std::uint32_t> labels,
+                                                      std::size_t clusters);
+
+}  // namespace storyline

@@ -1,0 +1,55 @@
+// The `cluster` job: JSONL in; every record annotated with its duplicate group, story and thread; a
+// summary line per story and per thread.
+#pragma once
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+#include "storyline/cluster.hpp"
+#include "storyline/dedup_job.hpp"
+#include "storyline/fingerprint.hpp"
+#include "storyline/ingest.hpp"
+#include "storyline/tfidf.hpp"
+
+namespace storyline {
+
+/// Story and thread parameters, with the defaults chosen on the labelled data (see the README).
+struct ClusterParams {
+  TfidfParams tfidf;                                               ///< term and entity weighting
+  NeighborParams story_neighbors = {10, 24, 20000, 64, 0.05f, 3};  ///< window: 3 days
+  float story_threshold = 0.2f;  ///< mean cosine at which two groups of documents are one story
+  NeighborParams thread_neighbors = {10, 48, 20000, 64, 0.05f, -1};  ///< no time window
+  float thread_threshold = 0.06f;  ///< mean cosine of story centroids at which stories are one thread
+  /// Entity weights of story centroids are multiplied by this before threads are formed: a thread is
+  /// held together by its actors more than by its words.
+  float thread_entity_boost = 4.0f;
+};
+
+/// What to read and write. Empty paths mean "do not write".
+struct ClusterJobOptions {
+  std::vector<std::string> inputs;  ///< JSONL files (.gz/.zst detected), "-" for stdin
+  IngestParams ingest;              ///< require_text is false here: a headline alone is a document
+  DedupParams dedup;                ///< near-duplicates enter clustering once
+  ClusterParams cluster;
+  std::string annotated_path;  ///< every record with dup_group, dup_of, story_id, thread_id
+  std::string stories_path;    ///< one line per story
+  std::string threads_path;    ///< one line per thread
+  std::string rejects_path;    ///< rejected or repaired lines
+};
+
+/// Figures of a finished job.
+struct ClusterJobReport {
+  IngestStats ingest;
+  std::size_t duplicates = 0;  ///< documents folded into another's duplicate group
+  std::size_t stories = 0;
+  std::size_t threads = 0;
+  std::size_t terms = 0;  ///< TF-IDF columns
+  std::size_t edges = 0;  ///< story graph edges
+  double seconds = 0.0;
+};
+
+/// Runs the job; output does not depend on the thread count. Throws like run_dedup_job.
+ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* observer = nullptr);
+
+}  // namespace storyline

@@ -1,0 +1,210 @@
+// End-to-end tests of `storyline cluster`.
+#include <gtest/gtest.h>
+
+#include <filesystem>
+#include <map>
+#include <random>
+#include <set>
+
+#include "test_util.hpp"
+
+namespace storyline {
+namespace {
+
+using test::run_cli;
+using test::TempDir;
+
+std::string headline_record(const std::string& id, const std::string& title, const std::string& label) {
+  return "{\"id\":\"" + id + "\",\"title\":\"" + title + "\",\"text\":\"\",\"label\":\"" + label + "\"}";
+}
+
+// Two events per language, three articles each: content words of the event in random order and
+// subsets, joined by the language's function words, so only the content words can tell events apart.
+std::string multilingual_corpus() {
+  struct Event {
+    const char* label;
+    std::vector<std::string> content;
+    std::vector<std::string> function;
+  };
+  const std::vector<Event> events = {
+      {"en-quake",
+       {"earthquake", "Valparaiso", "magnitude", "tsunami", "coast", "rescue", "collapsed", "buildings",
+        "injured", "aftershocks"},
+       {"the", "and", "of", "in", "was"}},
+      {"en-vote",
+       {"election", "Manchester", "mayor", "ballots", "turnout", "candidate", "campaign", "polling", "count",
+        "winner"},
+       {"the", "and", "of", "in", "was"}},
+      {"es-quake",
+       {"terremoto", "Concepción", "magnitud", "maremoto", "costa", "rescate", "edificios", "derrumbados",
+        "heridos", "réplicas"},
+       {"el", "la", "de", "en", "y"}},
+      {"es-vote",
+       {"elecciones", "Sevilla", "alcalde", "papeletas", "participación", "candidata", "campaña", "urnas",
+        "escrutinio", "ganadora"},
+       {"el", "la", "de", "en", "y"}},
+      {"fr-quake",
+       {"séisme", "Grenoble", "magnitude", "secousse", "falaise", "secours", "immeubles", "effondrés",
+        "blessés", "répliques"},
+       {"le", "la", "de", "et", "les"}},
+      {"fr-vote",
+       {"scrutin", "Marseille", "maire", "bulletins", "participation", "candidate", "campagne", "bureaux",
+        "dépouillement", "victoire"},
+       {"le", "la", "de", "et", "les"}},
+      {"it-quake",
+       {"terremoto", "Perugia", "magnitudo", "scossa", "colline", "soccorsi", "edifici", "crollati", "feriti",
+        "repliche"},
+       {"il", "la", "di", "e", "che"}},
+      {"it-vote",
+       {"elezioni", "Torino", "sindaco", "schede", "affluenza", "candidato", "campagna", "seggi", "spoglio",
+        "vincitore"},
+       {"il", "la", "di", "e", "che"}},
+      {"de-quake",
+       {"Erdbeben", "Freiburg", "Stärke", "Erschütterung", "Gebirge", "Rettungskräfte", "Gebäude",
+        "eingestürzt", "Verletzte", "Nachbeben"},
+       {"der", "die", "und", "in", "das"}},
+      {"de-vote",
+       {"Wahl", "Dortmund", "Bürgermeister", "Stimmzettel", "Wahlbeteiligung", "Kandidatin", "Wahlkampf",
+        "Wahllokale", "Auszählung", "Siegerin"},
+       {"der", "die", "und", "in", "das"}},
+  };
+  std::mt19937 rng(3);
+  std::string out;
+  for (const Event& e : events) {
+    for (int a = 0; a < 3; ++a) {
+      std::vector<std::string> words = e.content;
+      std::shuffle(words.begin(), words.end(), rng);
+      words.resize(8);
+      std::string text;
+      for (std::size_t w = 0; w < words.size(); ++w) {
+        if (w > 0) text += " " + e.function[rng() % e.function.size()] + " ";
+        text += words[w];
+      }
+      out += "{\"id\":\"" + std::string(e.label) + "-" + std::to_string(a) + "\",\"text\":\"" + text +
+             ".\",\"label\":\"" + e.label + "\",\"date\":\"2024-05-0" + std::to_string(1 + a) + "\"}\n";
+    }
+  }
+  return out;
+}
+
+// A string field of a JSONL line ("key": "value", with or without the space); "" if absent.
+std::string string_field(const std::string& line, const std::string& key) {
+  auto at = line.find("\"" + key + "\":");
+  if (at == std::string::npos) return "";
+  at += key.size() + 3;
+  while (at < line.size() && line[at] == ' ') ++at;
+  if (at >= line.size() || line[at] != '"') return "";
+  return line.substr(at + 1, line.find('"', at + 1) - at - 1);
+}
+
+std::map<std::string, std::string> field_by_id(const std::string& path, const std::string& field) {
+  std::map<std::string, std::string> out;
+  for (const auto& line : test::read_lines(path)) out[string_field(line, "id")] = string_field(line, field);
+  return out;
+}
+
+TEST(ClusterCli, EventsInFiveLanguagesFormOneStoryEach) {
+  TempDir dir;
+  test::write_file(dir.path("in.jsonl"), multilingual_corpus());
+  const auto r = run_cli("cluster " + dir.path("in.jsonl") + " -o " + dir.path("out.jsonl") + " --stories " +
+                         dir.path("stories.jsonl") + " --threads " + dir.path("threads.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto eval = run_cli("eval --gold " + dir.path("in.jsonl") + " --pred " + dir.path("out.jsonl") +
+                            " --pred-field story_id");
+  EXPECT_NE(eval.out.find("b-cubed       1.0000    1.0000    1.0000"), std::string::npos) << eval.out;
+  EXPECT_EQ(test::read_lines(dir.path("stories.jsonl")).size(), 10u);
+  const std::string stories = test::read_file(dir.path("stories.jsonl"));
+  EXPECT_NE(stories.find("\"top_entities\":[\"Valparaiso\""), std::string::npos) << stories;
+  EXPECT_NE(stories.find("\"first_date\":\"2024-05-01\",\"last_date\":\"2024-05-03\""), std::string::npos);
+  EXPECT_NE(r.err.find("10 stories"), std::string::npos) << r.err;
+}
+
+TEST(ClusterCli, SameOutputAtOneAndTwoJobs) {
+  TempDir dir;
+  ASSERT_EQ(run_cli("generate -n 3000 --seed 4 -o " + dir.path("gen.jsonl")).exit_code, 0);
+  for (const char* jobs : {"1", "2"}) {
+    const std::string j(jobs);
+    ASSERT_EQ(run_cli("cluster " + dir.path("gen.jsonl") + " -o " + dir.path("out" + j) + " --stories " +
+                      dir.path("stories" + j) + " --threads " + dir.path("threads" + j) + " --jobs " + j)
+                  .exit_code,
+              0);
+  }
+  for (const char* name : {"out", "stories", "threads"}) {
+    const std::string n(name);
+    EXPECT_EQ(test::read_file(dir.path(n + "1")), test::read_file(dir.path(n + "2"))) << name;
+  }
+  // Planted copies share their original's duplicate group, hence its story.
+  const auto dup = field_by_id(dir.path("out1"), "dup_group");
+  const auto story = field_by_id(dir.path("out1"), "story_id");
+  std::size_t copies = 0;
+  for (const auto& [id, group] : dup) {
+    if (group == id) continue;
+    ++copies;
+    EXPECT_EQ(story.at(id), story.at(group)) << id;
+  }
+  EXPECT_GT(copies, 500u);
+}
+
+TEST(ClusterCli, EmptySingleUndatedAndHeadlineOnlyInputs) {
+  TempDir dir;
+  test::write_file(dir.path("empty.jsonl"), "{\"id\":\"x\"}\n");
+  const auto empty = run_cli("cluster " + dir.path("empty.jsonl") + " -o " + dir.path("e.jsonl") +
+                             " --stories " + dir.path("es.jsonl"));
+  ASSERT_EQ(empty.exit_code, 0) << empty.err;
+  EXPECT_TRUE(test::read_file(dir.path("e.jsonl")).empty());
+  EXPECT_NE(empty.err.find("0 stories, 0 threads"), std::string::npos) << empty.err;
+
+  test::write_file(dir.path("one.jsonl"),
+                   test::record("only", "A single undated article about nothing much.") + "\n");
+  const auto one = run_cli("cluster " + dir.path("one.jsonl") + " -o " + dir.path("o.jsonl") + " --threads " +
+                           dir.path("ot.jsonl"));
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  EXPECT_NE(test::read_file(dir.path("o.jsonl")).find("\"story_id\":\"s0\",\"thread_id\":\"t0\""),
+            std::string::npos);
+  EXPECT_NE(test::read_file(dir.path("ot.jsonl")).find("\"first_date\":null"), std::string::npos);
+
+  test::write_file(dir.path("heads.jsonl"),
+                   headline_record("h1", "Fed official says weak data caused by weather", "a") + "\n" +
+                       headline_record("h2", "Weather caused weak data, Fed official says", "a") + "\n" +
+                       headline_record("h3", "Apple unveils new iPhone at Cupertino event", "b") + "\n");
+  const auto heads = run_cli("cluster " + dir.path("heads.jsonl") + " -o " + dir.path("h.jsonl"));
+  ASSERT_EQ(heads.exit_code, 0) << heads.err;
+  const auto story = field_by_id(dir.path("h.jsonl"), "story_id");
+  EXPECT_EQ(story.at("h1"), story.at("h2"));
+  EXPECT_NE(story.at("h1"), story.at("h3"));
+}
+
+// The founding example: the 2018 and 2025 seed articles, mixed into timeline17, share a thread but not a
+// story, and that thread does not take in the Egypt, Libya or Iraq threads.
+TEST(ClusterCli, SeedArticlesShareAThreadInTimeline17) {
+  const std::string data = std::string(STORYLINE_SOURCE_DIR) + "/../shared/datasets/timeline17/docs.jsonl";
+  if (!std::filesystem::exists(data)) GTEST_SKIP() << "timeline17 not found at " << data;
+  TempDir dir;
+  test::write_file(
+      dir.path("mixed.jsonl"),
+      test::read_file(data) + test::read_file(std::string(STORYLINE_SOURCE_DIR) + "/datasets/seeds.jsonl"));
+  const auto r = run_cli("cluster " + dir.path("mixed.jsonl") + " -o " + dir.path("out.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  const auto thread = field_by_id(dir.path("out.jsonl"), "thread_id");
+  const auto story = field_by_id(dir.path("out.jsonl"), "story_id");
+  const auto dup = field_by_id(dir.path("out.jsonl"), "dup_group");
+  const std::string a = "000_eaf6071b633d695b", b = "003_1c0d7b70b0890d6f";
+  EXPECT_EQ(thread.at(a), thread.at(b));
+  EXPECT_NE(story.at(a), story.at(b));
+  EXPECT_NE(dup.at(a), dup.at(b));
+  const auto label = field_by_id(data, "label");
+  std::map<std::string, int> in_thread, total;
+  for (const auto& [id, l] : label) {
+    const auto it = thread.find(id);  // 25 timeline17 records have no text and are rejected
+    if (it == thread.end()) continue;
+    ++total[l];
+    if (it->second == thread.at(a)) ++in_thread[l];
+  }
+  for (const char* other : {"EgyptianProtest", "LibyaWar", "IraqWar"}) {
+    EXPECT_LT(in_thread[other] * 10, total[other])
+        << other << ": " << in_thread[other] << " of " << total[other];
+  }
+}
+
+}  // namespace
+}  // namespace storyline

@@ -1,0 +1,158 @@
+#include "storyline/cluster.hpp"
+
+#include <gtest/gtest.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "storyline/error.hpp"
+#include "storyline/tfidf.hpp"
+
+namespace storyline {
+namespace {
+
+using RowMatrix = Eigen::SparseMatrix<float, Eigen::RowMajor>;
+
+std::vector<std::string> entity_names(const std::string& title, const std::string& text) {
+  TermExtractor extractor{TfidfParams{}};
+  TermCounts counts;
+  std::unordered_map<std::uint64_t, std::string> names;
+  Document doc;
+  doc.title = title;
+  doc.text = text;
+  extractor.extract(doc, counts, &names);
+  std::vector<std::string> out;
+  for (const auto& [hash, weight] : counts.terms) {
+    if (is_entity_term(hash)) out.push_back(names.at(hash).substr(1));
+  }
+  std::sort(out.begin(), out.end());
+  return out;
+}
+
+TEST(TermExtractor, FindsNamesAndTheirLastWords) {
+  const auto e =
+      entity_names("", "Israeli officials said Benjamin Netanyahu met Vladimir Putin in Moscow on Monday.");
+  for (const char* name : {"Benjamin Netanyahu", "Netanyahu", "Vladimir Putin", "Putin", "Moscow"}) {
+    EXPECT_NE(std::find(e.begin(), e.end(), name), e.end()) << name;
+  }
+  EXPECT_EQ(std::find(e.begin(), e.end(), "Monday"), e.end()) << "weekdays are stop words";
+}
+
+TEST(TermExtractor, SkipsSentenceOpenersTitleCaseAndPossessives) {
+  // "Political" opens a sentence and never appears inside one: not a name. "Syria's" is "Syria".
+  const auto e = entity_names(
+      "", "Political sources revealed the plan. The talks with Syria's leader Ahmed al-Sharaa went on.");
+  EXPECT_EQ(std::find(e.begin(), e.end(), "Political"), e.end());
+  EXPECT_NE(std::find(e.begin(), e.end(), "Syria"), e.end());
+  EXPECT_NE(std::find(e.begin(), e.end(), "Ahmed al-Sharaa"), e.end());
+  EXPECT_NE(std::find(e.begin(), e.end(), "al-Sharaa"), e.end());
+  // A title-case headline gives no entities; its words still count as terms.
+  EXPECT_TRUE(entity_names("Where Is The Outrage Over Collusion", "the text").empty());
+}
+
+TEST(TermExtractor, DropsStopWordsOfFiveLanguagesAndStems) {
+  TfidfParams params;
+  params.stem_language = "english";
+  TermExtractor extractor(params);
+  TermCounts counts;
+  std::unordered_map<std::uint64_t, std::string> names;
+  Document doc;
+  doc.text = "the talks and los der le il negotiations talking";
+  extractor.extract(doc, counts, &names);
+  std::vector<std::string> words;
+  for (const auto& [hash, weight] : counts.terms) words.push_back(names.at(hash));
+  std::sort(words.begin(), words.end());
+  EXPECT_EQ(words, (std::vector<std::string>{"negoti", "talk"}));
+  EXPECT_THROW(TermExtractor(TfidfParams{2.0f, 0.5f, true, "klingon", 0.5}), InvalidArgument);
+}
+
+TfidfMatrix matrix_of(const std::vector<std::string>& texts) {
+  TermExtractor extractor{TfidfParams{}};
+  std::vector<TermCounts> counts(texts.size());
+  for (std::size_t i = 0; i < texts.size(); ++i) {
+    Document doc;
+    doc.text = texts[i];
+    extractor.extract(doc, counts[i], nullptr);
+  }
+  return build_tfidf(counts, TfidfParams{});
+}
+
+TEST(Tfidf, RowsAreUnitLengthAndRareTermsGetNoColumn) {
+  const auto m = matrix_of(
+      {"quake tsunami coast", "quake tsunami warning", "election ballot vote", "election vote unique"});
+  ASSERT_EQ(m.rows.rows(), 4);
+  // Columns: quake, tsunami, election, vote (each in two documents); coast, warning, ballot, unique once.
+  EXPECT_EQ(m.term_hash.size(), 4u);
+  for (Eigen::Index r = 0; r < 4; ++r) EXPECT_NEAR(m.rows.row(r).norm(), 1.0, 1e-6);
+  EXPECT_NEAR(m.rows.row(0).dot(m.rows.row(1)), 1.0, 1e-6);  // same kept terms
+  EXPECT_NEAR(m.rows.row(0).dot(m.rows.row(2)), 0.0, 1e-6);
+  for (const auto df : m.df) EXPECT_EQ(df, 2u);
+}
+
+// Three rows about one topic, two about another, one alone.
+RowMatrix toy_rows() {
+  std::vector<Eigen::Triplet<float>> t;
+  const float a = 1.0f / std::sqrt(2.0f);
+  for (int r : {0, 1, 2}) t.emplace_back(r, 0, a), t.emplace_back(r, r + 1, a);  // share column 0
+  for (int r : {3, 4}) t.emplace_back(r, 5, a), t.emplace_back(r, r + 3, a);     // share column 5
+  t.emplace_back(5, 9, 1.0f);
+  RowMatrix m(6, 10);
+  m.setFromTriplets(t.begin(), t.end());
+  return m;
+}
+
+TEST(NeighborGraph, LinksRowsThatShareTermsAndRespectsTheWindow) {
+  const RowMatrix m = toy_rows();
+  const auto edges = neighbor_graph(m, {}, NeighborParams{});
+  std::vector<std::pair<DocIndex, DocIndex>> pairs;
+  for (const Edge& e : edges) {
+    pairs.emplace_back(e.a, e.b);
+    EXPECT_NEAR(e.similarity, 0.5f, 1e-6);
+  }
+  EXPECT_EQ(pairs, (std::vector<std::pair<DocIndex, DocIndex>>{{0, 1}, {0, 2}, {1, 2}, {3, 4}}));
+  NeighborParams windowed;
+  windowed.window_days = 3;
+  const std::vector<std::int32_t> dates{0, 1, 10, kNoDate, 500, 0};
+  const auto near = neighbor_graph(m, dates, windowed);
+  pairs.clear();
+  for (const Edge& e : near) pairs.emplace_back(e.a, e.b);
+  // 0-2 and 1-2 are 9-10 days apart; 3 is undated so it pairs with anything.
+  EXPECT_EQ(pairs, (std::vector<std::pair<DocIndex, DocIndex>>{{0, 1}, {3, 4}}));
+}
+
+TEST(AverageLinkage, MergesByExactMeanSimilarity) {
+  const RowMatrix m = toy_rows();
+  const auto edges = neighbor_graph(m, {}, NeighborParams{});
+  EXPECT_EQ(average_linkage(m, edges, 0.4f), (std::vector<std::uint32_t>{0, 0, 0, 1, 1, 2}));
+  EXPECT_EQ(average_linkage(m, edges, 0.6f), (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5}));
+  EXPECT_EQ(average_linkage(m, {}, 0.0f), (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5}));
+}
+
+TEST(AverageLinkage, DoesNotChainThroughOneMember) {
+  // cos(0,1) = 1, cos(0,2) = cos(1,2) = 0.32, cos(2,3) = 0.95, cos(0,3) = 0. Single link at 0.3 would
+  // chain all four; the mean between {0,1} and {2,3} is 0.16, so they stay apart.
+  std::vector<Eigen::Triplet<float>> t;
+  for (int r : {0, 1, 2}) t.emplace_back(r, 0, 1.0f);
+  RowMatrix m(4, 3);
+  t.back() = Eigen::Triplet<float>(2, 0, std::sqrt(0.1f));
+  t.emplace_back(2, 1, std::sqrt(0.9f));
+  t.emplace_back(3, 1, 1.0f);
+  m.setFromTriplets(t.begin(), t.end());
+  const auto edges = neighbor_graph(m, {}, NeighborParams{});
+  const auto labels = average_linkage(m, edges, 0.3f);
+  EXPECT_EQ(labels[0], labels[1]);
+  EXPECT_NE(labels[3], labels[0]);
+}
+
+TEST(Centroids, AreNormalisedSums) {
+  const RowMatrix m = toy_rows();
+  const std::vector<std::uint32_t> labels{0, 0, 0, 1, 1, 2};
+  const RowMatrix c = centroids(m, labels, 3);
+  ASSERT_EQ(c.rows(), 3);
+  for (Eigen::Index r = 0; r < 3; ++r) EXPECT_NEAR(c.row(r).norm(), 1.0, 1e-6);
+  EXPECT_GT(c.coeff(0, 0), c.coeff(0, 1));  // the shared term dominates the centroid
+  EXPECT_THROW(centroids(m, std::vector<std::uint32_t>{0, 0, 0, 1, 1, 3}, 3), InvalidArgument);
+}
+
+}  // namespace
+}  // namespace storyline
