@@ -83,6 +83,15 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
         postings[fill[static_cast<std::size_t>(col)]++] = {static_cast<DocIndex>(i), w};
     }
   }
+  // Each posting list by weight, heaviest first: a probe reads at most max_postings of them, the rows
+  // for which the term matters most, so a common term costs a bounded amount however large n grows.
+  tbb::parallel_for(std::size_t{0}, offsets.size() - 1, [&](std::size_t c) {
+    std::sort(postings.begin() + static_cast<std::ptrdiff_t>(offsets[c]),
+              postings.begin() + static_cast<std::ptrdiff_t>(offsets[c + 1]),
+              [](const Posting& x, const Posting& y) {
+                return x.weight != y.weight ? x.weight > y.weight : x.row < y.row;
+              });
+  });
   const auto within_window = [&](std::size_t i, std::size_t j) {
     if (params.window_days < 0 || dates.empty()) return true;
     if (dates[i] == kNoDate || dates[j] == kNoDate) return true;
@@ -100,9 +109,9 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
     for (std::size_t i = range.begin(); i < range.end(); ++i) {
       s.touched.clear();
       for (const auto& [col, w] : tops[i]) {
-        const std::size_t begin = offsets[static_cast<std::size_t>(col)],
-                          end = offsets[static_cast<std::size_t>(col) + 1];
-        if (end - begin > params.max_postings) continue;
+        const std::size_t begin = offsets[static_cast<std::size_t>(col)];
+        const std::size_t end =
+            std::min(offsets[static_cast<std::size_t>(col) + 1], begin + params.max_postings);
         for (std::size_t p = begin; p < end; ++p) {
           const DocIndex j = postings[p].row;
           if (j == i || !within_window(i, j)) continue;

@@ -23,7 +23,7 @@ struct Edge {
 struct NeighborParams {
   std::uint32_t k = 10;                ///< neighbours kept per row
   std::uint32_t candidate_terms = 24;  ///< top-weighted terms per row that are indexed and probed
-  std::uint32_t max_postings = 20000;  ///< a term in more rows' top terms than this is not probed
+  std::uint32_t max_postings = 1000;   ///< a probe reads at most this many rows per term, heaviest first
   std::uint32_t rerank = 64;           ///< best candidates (by partial score) whose exact cosine is computed
   float min_similarity = 0.05f;        ///< edges below this cosine are dropped
   std::int32_t window_days = -1;       ///< pairs further apart in time are skipped (-1: no window;

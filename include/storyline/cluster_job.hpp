@@ -16,10 +16,10 @@ namespace storyline {
 
 /// Story and thread parameters, with the defaults chosen on the labelled data (see the README).
 struct ClusterParams {
-  TfidfParams tfidf;                                               ///< term and entity weighting
-  NeighborParams story_neighbors = {10, 24, 20000, 64, 0.05f, 3};  ///< window: 3 days
+  TfidfParams tfidf;                                              ///< term and entity weighting
+  NeighborParams story_neighbors = {10, 24, 1000, 64, 0.05f, 3};  ///< window: 3 days
   float story_threshold = 0.2f;  ///< mean cosine at which two groups of documents are one story
-  NeighborParams thread_neighbors = {10, 48, 20000, 64, 0.05f, -1};  ///< no time window
+  NeighborParams thread_neighbors = {10, 48, 1000, 64, 0.05f, -1};  ///< no time window
   float thread_threshold = 0.06f;  ///< mean cosine of story centroids at which stories are one thread
   /// Entity weights of story centroids are multiplied by this before threads are formed: a thread is
   /// held together by its actors more than by its words.
