@@ -157,6 +157,18 @@ namespace {
 using SumVector = std::vector<std::pair<int, float>>;
 
 double dot(const SumVector& x, const SumVector& y) {
+  if (x.size() > 8 * y.size()) return dot(y, x);
+  if (y.size() > 8 * x.size()) {
+    // A small cluster against a large one: look each of the few entries up instead of walking both.
+    double d = 0.0;
+    auto from = y.begin();
+    for (const auto& [col, value] : x) {
+      from = std::lower_bound(from, y.end(), col, [](const auto& e, int c) { return e.first < c; });
+      if (from == y.end()) break;
+      if (from->first == col) d += static_cast<double>(value) * from->second;
+    }
+    return d;
+  }
   double d = 0.0;
   std::size_t i = 0, j = 0;
   while (i < x.size() && j < y.size()) {
@@ -221,6 +233,13 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     }
   };
   std::priority_queue<Candidate> heap;
+  const auto find_root = [&](DocIndex x) {  // with path halving
+    while (parent[x] != x) {
+      parent[x] = parent[parent[x]];
+      x = parent[x];
+    }
+    return x;
+  };
   const auto push = [&](DocIndex x, DocIndex y) {
     const DocIndex a = std::min(x, y), b = std::max(x, y);
     const double mean = dot(sums[a], sums[b]) / (static_cast<double>(size[a]) * static_cast<double>(size[b]));
@@ -243,9 +262,9 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     // Neighbours of the merged cluster: the roots adjacent to either side.
     std::vector<DocIndex> next;
     for (const DocIndex side : {keep, gone}) {
-      for (DocIndex c : adjacent[side]) {
-        while (parent[c] != c) c = parent[c];
-        if (c != keep) next.push_back(c);
+      for (const DocIndex c : adjacent[side]) {
+        const DocIndex root = find_root(c);
+        if (root != keep) next.push_back(root);
       }
     }
     std::sort(next.begin(), next.end());
@@ -258,8 +277,7 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
   std::vector<std::uint32_t> label(n), root_label(n, UINT32_MAX);
   std::uint32_t next_label = 0;
   for (std::size_t i = 0; i < n; ++i) {
-    DocIndex r = static_cast<DocIndex>(i);
-    while (parent[r] != r) r = parent[r];
+    const DocIndex r = find_root(static_cast<DocIndex>(i));
     if (root_label[r] == UINT32_MAX) root_label[r] = next_label++;
     label[i] = root_label[r];
   }
