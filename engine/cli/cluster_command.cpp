@@ -68,6 +68,11 @@ std::function<int()> register_cluster(CLI::App& app) {
   c->add_option("--neighbors", p.story_neighbors.k, "nearest neighbours per document")->capture_default_str();
   c->add_option("--thread-entity-boost", p.thread_entity_boost, "entity weight factor when linking threads")
       ->capture_default_str();
+  c->add_option("--thread-min-stories", p.thread_min_stories,
+                "threads with fewer stories join their most similar larger thread (1: never)")
+      ->capture_default_str();
+  c->add_option("--thread-join-threshold", p.thread_join_threshold, "centroid cosine needed to join")
+      ->capture_default_str();
   c->add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times")
       ->capture_default_str();
   c->add_option("--entity-weight", p.tfidf.entity_weight, "weight of named-entity features")

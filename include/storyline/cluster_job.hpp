@@ -24,6 +24,10 @@ struct ClusterParams {
   /// Entity weights of story centroids are multiplied by this before threads are formed: a thread is
   /// held together by its actors more than by its words.
   float thread_entity_boost = 4.0f;
+  /// Threads of fewer stories than this join their most similar larger thread when the cosine of the
+  /// two centroids reaches thread_join_threshold (1: no joining).
+  std::uint32_t thread_min_stories = 3;
+  float thread_join_threshold = 0.1f;  ///< see thread_min_stories
 };
 
 /// What to read and write. Empty paths mean "do not write".

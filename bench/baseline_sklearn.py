@@ -1,0 +1,72 @@
+#!/usr/bin/python3
+"""The scikit-learn baseline of issue #3, on the same labelled data as bench/cluster_quality.sh.
+
+TfidfVectorizer (sublinear tf, English stop words) over title + text, then average-linkage
+agglomerative clustering on cosine distance with a distance threshold. For each dataset the script
+sweeps the similarity threshold and writes predictions that `storyline eval` scores, so both systems
+are measured by the same code. It prints the best threshold per dataset and the best threshold shared
+by the three story datasets.
+
+Usage: /usr/bin/python3 bench/baseline_sklearn.py [DATASETS_DIR]   (Debian: apt-get install python3-sklearn)
+"""
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+
+from sklearn.cluster import AgglomerativeClustering
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = sys.argv[1] if len(sys.argv) > 1 else os.environ.get("STORYLINE_DATASETS", os.path.join(ROOT, "..", "shared", "datasets"))
+BIN = os.path.join(ROOT, "build", "release", "storyline")
+SETS = [("allsides_neus", "story"), ("ecbplus", "story"), ("uci_headlines", "story"), ("timeline17", "thread")]
+THRESHOLDS = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.4, 0.5]
+
+
+def load(name):
+    docs = []
+    with open(os.path.join(DATA, name, "docs.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            text = ((d.get("title") or "") + "\n" + (d.get("text") or "")).strip()
+            if text:
+                docs.append((d["id"], text))
+    return docs
+
+
+def bcubed_f1(gold_path, pred_path):
+    out = subprocess.run([BIN, "eval", "--json", "--gold", gold_path, "--pred", pred_path, "--pred-field", "pred"],
+                         check=True, capture_output=True, text=True).stdout
+    return json.loads(out)["bcubed"]["f1"]
+
+
+def main():
+    results = {}
+    for name, level in SETS:
+        docs = load(name)
+        start = time.time()
+        matrix = TfidfVectorizer(sublinear_tf=True, stop_words="english").fit_transform([t for _, t in docs]).toarray()
+        gold = os.path.join(DATA, name, "docs.jsonl")
+        for threshold in THRESHOLDS:
+            labels = AgglomerativeClustering(n_clusters=None, metric="cosine", linkage="average",
+                                             distance_threshold=1.0 - threshold).fit_predict(matrix)
+            with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+                for (doc_id, _), label in zip(docs, labels):
+                    f.write(json.dumps({"id": doc_id, "pred": int(label)}) + "\n")
+            results[(name, threshold)] = bcubed_f1(gold, f.name)
+            os.unlink(f.name)
+        seconds = time.time() - start
+        best = max(THRESHOLDS, key=lambda t: results[(name, t)])
+        print(f"{name:15s} {level:7s} best similarity threshold {best:.2f}: B-cubed F1 {results[(name, best)]:.4f}"
+              f"  ({len(docs)} docs, {seconds:.1f} s for the sweep of {len(THRESHOLDS)})", flush=True)
+    stories = [n for n, level in SETS if level == "story"]
+    shared = max(THRESHOLDS, key=lambda t: sum(results[(n, t)] for n in stories))
+    print(f"shared story threshold {shared:.2f}: " +
+          ", ".join(f"{n} {results[(n, shared)]:.4f}" for n in stories))
+
+
+if __name__ == "__main__":
+    main()
