@@ -96,7 +96,20 @@ struct TermExtractor::Impl {
     normalize(text, normalized);
     tokenize(normalized, tokens);
     for (const auto token : tokens) add_word(token, weight, names);
+    if (!params.bigrams) return;
+    // Adjacent content words as one more feature ("executive orders", "ballot harvesting").
+    for (std::size_t i = 0; i + 1 < tokens.size(); ++i) {
+      const auto a = tokens[i], b = tokens[i + 1];
+      if (is_stop_word(a) || is_stop_word(b) || a.size() < 2 || b.size() < 2) continue;
+      bigram.assign(a);
+      bigram.push_back(' ');
+      bigram.append(b);
+      const std::uint64_t h = word_hash(bigram);
+      counts[h] += weight * params.bigram_weight;
+      if (names != nullptr && !names->contains(h)) names->emplace(h, bigram);
+    }
   }
+  std::string bigram;
 
   // Runs of capitalised words in original-case text, separated only by spaces. A one-word run that
   // opens a sentence ("Political sources said") counts only if the word also appears capitalised

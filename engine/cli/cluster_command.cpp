@@ -73,6 +73,7 @@ std::function<int()> register_cluster(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--thread-join-threshold", p.thread_join_threshold, "centroid cosine needed to join")
       ->capture_default_str();
+  c->add_flag("--bigrams", p.tfidf.bigrams, "add adjacent word pairs as features");
   c->add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times")
       ->capture_default_str();
   c->add_option("--entity-weight", p.tfidf.entity_weight, "weight of named-entity features")

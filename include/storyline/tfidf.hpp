@@ -21,6 +21,8 @@ struct TfidfParams {
   bool stop_words = true;      ///< drop the stop words of en, es, fr, it, de
   std::string stem_language;   ///< a Snowball algorithm ("english", "german", ...); empty: no stemming
   double max_df_ratio = 0.5;   ///< terms in more than this share of the documents are dropped
+  bool bigrams = false;        ///< add adjacent content-word pairs as features
+  float bigram_weight = 1.0f;  ///< count of a bigram relative to a word
 };
 
 /// Term counts of one document: (term hash, weighted count), sorted by hash. Entity features have their
