@@ -14,30 +14,19 @@ struct ClusterCli {
   bool quiet = false;
 };
 
-class ProgressObserver final : public JobObserver {
- public:
-  void progress(std::string_view phase, const IngestStats& stats) override { bar.update(phase, stats); }
-  Progress bar;
-};
-
 int run(ClusterCli& cli) {
   set_jobs(cli.jobs);
   ProgressObserver observer;
   const ClusterJobReport r = run_cluster_job(cli.job, &observer);
   observer.bar.finish();
   if (cli.quiet) return 0;
-  const double seconds = std::max(r.seconds, 1e-9);
   const IngestStats& s = r.ingest;
-  std::fprintf(stderr, "storyline cluster: %s lines, %s documents, %s rejected\n",
-               with_commas(s.lines).c_str(), with_commas(s.documents).c_str(),
-               with_commas(s.rejected()).c_str());
-  print_issue_counts(s);
+  print_ingest_summary("cluster", s);
   std::fprintf(stderr, "  %s near-duplicates folded, %s terms, %s story edges\n",
                with_commas(r.duplicates).c_str(), with_commas(r.terms).c_str(), with_commas(r.edges).c_str());
   std::fprintf(stderr, "  %s stories, %s threads\n", with_commas(r.stories).c_str(),
                with_commas(r.threads).c_str());
-  std::fprintf(stderr, "  %.2f s, %.0f documents/s, %.1f MB/s\n", seconds, s.documents / seconds,
-               s.bytes / 1e6 / seconds);
+  print_throughput(s, r.seconds);
   return 0;
 }
 

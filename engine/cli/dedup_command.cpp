@@ -16,12 +16,6 @@ struct DedupCli {
   bool quiet = false;
 };
 
-class ProgressObserver final : public JobObserver {
- public:
-  void progress(std::string_view phase, const IngestStats& stats) override { bar.update(phase, stats); }
-  Progress bar;
-};
-
 int run(DedupCli& cli) {
   set_jobs(cli.jobs);
   DedupParams& p = cli.job.dedup;
@@ -33,11 +27,8 @@ int run(DedupCli& cli) {
   const DedupJobReport r = run_dedup_job(cli.job, &observer);
   observer.bar.finish();
   if (cli.quiet) return 0;
-  const double seconds = std::max(r.seconds, 1e-9);
   const IngestStats& s = r.ingest;
-  std::fprintf(stderr, "storyline dedup: %s lines, %s documents, %s rejected\n", with_commas(s.lines).c_str(),
-               with_commas(s.documents).c_str(), with_commas(s.rejected()).c_str());
-  print_issue_counts(s);
+  print_ingest_summary("dedup", s);
   if (r.params.method == DedupMethod::kMinHash) {
     std::fprintf(stderr,
                  "  method minhash: k=%u, %u-%s shingles, threshold %.2f, bands %u x rows %u, verify %s\n",
@@ -61,8 +52,7 @@ int run(DedupCli& cli) {
                with_commas(r.groups).c_str(), with_commas(r.removed).c_str(),
                with_commas(s.documents - r.removed).c_str(), with_commas(r.candidate_pairs).c_str(),
                with_commas(r.verified_pairs).c_str());
-  std::fprintf(stderr, "  %.2f s, %.0f documents/s, %.1f MB/s\n", seconds, s.documents / seconds,
-               s.bytes / 1e6 / seconds);
+  print_throughput(s, r.seconds);
   return 0;
 }
 

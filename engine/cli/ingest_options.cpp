@@ -2,6 +2,7 @@
 
 #include <unistd.h>
 
+#include <algorithm>
 #include <chrono>
 #include <cstdio>
 
@@ -50,6 +51,19 @@ void Progress::update(std::string_view phase, const IngestStats& stats) {
 void Progress::finish() {
   if (drawn_) std::fprintf(stderr, "\r\033[K");
   drawn_ = false;
+}
+
+void print_ingest_summary(const char* command, const IngestStats& stats) {
+  std::fprintf(stderr, "storyline %s: %s lines, %s documents, %s rejected\n", command,
+               with_commas(stats.lines).c_str(), with_commas(stats.documents).c_str(),
+               with_commas(stats.rejected()).c_str());
+  print_issue_counts(stats);
+}
+
+void print_throughput(const IngestStats& stats, double seconds) {
+  seconds = std::max(seconds, 1e-9);
+  std::fprintf(stderr, "  %.2f s, %.0f documents/s, %.1f MB/s\n", seconds, stats.documents / seconds,
+               stats.bytes / 1e6 / seconds);
 }
 
 void print_issue_counts(const IngestStats& stats) {

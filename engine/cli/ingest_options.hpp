@@ -5,6 +5,7 @@
 #include <string>
 #include <string_view>
 
+#include "storyline/dedup_job.hpp"
 #include "storyline/ingest.hpp"
 #include "storyline/jsonl.hpp"
 
@@ -26,6 +27,19 @@ class Progress {
   double last_ = -1.0;
   bool drawn_ = false;
 };
+
+/// Draws the job's progress on the Progress line.
+class ProgressObserver final : public JobObserver {
+ public:
+  void progress(std::string_view phase, const IngestStats& stats) override { bar.update(phase, stats); }
+  Progress bar;
+};
+
+/// Prints "storyline COMMAND: N lines, N documents, N rejected" and the issue counts to stderr.
+void print_ingest_summary(const char* command, const IngestStats& stats);
+
+/// Prints "  S s, N documents/s, M MB/s" to stderr.
+void print_throughput(const IngestStats& stats, double seconds);
 
 /// Seconds since an arbitrary start (steady clock).
 double now_seconds();
