@@ -203,7 +203,8 @@ SumVector add(const SumVector& x, const SumVector& y) {
 }  // namespace
 
 std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<const Edge> edges,
-                                           float threshold) {
+                                           float threshold, std::span<const std::uint8_t> dated,
+                                           float dated_threshold) {
   const auto n = static_cast<std::size_t>(rows.rows());
   // The mean cosine over all cross pairs of unit rows equals dot(sum A, sum B) / (|A| |B|), so each
   // cluster keeps the sum of its rows and every score is exact; the graph only says which pairs of
@@ -220,7 +221,9 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     adjacent[e.a].push_back(e.b);
     adjacent[e.b].push_back(e.a);
   }
-  std::vector<std::uint32_t> size(n, 1), version(n, 0);
+  STORYLINE_CHECK_ARG(dated.empty() || dated.size() == n, "one dated flag per row");
+  std::vector<std::uint32_t> size(n, 1), version(n, 0), undated(n, 0);
+  for (std::size_t i = 0; i < dated.size(); ++i) undated[i] = dated[i] ? 0 : 1;
   std::vector<DocIndex> parent(n);
   for (std::size_t i = 0; i < n; ++i) parent[i] = static_cast<DocIndex>(i);
   struct Candidate {
@@ -243,7 +246,8 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
   const auto push = [&](DocIndex x, DocIndex y) {
     const DocIndex a = std::min(x, y), b = std::max(x, y);
     const double mean = dot(sums[a], sums[b]) / (static_cast<double>(size[a]) * static_cast<double>(size[b]));
-    if (mean >= threshold) heap.push({mean, a, b, version[a], version[b]});
+    const bool both_dated = !dated.empty() && undated[a] == 0 && undated[b] == 0;
+    if (mean >= (both_dated ? dated_threshold : threshold)) heap.push({mean, a, b, version[a], version[b]});
   };
   for (const Edge& e : edges) push(e.a, e.b);
   while (!heap.empty()) {
@@ -256,6 +260,7 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     if (size[gone] > size[keep] || (size[gone] == size[keep] && gone < keep)) std::swap(keep, gone);
     parent[gone] = keep;
     size[keep] += size[gone];
+    undated[keep] += undated[gone];
     ++version[keep];
     sums[keep] = add(sums[keep], sums[gone]);
     SumVector().swap(sums[gone]);

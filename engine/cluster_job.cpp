@@ -175,8 +175,13 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   const std::vector<Edge> story_edges =
       neighbor_graph(tfidf.rows, rep_dates, options.cluster.story_neighbors);
   report.edges = story_edges.size();
+  std::vector<std::uint8_t> dated(rep_dates.size());
+  for (std::size_t r = 0; r < dated.size(); ++r) dated[r] = rep_dates[r] != kNoDate ? 1 : 0;
+  const bool windowed = options.cluster.story_neighbors.window_days >= 0;
   const std::vector<std::uint32_t> story =
-      average_linkage(tfidf.rows, story_edges, options.cluster.story_threshold);
+      average_linkage(tfidf.rows, story_edges, options.cluster.story_threshold,
+                      windowed ? std::span<const std::uint8_t>(dated) : std::span<const std::uint8_t>(),
+                      options.cluster.dated_story_threshold);
   const std::size_t stories = rep_doc.empty() ? 0 : *std::max_element(story.begin(), story.end()) + 1;
   const RowMatrix story_rows = centroids(tfidf.rows, story, stories);
 

@@ -47,6 +47,10 @@ std::function<int()> register_cluster(CLI::App& app) {
   c->add_option("--story-threshold", p.story_threshold, "mean cosine that makes one story")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--dated-story-threshold", p.dated_story_threshold,
+                "the story threshold for documents that all carry dates (and so share the time window)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   c->add_option("--thread-threshold", p.thread_threshold,
                 "mean cosine of story centroids that makes one thread")
       ->capture_default_str()

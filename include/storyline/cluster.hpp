@@ -45,8 +45,15 @@ std::vector<Edge> neighbor_graph(const Eigen::SparseMatrix<float, Eigen::RowMajo
 /// a cluster grows only with items that match its whole core, not just its newest member (no
 /// single-link chaining, no drift). Returns a label per row, dense, numbered in order of each cluster's
 /// first row. Deterministic (ties by row index). @pre rows are L2-normalised.
+///
+/// dated (empty, or one flag per row) and dated_threshold: two clusters whose members all carry a date
+/// merge at dated_threshold instead. With a time window on the edges, closeness in time is evidence of
+/// its own (Miranda et al. 2018 score it with Gaussian time features), so dated items may join on less
+/// word overlap than undated ones.
 std::vector<std::uint32_t> average_linkage(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
-                                           std::span<const Edge> edges, float threshold);
+                                           std::span<const Edge> edges, float threshold,
+                                           std::span<const std::uint8_t> dated = {},
+                                           float dated_threshold = 0.0f);
 
 /// Sum of the rows of each cluster, L2-normalised: one row per cluster (labels dense from 0).
 Eigen::SparseMatrix<float, Eigen::RowMajor> centroids(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,

@@ -18,7 +18,8 @@ namespace storyline {
 struct ClusterParams {
   TfidfParams tfidf;                                              ///< term and entity weighting
   NeighborParams story_neighbors = {10, 24, 1000, 64, 0.05f, 3};  ///< window: 3 days
-  float story_threshold = 0.2f;  ///< mean cosine at which two groups of documents are one story
+  float story_threshold = 0.25f;       ///< mean cosine at which two groups of documents are one story
+  float dated_story_threshold = 0.1f;  ///< the same for documents that all carry dates (within the window)
   NeighborParams thread_neighbors = {10, 48, 1000, 64, 0.05f, -1};  ///< no time window
   float thread_threshold = 0.06f;  ///< mean cosine of story centroids at which stories are one thread
   /// Entity weights of story centroids are multiplied by this before threads are formed: a thread is
