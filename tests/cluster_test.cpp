@@ -144,6 +144,18 @@ TEST(AverageLinkage, DoesNotChainThroughOneMember) {
   EXPECT_NE(labels[3], labels[0]);
 }
 
+TEST(AverageLinkage, DatedClustersMergeAtTheirOwnThreshold) {
+  const RowMatrix m = toy_rows();  // rows 0-2 pairwise 0.5, rows 3-4 0.5
+  const auto edges = neighbor_graph(m, {}, NeighborParams{});
+  const std::vector<std::uint8_t> all_dated{1, 1, 1, 1, 1, 1};
+  EXPECT_EQ(average_linkage(m, edges, 0.6f, all_dated, 0.4f), (std::vector<std::uint32_t>{0, 0, 0, 1, 1, 2}));
+  // Row 2 undated: the pairs with it use the undated threshold, so it stays out.
+  const std::vector<std::uint8_t> one_undated{1, 1, 0, 1, 1, 1};
+  EXPECT_EQ(average_linkage(m, edges, 0.6f, one_undated, 0.4f),
+            (std::vector<std::uint32_t>{0, 0, 1, 2, 2, 3}));
+  EXPECT_THROW(average_linkage(m, edges, 0.6f, std::vector<std::uint8_t>{1}, 0.4f), InvalidArgument);
+}
+
 TEST(Centroids, AreNormalisedSums) {
   const RowMatrix m = toy_rows();
   const std::vector<std::uint32_t> labels{0, 0, 0, 1, 1, 2};
