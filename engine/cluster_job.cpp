@@ -232,14 +232,8 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
         inputs.paths, options.ingest.max_line_bytes, docs.where, [&](std::size_t d, const std::string& line) {
           const DocIndex rep = groups.representative[d];
           const std::uint32_t s = story[rep_index[d]];
-          fields.assign(",\"dup_group\":");
-          detail::append_json_string(fields, docs.ids[rep]);
-          fields += ",\"dup_of\":";
-          if (rep == d) {
-            fields += "null";
-          } else {
-            detail::append_json_string(fields, docs.ids[rep]);
-          }
+          fields.clear();
+          detail::append_dup_fields(fields, docs.ids, d, rep);
           fields += ",\"story_id\":\"" + story_id(s) + "\",\"thread_id\":\"" + thread_id(thread[s]) + "\"";
           line_out.clear();
           detail::append_annotated(line_out, line, fields);

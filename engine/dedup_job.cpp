@@ -30,14 +30,8 @@ void write_outputs(const DedupJobOptions& options, const std::vector<std::string
                                      kept->write(out);
                                    }
                                    if (!annotated) return;
-                                   fields.assign(",\"dup_group\":");
-                                   detail::append_json_string(fields, docs.ids[rep]);
-                                   fields += ",\"dup_of\":";
-                                   if (rep == doc) {
-                                     fields += "null";
-                                   } else {
-                                     detail::append_json_string(fields, docs.ids[rep]);
-                                   }
+                                   fields.clear();
+                                   detail::append_dup_fields(fields, docs.ids, doc, rep);
                                    out.clear();
                                    detail::append_annotated(out, line, fields);
                                    annotated->write(out);

@@ -134,6 +134,17 @@ void for_each_document_line(const std::vector<std::string>& paths, std::size_t m
   if (cursor != where.size()) throw IoError("an input file changed between the two passes");
 }
 
+void append_dup_fields(std::string& fields, std::span<const std::string> ids, std::size_t doc, DocIndex rep) {
+  fields += ",\"dup_group\":";
+  append_json_string(fields, ids[rep]);
+  fields += ",\"dup_of\":";
+  if (rep == doc) {
+    fields += "null";
+  } else {
+    append_json_string(fields, ids[rep]);
+  }
+}
+
 void append_annotated(std::string& out, const std::string& line, std::string_view fields) {
   if (simdjson::validate_utf8(line.data(), line.size())) {
     append_fields_to_object(out, line, fields);

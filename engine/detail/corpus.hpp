@@ -81,6 +81,9 @@ void for_each_document_line(const std::vector<std::string>& paths, std::size_t m
                             std::span<const SourceLine> where,
                             const std::function<void(std::size_t, const std::string&)>& fn);
 
+/// Appends ,"dup_group":ID,"dup_of":ID-or-null for document doc whose representative is rep.
+void append_dup_fields(std::string& fields, std::span<const std::string> ids, std::size_t doc, DocIndex rep);
+
 /// Appends line with fields (text like ,"a":1) added before its closing brace and a newline to out; an
 /// invalid UTF-8 line is repaired first so the output stays valid JSON.
 void append_annotated(std::string& out, const std::string& line, std::string_view fields);
