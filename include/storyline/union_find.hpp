@@ -16,12 +16,6 @@ class UnionFind {
   explicit UnionFind(std::size_t n = 0) : parent_(n), size_(n, 1) {
     std::iota(parent_.begin(), parent_.end(), DocIndex{0});
   }
-  /// Adds one singleton set and returns its index.
-  DocIndex add() {
-    parent_.push_back(static_cast<DocIndex>(parent_.size()));
-    size_.push_back(1);
-    return parent_.back();
-  }
   /// Root of x's set, compressing the path.
   DocIndex find(DocIndex x) {
     while (parent_[x] != x) {
