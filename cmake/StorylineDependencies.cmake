@@ -5,6 +5,10 @@ find_package(simdjson REQUIRED)
 find_package(Eigen3 3.3 REQUIRED NO_MODULE)
 find_package(ZLIB REQUIRED)
 find_package(CLI11 REQUIRED)
+find_package(SQLite3 REQUIRED)
+find_package(Threads REQUIRED)
+# cpp-httplib (libcpp-httplib-dev): Debian ships it compiled, with a pkg-config file.
+pkg_check_modules(HTTPLIB REQUIRED IMPORTED_TARGET cpp-httplib)
 
 # xxHash and utf8proc ship pkg-config files but no CMake config on Debian 12.
 pkg_check_modules(XXHASH REQUIRED IMPORTED_TARGET libxxhash)

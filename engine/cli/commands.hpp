@@ -15,6 +15,8 @@ std::function<int()> register_dedup(CLI::App& app);
 std::function<int()> register_cluster(CLI::App& app);
 std::function<int()> register_eval(CLI::App& app);
 std::function<int()> register_generate(CLI::App& app);
+std::function<int()> register_stream(CLI::App& app);
+std::function<int()> register_serve(CLI::App& app);
 
 /// Applies --jobs (0 = all cores) for the rest of the process.
 void set_jobs(unsigned jobs);

@@ -26,6 +26,8 @@ int main(int argc, char** argv) {
   const auto cluster = register_cluster(app);
   const auto eval = register_eval(app);
   const auto generate = register_generate(app);
+  const auto stream = register_stream(app);
+  const auto serve = register_serve(app);
   try {
     app.parse(argc, argv);
   } catch (const CLI::ParseError& e) {
@@ -37,6 +39,8 @@ int main(int argc, char** argv) {
     if (app.got_subcommand("cluster")) return cluster();
     if (app.got_subcommand("eval")) return eval();
     if (app.got_subcommand("generate")) return generate();
+    if (app.got_subcommand("stream")) return stream();
+    if (app.got_subcommand("serve")) return serve();
   } catch (const storyline::InvalidArgument& e) {
     std::fprintf(stderr, "storyline: %s\n", e.what());
     return kExitUsage;

@@ -1,0 +1,95 @@
+#include "cli/feed_options.hpp"
+
+#include <cstdio>
+
+#include "cli/commands.hpp"
+#include "cli/ingest_options.hpp"
+#include "detail/json_out.hpp"
+
+namespace storyline::cli {
+
+void add_feed_options(CLI::App& c, FeedCli& cli) {
+  FeedParams& p = cli.params;
+  c.add_option("--db", cli.db, "SQLite state file (created when missing)")->required();
+  auto param = [&](CLI::Option* o) {
+    cli.param_options.push_back(o->capture_default_str());
+    return o;
+  };
+  param(c.add_option("--story-threshold", p.story_threshold, "cosine with a story centroid that joins it"))
+      ->check(CLI::Range(0.01, 1.0));
+  param(c.add_option("--thread-threshold", p.thread_threshold,
+                     "cosine of a new story with a thread centroid (entity-boosted) that joins it"))
+      ->check(CLI::Range(0.01, 1.0));
+  param(c.add_option("--dated-story-threshold", p.dated_story_threshold,
+                     "the story threshold when the document and the story carry dates"))
+      ->check(CLI::Range(0.01, 1.0));
+  param(c.add_option("--window-days", p.window_days,
+                     "stories take documents this many days from their dates (-1: any)"));
+  param(c.add_option("--thread-entity-boost", p.thread_entity_boost, "entity weight factor for threads"));
+  param(c.add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times"));
+  param(c.add_option("--entity-weight", p.tfidf.entity_weight, "weight of named-entity features"));
+  param(c.add_option("--stem", p.tfidf.stem_language, "Snowball stemmer (english, spanish, french, ...)"));
+  param(c.add_option("--dedup-threshold", p.dedup.threshold, "Jaccard at which a document is a copy"))
+      ->check(CLI::Range(0.01, 1.0));
+  c.add_flag("--sync-normal", cli.sync_normal,
+             "commit without fsync (WAL NORMAL): survives a crash of storyline, not of the machine");
+  c.add_option("-j,--jobs", cli.jobs, "worker threads (0 = all cores)")->capture_default_str();
+  c.add_flag("-q,--quiet", cli.quiet, "no messages on stderr");
+  c.add_option("--id-field", cli.ingest.id_field, "JSON field holding the id")->capture_default_str();
+  c.add_option("--text-field", cli.ingest.text_field, "JSON field holding the text")->capture_default_str();
+  c.add_option("--title-field", cli.ingest.title_field, "JSON field holding the title")
+      ->capture_default_str();
+  c.add_option("--date-field", cli.ingest.date_field, "JSON field holding the ISO 8601 date")
+      ->capture_default_str();
+}
+
+std::unique_ptr<FeedService> open_feed(FeedCli& cli) {
+  set_jobs(cli.jobs);
+  auto service = std::make_unique<FeedService>(cli.db, cli.params, FeedServiceOptions{!cli.sync_normal});
+  bool given = false;
+  for (const CLI::Option* o : cli.param_options) given = given || o->count() > 0;
+  if (given && service->replayed() > 0 && !cli.quiet) {
+    const FeedParams& s = service->params();
+    const FeedParams& g = cli.params;
+    if (s.story_threshold != g.story_threshold || s.thread_threshold != g.thread_threshold ||
+        s.dated_story_threshold != g.dated_story_threshold || s.window_days != g.window_days ||
+        s.thread_entity_boost != g.thread_entity_boost || s.tfidf.title_weight != g.tfidf.title_weight ||
+        s.tfidf.entity_weight != g.tfidf.entity_weight || s.tfidf.stem_language != g.tfidf.stem_language ||
+        s.dedup.threshold != g.dedup.threshold) {
+      std::fprintf(
+          stderr,
+          "storyline: warning: %s keeps the parameters it was created with; the ones given are ignored\n",
+          cli.db.c_str());
+    }
+  }
+  if (!cli.quiet) {
+    const auto counts = service->counts();
+    std::fprintf(stderr, "storyline: %s: %s documents replayed in %.2f s (%s stories, %s threads)\n",
+                 cli.db.c_str(), with_commas(service->replayed()).c_str(), service->replay_seconds(),
+                 with_commas(counts.stories).c_str(), with_commas(counts.threads).c_str());
+  }
+  return service;
+}
+
+void append_assignment_fields(std::string& out, const Assignment& a) {
+  out += ",\"dup_group\":";
+  detail::append_json_string(out, a.dup_group);
+  out += ",\"dup_of\":";
+  if (a.dup_of.empty()) {
+    out += "null";
+  } else {
+    detail::append_json_string(out, a.dup_of);
+  }
+  out += ",\"dup_similarity\":";
+  detail::append_json_number(out, a.dup_similarity);
+  out += ",\"story_id\":";
+  detail::append_json_string(out, a.story ? story_name(a.story) : "");
+  out += ",\"thread_id\":";
+  detail::append_json_string(out, a.thread ? thread_name(a.thread) : "");
+  out += ",\"story_similarity\":";
+  detail::append_json_number(out, a.story_similarity);
+  out += a.new_story ? ",\"new_story\":true" : ",\"new_story\":false";
+  out += a.new_thread ? ",\"new_thread\":true" : ",\"new_thread\":false";
+}
+
+}  // namespace storyline::cli

@@ -1,0 +1,467 @@
+// `storyline serve --db STATE.db`: the feed over HTTP (cpp-httplib), JSON in and out.
+#include <httplib.h>
+#include <pthread.h>
+#include <signal.h>
+#include <simdjson.h>
+
+#include <array>
+#include <atomic>
+#include <charconv>
+#include <chrono>
+#include <cstdio>
+#include <fstream>
+#include <map>
+#include <memory>
+#include <mutex>
+#include <thread>
+
+#include "cli/commands.hpp"
+#include "cli/feed_options.hpp"
+#include "cli/ingest_options.hpp"
+#include "detail/json_out.hpp"
+#include "storyline/error.hpp"
+
+namespace storyline::cli {
+namespace {
+
+struct ServeCli {
+  FeedCli feed;
+  std::string host = "127.0.0.1";
+  int port = 8080;
+  std::string token_file;
+  std::size_t max_body_bytes = std::size_t{32} << 20;
+  unsigned http_threads = 64;
+};
+
+constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
+                                             0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
+
+// Request latencies and status counts for /metrics.
+class Metrics {
+ public:
+  void record(double seconds, int status) {
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+      if (seconds <= kBuckets[i]) buckets_[i].fetch_add(1, std::memory_order_relaxed);
+    }
+    count_.fetch_add(1, std::memory_order_relaxed);
+    sum_micros_.fetch_add(static_cast<std::uint64_t>(seconds * 1e6), std::memory_order_relaxed);
+    std::lock_guard lock(mutex_);
+    ++by_status_[status];
+  }
+
+  void append(std::string& out) {
+    out += "# HELP storyline_http_request_duration_seconds Time to handle a request.\n";
+    out += "# TYPE storyline_http_request_duration_seconds histogram\n";
+    for (std::size_t i = 0; i < kBuckets.size(); ++i) {
+      out += "storyline_http_request_duration_seconds_bucket{le=\"";
+      detail::append_json_number(out, kBuckets[i]);
+      out += "\"} " + std::to_string(buckets_[i].load()) + "\n";
+    }
+    const std::uint64_t count = count_.load();
+    out += "storyline_http_request_duration_seconds_bucket{le=\"+Inf\"} " + std::to_string(count) + "\n";
+    out += "storyline_http_request_duration_seconds_sum ";
+    detail::append_json_number(out, static_cast<double>(sum_micros_.load()) / 1e6);
+    out += "\nstoryline_http_request_duration_seconds_count " + std::to_string(count) + "\n";
+    out += "# HELP storyline_http_requests_total Requests answered, by status code.\n";
+    out += "# TYPE storyline_http_requests_total counter\n";
+    std::lock_guard lock(mutex_);
+    for (const auto& [status, n] : by_status_) {
+      out += "storyline_http_requests_total{code=\"" + std::to_string(status) + "\"} " + std::to_string(n) +
+             "\n";
+    }
+  }
+
+ private:
+  std::array<std::atomic<std::uint64_t>, kBuckets.size()> buckets_{};
+  std::atomic<std::uint64_t> count_{0}, sum_micros_{0};
+  std::mutex mutex_;
+  std::map<int, std::uint64_t> by_status_;
+};
+
+void json_error(httplib::Response& res, int status, std::string_view error, std::string_view detail_text) {
+  std::string body = "{\"error\":";
+  detail::append_json_string(body, error);
+  body += ",\"detail\":";
+  detail::append_json_string(body, detail_text);
+  body += "}\n";
+  res.status = status;
+  res.set_content(body, "application/json");
+}
+
+void append_date(std::string& out, const char* key, std::int32_t date) {
+  out += ",\"";
+  out += key;
+  out += "\":";
+  if (date == kNoDate) {
+    out += "null";
+  } else {
+    detail::append_json_string(out, format_date(date));
+  }
+}
+
+void append_string_list(std::string& out, const char* key, const std::vector<std::string>& items) {
+  out += ",\"";
+  out += key;
+  out += "\":[";
+  for (std::size_t i = 0; i < items.size(); ++i) {
+    if (i > 0) out += ",";
+    detail::append_json_string(out, items[i]);
+  }
+  out += "]";
+}
+
+// "s12" or "12" -> 12; 0 when not a number.
+std::uint32_t parse_number(std::string_view text, char prefix) {
+  if (!text.empty() && text.front() == prefix) text.remove_prefix(1);
+  std::uint32_t n = 0;
+  const auto r = std::from_chars(text.data(), text.data() + text.size(), n);
+  return r.ec == std::errc() && r.ptr == text.data() + text.size() ? n : 0;
+}
+
+class Server {
+ public:
+  Server(ServeCli& cli, std::unique_ptr<FeedService> service) : cli_(cli), service_(std::move(service)) {
+    if (!cli.token_file.empty()) {
+      std::ifstream in(cli.token_file);
+      if (!in) throw IoError(cli.token_file + ": cannot read the token file");
+      std::getline(in, token_);
+      while (!token_.empty() && std::isspace(static_cast<unsigned char>(token_.back()))) token_.pop_back();
+      if (token_.empty()) throw InvalidArgument(cli.token_file + ": the token file is empty");
+    }
+    IngestParams ingest = cli.feed.ingest;
+    ingest.require_text = true;
+    ingest_ = ingest;
+    routes();
+  }
+
+  httplib::Server& http() { return http_; }
+
+ private:
+  using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
+
+  Handler timed(Handler h, bool write) {
+    return [this, h = std::move(h), write](const httplib::Request& req, httplib::Response& res) {
+      const auto start = std::chrono::steady_clock::now();
+      try {
+        if (write && !authorized(req)) {
+          res.set_header("WWW-Authenticate", "Bearer");
+          json_error(res, 401, "unauthorized", "this server needs Authorization: Bearer <token> for writes");
+        } else {
+          h(req, res);
+        }
+      } catch (const std::exception& e) {
+        json_error(res, 500, "internal", e.what());
+      }
+      metrics_.record(std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count(),
+                      res.status);
+    };
+  }
+
+  bool authorized(const httplib::Request& req) const {
+    if (token_.empty()) return true;
+    return req.get_header_value("Authorization") == "Bearer " + token_;
+  }
+
+  void routes() {
+    http_.set_payload_max_length(cli_.max_body_bytes);
+    http_.new_task_queue = [threads = cli_.http_threads] { return new httplib::ThreadPool(threads); };
+    http_.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
+      if (!res.body.empty()) return;
+      if (res.status == 413) {
+        json_error(res, 413, "payload_too_large",
+                   "the body exceeds " + std::to_string(cli_.max_body_bytes) + " bytes (--max-body-bytes)");
+      } else if (res.status == 404) {
+        json_error(res, 404, "not_found", "no such route");
+      } else {
+        json_error(res, res.status, "error", "HTTP " + std::to_string(res.status));
+      }
+    });
+    http_.Post("/v1/documents", timed([this](const auto& q, auto& r) { post_documents(q, r); }, true));
+    http_.Get(R"(/v1/documents/(.+))", timed([this](const auto& q, auto& r) { get_document(q, r); }, false));
+    http_.Delete(R"(/v1/documents/(.+))",
+                 timed([this](const auto& q, auto& r) { delete_document(q, r); }, true));
+    http_.Get(R"(/v1/stories/([^/]+))", timed([this](const auto& q, auto& r) { get_story(q, r); }, false));
+    http_.Get("/v1/stories", timed([this](const auto& q, auto& r) { list_stories(q, r); }, false));
+    http_.Get(R"(/v1/threads/([^/]+))", timed([this](const auto& q, auto& r) { get_thread(q, r); }, false));
+    http_.Get("/healthz", timed(
+                              [this](const auto&, auto& r) {
+                                const auto c = service_->counts();
+                                r.set_content(
+                                    "{\"status\":\"ok\",\"documents\":" + std::to_string(c.documents) + "}\n",
+                                    "application/json");
+                              },
+                              false));
+    http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { metrics(res); });
+  }
+
+  // Parses one document object; on failure sets the error response and returns false.
+  bool parse_document(RecordParser& parser, std::string_view json, std::size_t index, bool many,
+                      Document& out, httplib::Response& res) {
+    ParsedRecord record;
+    parser.parse(json, record);
+    const std::string where = many ? "document " + std::to_string(index) + ": " : "";
+    if (record.rejected) {
+      const bool unprocessable = record.reason == Issue::kMissingText || record.reason == Issue::kEmptyText ||
+                                 record.reason == Issue::kWrongType;
+      json_error(res, unprocessable ? 422 : 400, issue_name(record.reason), where + record.detail);
+      return false;
+    }
+    if (record.doc.id.empty()) {
+      json_error(res, 422, "missing_id", where + "a document needs an id");
+      return false;
+    }
+    out = std::move(record.doc);
+    return true;
+  }
+
+  void post_documents(const httplib::Request& req, httplib::Response& res) {
+    simdjson::dom::parser json;
+    simdjson::dom::element root;
+    if (json.parse(req.body).get(root) != simdjson::SUCCESS) {
+      json_error(res, 400, "malformed_json", "the body is not valid JSON");
+      return;
+    }
+    RecordParser parser(ingest_);
+    std::vector<Document> docs;
+    simdjson::dom::array array;
+    const bool many = root.get_array().get(array) == simdjson::SUCCESS;
+    if (many) {
+      std::size_t index = 0;
+      for (const simdjson::dom::element e : array) {
+        Document doc;
+        if (!parse_document(parser, simdjson::minify(e), index++, true, doc, res)) return;
+        docs.push_back(std::move(doc));
+      }
+      if (docs.empty()) {
+        json_error(res, 400, "empty", "the array holds no documents");
+        return;
+      }
+    } else {
+      Document doc;
+      if (!parse_document(parser, req.body, 0, false, doc, res)) return;
+      docs.push_back(std::move(doc));
+    }
+    const std::vector<AddOutcome> outcomes = service_->add(std::move(docs));
+    std::string body;
+    bool added = false;
+    std::vector<std::string> conflicts;
+    for (const AddOutcome& o : outcomes) {
+      if (o.status == AddOutcome::Status::kConflict) conflicts.push_back(o.assignment.id);
+      added = added || o.status == AddOutcome::Status::kAdded;
+    }
+    if (!conflicts.empty()) {
+      body =
+          "{\"error\":\"conflict\",\"detail\":\"an id is present with another title or text; nothing was "
+          "added\"";
+      append_string_list(body, "ids", conflicts);
+      body += "}\n";
+      res.status = 409;
+      res.set_content(body, "application/json");
+      return;
+    }
+    if (many) body += "[";
+    for (std::size_t i = 0; i < outcomes.size(); ++i) {
+      if (i > 0) body += ",";
+      const Assignment& a = outcomes[i].assignment;
+      body += "{\"id\":";
+      detail::append_json_string(body, a.id);
+      body += outcomes[i].status == AddOutcome::Status::kAdded ? ",\"status\":\"added\""
+                                                               : ",\"status\":\"existing\"";
+      append_date(body, "date", a.date);
+      append_assignment_fields(body, a);
+      body += "}";
+    }
+    body += many ? "]\n" : "\n";
+    res.status = added ? 201 : 200;
+    res.set_content(body, "application/json");
+  }
+
+  void get_document(const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1];
+    const auto doc = service_->get(id);
+    if (!doc) {
+      json_error(res, 404, "not_found", "no document with this id");
+      return;
+    }
+    std::string body = "{\"id\":";
+    detail::append_json_string(body, id);
+    body += ",\"title\":";
+    detail::append_json_string(body, doc->title);
+    append_date(body, "date", doc->assignment.date);
+    append_assignment_fields(body, doc->assignment);
+    body += "}\n";
+    res.set_content(body, "application/json");
+  }
+
+  void delete_document(const httplib::Request& req, httplib::Response& res) {
+    const std::string id = req.matches[1];
+    if (!service_->remove(id)) {
+      json_error(res, 404, "not_found", "no document with this id");
+      return;
+    }
+    std::string body = "{\"id\":";
+    detail::append_json_string(body, id);
+    body += ",\"deleted\":true}\n";
+    res.set_content(body, "application/json");
+  }
+
+  void append_summary(std::string& body, const ClusterSummary& s, bool story) {
+    body += "{\"id\":";
+    detail::append_json_string(body, story ? story_name(s.number) : thread_name(s.number));
+    if (story) {
+      body += ",\"thread_id\":";
+      detail::append_json_string(body, thread_name(s.thread));
+    } else {
+      body += ",\"stories\":" + std::to_string(s.size);
+    }
+    body += ",\"documents\":" + std::to_string(s.documents);
+    append_date(body, "first_date", s.first);
+    append_date(body, "last_date", s.last);
+    body += ",\"representative\":{\"id\":";
+    detail::append_json_string(body, s.representative);
+    body += ",\"title\":";
+    detail::append_json_string(body, service_->title(s.representative));
+    body += "}";
+    append_string_list(body, "top_terms", s.top_terms);
+    append_string_list(body, "top_entities", s.top_entities);
+  }
+
+  void get_story(const httplib::Request& req, httplib::Response& res) {
+    const auto story = service_->story(parse_number(req.matches[1].str(), 's'));
+    if (!story) {
+      json_error(res, 404, "not_found", "no story with this id");
+      return;
+    }
+    std::string body;
+    append_summary(body, *story, true);
+    append_string_list(body, "document_ids", service_->story_members(story->number, 1000));
+    body += "}\n";
+    res.set_content(body, "application/json");
+  }
+
+  void list_stories(const httplib::Request& req, httplib::Response& res) {
+    const auto since = parse_date(req.get_param_value("since"));
+    if (!since) {
+      json_error(res, 400, "bad_request", "since=YYYY-MM-DD is required");
+      return;
+    }
+    std::size_t limit = 100;
+    if (req.has_param("limit")) {
+      limit = parse_number(req.get_param_value("limit"), '\0');
+      if (limit == 0 || limit > 10000) {
+        json_error(res, 400, "bad_request", "limit must be 1 to 10000");
+        return;
+      }
+    }
+    std::string body = "{\"stories\":[";
+    bool first = true;
+    for (const ClusterSummary& s : service_->stories_since(*since, limit)) {
+      if (!first) body += ",";
+      first = false;
+      append_summary(body, s, true);
+      body += "}";
+    }
+    body += "]}\n";
+    res.set_content(body, "application/json");
+  }
+
+  void get_thread(const httplib::Request& req, httplib::Response& res) {
+    const auto thread = service_->thread(parse_number(req.matches[1].str(), 't'));
+    if (!thread) {
+      json_error(res, 404, "not_found", "no thread with this id");
+      return;
+    }
+    std::string body;
+    append_summary(body, *thread, false);
+    body += ",\"story_ids\":[";
+    for (std::size_t i = 0; i < thread->stories.size(); ++i) {
+      if (i > 0) body += ",";
+      detail::append_json_string(body, story_name(thread->stories[i]));
+    }
+    body += "]}\n";
+    res.set_content(body, "application/json");
+  }
+
+  void metrics(httplib::Response& res) {
+    const auto c = service_->counts();
+    std::string out;
+    auto gauge = [&](const char* name, const char* help, std::size_t value) {
+      out += std::string("# HELP ") + name + " " + help + "\n# TYPE " + name + " gauge\n" + name + " " +
+             std::to_string(value) + "\n";
+    };
+    gauge("storyline_documents", "Live documents in the state.", c.documents);
+    gauge("storyline_duplicates", "Live documents that copy an earlier one.", c.duplicates);
+    gauge("storyline_stories", "Stories opened.", c.stories);
+    gauge("storyline_threads", "Threads opened.", c.threads);
+    long pages = 0;
+    if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
+      long size = 0;
+      if (std::fscanf(f, "%ld %ld", &size, &pages) != 2) pages = 0;
+      std::fclose(f);
+    }
+    gauge("storyline_resident_memory_bytes", "Resident memory of the process.",
+          static_cast<std::size_t>(pages) * static_cast<std::size_t>(sysconf(_SC_PAGESIZE)));
+    metrics_.append(out);
+    res.set_content(out, "text/plain; version=0.0.4");
+  }
+
+  ServeCli& cli_;
+  std::unique_ptr<FeedService> service_;
+  IngestParams ingest_;
+  std::string token_;
+  Metrics metrics_;
+  httplib::Server http_;
+};
+
+int run(ServeCli& cli) {
+  // SIGTERM and SIGINT are taken by one thread (blocked everywhere else, so set before any thread starts).
+  sigset_t signals;
+  sigemptyset(&signals);
+  sigaddset(&signals, SIGTERM);
+  sigaddset(&signals, SIGINT);
+  pthread_sigmask(SIG_BLOCK, &signals, nullptr);
+  ::signal(SIGPIPE, SIG_IGN);
+  Server server(cli, open_feed(cli.feed));
+  httplib::Server& http = server.http();
+  int port = cli.port;
+  if (port == 0) {
+    port = http.bind_to_any_port(cli.host);
+  } else if (!http.bind_to_port(cli.host, port)) {
+    port = -1;
+  }
+  if (port < 0) throw IoError("cannot listen on " + cli.host + ":" + std::to_string(cli.port));
+  std::fprintf(stderr, "storyline serve: listening on http://%s:%d\n", cli.host.c_str(), port);
+  std::fflush(stderr);
+  std::thread waiter([&] {
+    int signal = 0;
+    sigwait(&signals, &signal);
+    if (!cli.feed.quiet) std::fprintf(stderr, "storyline serve: signal %d, shutting down\n", signal);
+    http.stop();
+  });
+  const bool ok = http.listen_after_bind();
+  if (!ok && http.is_running()) throw IoError("the server stopped unexpectedly");
+  // listen returned: either a signal stopped it (the waiter is done) or it failed; wake the waiter.
+  pthread_kill(waiter.native_handle(), SIGTERM);
+  waiter.join();
+  if (!cli.feed.quiet) std::fprintf(stderr, "storyline serve: stopped; the state is committed\n");
+  return 0;
+}
+
+}  // namespace
+
+std::function<int()> register_serve(CLI::App& app) {
+  auto cli = std::make_shared<ServeCli>();
+  CLI::App* c =
+      app.add_subcommand("serve", "the feed over HTTP: add, look up and remove documents; stories, threads");
+  add_feed_options(*c, cli->feed);
+  c->add_option("--host", cli->host, "address to listen on")->capture_default_str();
+  c->add_option("--port", cli->port, "port (0: any free port, printed on stderr)")->capture_default_str();
+  c->add_option("--token-file", cli->token_file,
+                "file holding a bearer token that POST and DELETE must carry");
+  c->add_option("--max-body-bytes", cli->max_body_bytes, "larger request bodies get 413")
+      ->capture_default_str();
+  c->add_option("--http-threads", cli->http_threads, "connections served at once")->capture_default_str();
+  return [cli] { return run(*cli); };
+}
+
+}  // namespace storyline::cli

@@ -1,0 +1,69 @@
+// The feed's durable state in SQLite (WAL mode): one row per document ever added, with what the engine
+// needs to replay it. Rows are never deleted: a removed document is marked, and replayed as an add and
+// a remove, so a restarted engine is the engine that was running.
+#pragma once
+
+#include <cstdint>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <vector>
+
+#include "storyline/feed.hpp"
+
+struct sqlite3;
+struct sqlite3_stmt;
+
+namespace storyline::detail {
+
+/// One write: a document added (record + title) or removed (id).
+struct StoreOp {
+  FeedRecord record;
+  std::string title;
+  bool remove = false;
+};
+
+class FeedStore {
+ public:
+  /// Opens path, creating a new state with `create_with` when the file is missing or empty (an empty
+  /// create_with then throws InvalidArgument). An existing state keeps its own parameters (see
+  /// params()). Throws IoError when the file cannot be opened and CorruptIndex, leaving the file
+  /// untouched, when it is not a storyline state (another SQLite database, another file, a newer
+  /// version, a damaged file). sync_full: fsync every commit (else WAL's NORMAL: safe against a crash
+  /// of the process, not of the machine).
+  FeedStore(const std::string& path, const std::optional<FeedParams>& create_with, bool sync_full);
+  ~FeedStore();
+  FeedStore(const FeedStore&) = delete;
+  FeedStore& operator=(const FeedStore&) = delete;
+
+  const FeedParams& params() const { return params_; }
+
+  /// Replays every stored document into engine, in order. Returns the rows read.
+  std::size_t load(FeedEngine& engine);
+
+  /// Writes ops in one transaction. Throws IoError.
+  void commit(std::span<const StoreOp> ops);
+
+  /// The title stored for a live document.
+  std::optional<std::string> title(std::string_view id);
+
+  /// Ids of a story's live documents in arrival order, at most limit.
+  std::vector<std::string> story_members(std::uint32_t story, std::size_t limit);
+
+ private:
+  void exec(const char* sql);
+  sqlite3* db_ = nullptr;
+  sqlite3_stmt* insert_ = nullptr;
+  sqlite3_stmt* remove_ = nullptr;
+  sqlite3_stmt* title_ = nullptr;
+  sqlite3_stmt* members_ = nullptr;
+  std::string path_;
+  FeedParams params_;
+};
+
+/// Parameters as "key=value" lines (stored with the state), and back. parse throws CorruptIndex.
+std::string params_text(const FeedParams& params);
+FeedParams parse_params_text(std::string_view text);
+
+}  // namespace storyline::detail

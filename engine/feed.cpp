@@ -1,0 +1,549 @@
+#include "storyline/feed.hpp"
+
+#include <tbb/enumerable_thread_specific.h>
+#include <xxhash.h>
+
+#include <algorithm>
+#include <cmath>
+
+#include "storyline/dedup_index.hpp"
+#include "storyline/error.hpp"
+
+namespace storyline {
+namespace {
+
+constexpr std::uint32_t kNone = UINT32_MAX;
+
+// Terms in more than max_df_ratio of the documents are dropped only once there are this many.
+constexpr std::size_t kMinDocsForMaxDf = 100;
+
+struct Centroid {
+  SparseVector sum;  // sorted by hash, at most centroid_terms entries
+  double norm = 0.0;
+};
+
+struct Story {
+  std::uint32_t thread = 0;
+  std::int32_t first = kNoDate, last = kNoDate;
+  std::uint32_t size = 0;  // live documents, copies included
+  DocIndex representative = 0;
+  Centroid centroid;
+};
+
+struct Thread {
+  std::int32_t first = kNoDate, last = kNoDate;
+  std::uint32_t documents = 0;
+  std::vector<std::uint32_t> stories;
+  Centroid centroid;
+};
+
+// What the engine keeps per DedupIndex slot.
+struct Slot {
+  std::uint32_t story = 0;
+  DocIndex root = 0;  // first document of its duplicate group
+  DocIndex dup_of = kNone;
+  float dup_similarity = 0.0f;
+  float story_similarity = 0.0f;
+  std::uint64_t content_hash = 0;
+  SparseVector vector;  // empty for copies
+};
+
+void widen(std::int32_t& first, std::int32_t& last, std::int32_t date) {
+  if (date == kNoDate) return;
+  first = first == kNoDate ? date : std::min(first, date);
+  last = last == kNoDate ? date : std::max(last, date);
+}
+
+double dot(const SparseVector& a, const SparseVector& b) {
+  double s = 0.0;
+  auto i = a.begin(), j = b.begin();
+  while (i != a.end() && j != b.end()) {
+    if (i->first < j->first) {
+      ++i;
+    } else if (j->first < i->first) {
+      ++j;
+    } else {
+      s += static_cast<double>(i->second) * j->second;
+      ++i, ++j;
+    }
+  }
+  return s;
+}
+
+// Keeps the `keep` heaviest entries (ties by hash), sorted by hash again.
+void keep_heaviest(SparseVector& v, std::size_t keep) {
+  if (v.size() <= keep) return;
+  std::nth_element(v.begin(), v.begin() + static_cast<std::ptrdiff_t>(keep), v.end(),
+                   [](const auto& a, const auto& b) {
+                     return a.second != b.second ? a.second > b.second : a.first < b.first;
+                   });
+  v.resize(keep);
+  std::sort(v.begin(), v.end());
+}
+
+void normalize(SparseVector& v) {
+  double norm = 0.0;
+  for (const auto& e : v) norm += static_cast<double>(e.second) * e.second;
+  if (norm <= 0.0) return;
+  const auto scale = static_cast<float>(1.0 / std::sqrt(norm));
+  for (auto& e : v) e.second *= scale;
+}
+
+// centroid += sign * v, truncated to `keep` terms; zero and negative leftovers of a subtraction dropped.
+void accumulate(Centroid& c, const SparseVector& v, float sign, std::size_t keep, SparseVector& scratch) {
+  scratch.clear();
+  auto i = c.sum.cbegin();
+  auto j = v.begin();
+  while (i != c.sum.end() || j != v.end()) {
+    if (j == v.end() || (i != c.sum.end() && i->first < j->first)) {
+      scratch.push_back(*i++);
+    } else if (i == c.sum.end() || j->first < i->first) {
+      if (sign > 0.0f) scratch.emplace_back(j->first, j->second);
+      ++j;
+    } else {
+      const float w = i->second + sign * j->second;
+      if (w > 1e-6f) scratch.emplace_back(i->first, w);
+      ++i, ++j;
+    }
+  }
+  keep_heaviest(scratch, keep);
+  c.sum.swap(scratch);
+  double norm = 0.0;
+  for (const auto& e : c.sum) norm += static_cast<double>(e.second) * e.second;
+  c.norm = std::sqrt(norm);
+}
+
+double cosine(const SparseVector& unit, const Centroid& c) {
+  return c.norm > 0.0 ? dot(unit, c.sum) / c.norm : 0.0;
+}
+
+// Indices of the `count` heaviest entries of v, heaviest first.
+std::vector<std::size_t> heaviest(const SparseVector& v, std::size_t count) {
+  std::vector<std::size_t> order(v.size());
+  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  const std::size_t n = std::min(count, order.size());
+  std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
+                    [&](std::size_t a, std::size_t b) {
+                      return v[a].second != v[b].second ? v[a].second > v[b].second : v[a].first < v[b].first;
+                    });
+  order.resize(n);
+  return order;
+}
+
+}  // namespace
+
+std::string story_name(std::uint32_t number) { return "s" + std::to_string(number); }
+std::string thread_name(std::uint32_t number) { return "t" + std::to_string(number); }
+
+struct FeedEngine::Impl {
+  FeedParams params;
+  FingerprintScheme scheme;
+  DedupIndex dedup;
+  std::vector<Slot> slots;      // by DocIndex
+  std::vector<Story> stories;   // number - 1
+  std::vector<Thread> threads;  // number - 1
+  std::unordered_map<std::uint64_t, std::uint32_t> df;
+  std::size_t vectors = 0;  // documents counted in df
+  std::size_t duplicates = 0;
+  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> story_postings, thread_postings;
+  std::unordered_map<std::uint64_t, std::string> names;
+  mutable tbb::enumerable_thread_specific<Fingerprinter> fingerprinters{
+      [this] { return Fingerprinter(scheme); }};
+  mutable tbb::enumerable_thread_specific<TermExtractor> extractors{
+      [this] { return TermExtractor(params.tfidf); }};
+  // Candidate scoring scratch (used under the caller's serialisation).
+  mutable std::vector<float> partial;
+  mutable std::vector<std::uint32_t> touched;
+  SparseVector scratch;
+
+  explicit Impl(const FeedParams& p) : params(p), scheme(p.dedup), dedup(p.dedup) {
+    STORYLINE_CHECK_ARG(p.story_threshold > 0.0f && p.story_threshold <= 1.0f,
+                        "story threshold must be in (0, 1]");
+    STORYLINE_CHECK_ARG(p.thread_threshold > 0.0f && p.thread_threshold <= 1.0f,
+                        "thread threshold must be in (0, 1]");
+    STORYLINE_CHECK_ARG(p.vector_terms > 0 && p.centroid_terms > 0 && p.probe_terms > 0 && p.rerank > 0,
+                        "vector, centroid, probe and rerank sizes must be positive");
+  }
+
+  // Unit TF-IDF vector of terms with document frequencies as if the document were added (df + 1).
+  SparseVector vectorize(const TermCounts& terms) const {
+    const double n = static_cast<double>(vectors + 1);
+    const auto max_df = vectors + 1 >= kMinDocsForMaxDf
+                            ? static_cast<std::uint32_t>(params.tfidf.max_df_ratio * n)
+                            : UINT32_MAX;
+    SparseVector v;
+    v.reserve(terms.terms.size());
+    for (const auto& [term, count] : terms.terms) {
+      const auto it = df.find(term);
+      const std::uint32_t f = (it == df.end() ? 0 : it->second) + 1;
+      if (f > max_df) continue;
+      float w = (1.0f + std::log(std::max(count, 1.0f))) *
+                static_cast<float>(std::log((1.0 + n) / (1.0 + f)) + 1.0);
+      if (is_entity_term(term)) w *= params.tfidf.entity_weight;
+      v.emplace_back(term, w);
+    }
+    keep_heaviest(v, params.vector_terms);
+    normalize(v);
+    return v;
+  }
+
+  SparseVector boosted(const SparseVector& unit) const {
+    SparseVector v = unit;
+    for (auto& [term, w] : v) {
+      if (is_entity_term(term)) w *= params.thread_entity_boost;
+    }
+    normalize(v);
+    return v;
+  }
+
+  bool in_window(const Story& s, std::int32_t date) const {
+    if (params.window_days < 0 || date == kNoDate || s.first == kNoDate) return true;
+    return date >= s.first - params.window_days && date <= s.last + params.window_days;
+  }
+
+  // Best (number, cosine) among centroids reached through postings of v's heaviest terms; 0 when none.
+  template <typename Accept, typename CentroidOf>
+  std::pair<std::uint32_t, double> best_match(
+      const SparseVector& v, const std::unordered_map<std::uint64_t, std::vector<std::uint32_t>>& postings,
+      std::size_t count, Accept accept, CentroidOf centroid_of) const {
+    partial.resize(count, 0.0f);
+    touched.clear();
+    for (const std::size_t t : heaviest(v, params.probe_terms)) {
+      const auto it = postings.find(v[t].first);
+      if (it == postings.end()) continue;
+      const auto& list = it->second;
+      const std::size_t start = list.size() > params.max_postings ? list.size() - params.max_postings : 0;
+      for (std::size_t k = list.size(); k-- > start;) {
+        const std::uint32_t c = list[k];
+        if (partial[c] == 0.0f) {
+          if (!accept(c)) continue;
+          touched.push_back(c);
+        }
+        partial[c] += v[t].second;
+      }
+    }
+    std::vector<std::pair<float, std::uint32_t>> ranked;
+    ranked.reserve(touched.size());
+    for (const std::uint32_t c : touched) {
+      ranked.emplace_back(partial[c], c);
+      partial[c] = 0.0f;
+    }
+    const std::size_t n = std::min<std::size_t>(params.rerank, ranked.size());
+    std::partial_sort(ranked.begin(), ranked.begin() + static_cast<std::ptrdiff_t>(n), ranked.end(),
+                      [](const auto& a, const auto& b) {
+                        return a.first != b.first ? a.first > b.first : a.second < b.second;
+                      });
+    std::pair<std::uint32_t, double> best{0, 0.0};
+    for (std::size_t i = 0; i < n; ++i) {
+      const std::uint32_t c = ranked[i].second;
+      const double s = cosine(v, centroid_of(c));
+      if (s > best.second || (s == best.second && best.first != 0 && c + 1 < best.first)) best = {c + 1, s};
+    }
+    return best;
+  }
+
+  std::pair<std::uint32_t, double> best_story(const SparseVector& v, std::int32_t date) const {
+    return best_match(
+        v, story_postings, stories.size(),
+        [&](std::uint32_t c) { return stories[c].size > 0 && in_window(stories[c], date); },
+        [&](std::uint32_t c) -> const Centroid& { return stories[c].centroid; });
+  }
+
+  std::pair<std::uint32_t, double> best_thread(const SparseVector& boosted_v) const {
+    return best_match(
+        boosted_v, thread_postings, threads.size(), [](std::uint32_t) { return true; },
+        [&](std::uint32_t c) -> const Centroid& { return threads[c].centroid; });
+  }
+
+  void post(std::unordered_map<std::uint64_t, std::vector<std::uint32_t>>& postings, const SparseVector& v,
+            std::uint32_t number) {
+    for (const std::size_t t : heaviest(v, params.probe_terms)) {
+      auto& list = postings[v[t].first];
+      if (list.empty() || list.back() != number - 1) list.push_back(number - 1);
+    }
+  }
+
+  // The story and thread side of adding (or replaying) a non-copy with its unit vector.
+  void join(std::uint32_t story, std::uint32_t thread, const SparseVector& v, std::int32_t date,
+            DocIndex doc) {
+    if (thread > threads.size()) threads.emplace_back();
+    if (story > stories.size()) {
+      stories.emplace_back();
+      stories.back().thread = thread;
+      stories.back().representative = doc;
+      threads[thread - 1].stories.push_back(story);
+    }
+    Story& s = stories[story - 1];
+    Thread& t = threads[thread - 1];
+    ++s.size;
+    ++t.documents;
+    widen(s.first, s.last, date);
+    widen(t.first, t.last, date);
+    accumulate(s.centroid, v, 1.0f, params.centroid_terms, scratch);
+    post(story_postings, v, story);
+    const SparseVector b = boosted(v);
+    accumulate(t.centroid, b, 1.0f, params.centroid_terms, scratch);
+    post(thread_postings, b, thread);
+  }
+
+  void count_terms(const std::vector<std::uint64_t>& terms) {
+    for (const std::uint64_t t : terms) ++df[t];
+    ++vectors;
+  }
+
+  Assignment assignment_of(DocIndex doc) const {
+    const Slot& slot = slots[doc];
+    Assignment a;
+    a.id = dedup.id(doc);
+    a.date = dedup.info(doc).date;
+    if (slot.dup_of != kNone) a.dup_of = dedup.id(slot.dup_of);
+    a.dup_group = dedup.id(slot.root);
+    a.dup_similarity = slot.dup_similarity;
+    a.story = slot.story;
+    a.thread = stories[slot.story - 1].thread;
+    a.story_similarity = slot.story_similarity;
+    return a;
+  }
+
+  ClusterSummary summarize(const Centroid& c) const {
+    ClusterSummary out;
+    SparseVector sorted = c.sum;
+    std::sort(sorted.begin(), sorted.end(), [](const auto& a, const auto& b) {
+      return a.second != b.second ? a.second > b.second : a.first < b.first;
+    });
+    for (const auto& [hash, w] : sorted) {
+      const auto it = names.find(hash);
+      if (it == names.end()) continue;
+      const bool entity = is_entity_term(hash);
+      auto& list = entity ? out.top_entities : out.top_terms;
+      if (list.size() < (entity ? 6u : 10u)) list.push_back(entity ? it->second.substr(1) : it->second);
+    }
+    return out;
+  }
+};
+
+FeedEngine::FeedEngine(const FeedParams& params) : impl_(std::make_unique<Impl>(params)) {}
+FeedEngine::~FeedEngine() = default;
+FeedEngine::FeedEngine(FeedEngine&&) noexcept = default;
+FeedEngine& FeedEngine::operator=(FeedEngine&&) noexcept = default;
+
+const FeedParams& FeedEngine::params() const { return impl_->params; }
+
+PreparedDocument FeedEngine::prepare(Document doc) const {
+  PreparedDocument p;
+  p.content_hash =
+      XXH3_64bits_withSeed(doc.text.data(), doc.text.size(), XXH3_64bits(doc.title.data(), doc.title.size()));
+  p.fingerprint.resize(impl_->scheme.words());
+  // A headline-only document is fingerprinted by its title.
+  impl_->fingerprinters.local().fingerprint(doc.text.empty() ? doc.title : doc.text, p.fingerprint, nullptr);
+  impl_->extractors.local().extract(doc, p.terms, &p.names);
+  p.doc = std::move(doc);
+  return p;
+}
+
+Assignment FeedEngine::lookup(const PreparedDocument& p) const {
+  const Impl& m = *impl_;
+  Assignment a;
+  a.id = p.doc.id;
+  a.date = p.doc.date;
+  const auto matches = m.dedup.query(p.fingerprint);
+  if (!matches.empty()) {
+    const DocIndex best = matches.front().doc;
+    const Slot& slot = m.slots[best];
+    a.dup_of = m.dedup.id(best);
+    a.dup_group = m.dedup.id(slot.root);
+    a.dup_similarity = matches.front().similarity;
+    a.story = slot.story;
+    a.thread = m.stories[slot.story - 1].thread;
+    a.story_similarity = 1.0;
+    return a;
+  }
+  a.dup_group = p.doc.id;
+  const SparseVector v = m.vectorize(p.terms);
+  const auto [story, similarity] = m.best_story(v, p.doc.date);
+  const bool dated = story != 0 && p.doc.date != kNoDate && m.stories[story - 1].first != kNoDate;
+  if (story != 0 && similarity >= (dated ? m.params.dated_story_threshold : m.params.story_threshold)) {
+    a.story = story;
+    a.thread = m.stories[story - 1].thread;
+    a.story_similarity = similarity;
+    return a;
+  }
+  a.new_story = true;
+  a.story_similarity = 1.0;
+  const auto [thread, thread_similarity] = m.best_thread(m.boosted(v));
+  if (thread != 0 && thread_similarity >= m.params.thread_threshold) {
+    a.thread = thread;
+  } else {
+    a.new_thread = true;
+  }
+  return a;
+}
+
+FeedRecord FeedEngine::add(PreparedDocument p) {
+  Impl& m = *impl_;
+  STORYLINE_CHECK_ARG(!m.dedup.find(p.doc.id), "id '" + p.doc.id + "' is already present");
+  FeedRecord r;
+  r.assignment = lookup(p);
+  Assignment& a = r.assignment;
+  if (a.new_story) a.story = static_cast<std::uint32_t>(m.stories.size() + 1);
+  if (a.new_thread) a.thread = static_cast<std::uint32_t>(m.threads.size() + 1);
+  r.length = static_cast<std::uint32_t>(p.doc.text.size());
+  r.content_hash = p.content_hash;
+  r.fingerprint = std::move(p.fingerprint);
+  if (a.dup_of.empty()) {
+    r.vector = m.vectorize(p.terms);
+    r.terms.reserve(p.terms.terms.size());
+    for (const auto& [term, count] : p.terms.terms) r.terms.push_back(term);
+    for (const auto& [term, w] : r.vector) {
+      if (m.names.contains(term)) continue;
+      const auto it = p.names.find(term);
+      if (it != p.names.end()) r.new_names.emplace_back(term, it->second);
+    }
+  }
+  for (const auto& [term, name] : r.new_names) m.names.emplace(term, name);
+  FeedRecord replay = r;
+  restore(std::move(replay));
+  return r;
+}
+
+void FeedEngine::restore(FeedRecord r) {
+  Impl& m = *impl_;
+  const Assignment& a = r.assignment;
+  STORYLINE_CHECK_ARG(
+      a.story >= 1 && a.story <= m.stories.size() + 1 && a.thread >= 1 && a.thread <= m.threads.size() + 1,
+      "record of '" + a.id + "' names a story or thread out of order");
+  const DocIndex doc = m.dedup.add(a.id, DocInfo{a.date, r.length}, r.fingerprint);
+  Slot slot;
+  slot.story = a.story;
+  slot.dup_similarity = static_cast<float>(a.dup_similarity);
+  slot.story_similarity = static_cast<float>(a.story_similarity);
+  slot.content_hash = r.content_hash;
+  slot.root = doc;
+  if (!a.dup_of.empty()) {
+    const auto of = m.dedup.find(a.dup_of);
+    // The original may have been removed since: the slot keeps its index while the id is unknown.
+    if (of) {
+      slot.dup_of = *of;
+      slot.root = m.slots[*of].root;
+    }
+  }
+  for (auto& [term, name] : r.new_names) m.names.emplace(term, std::move(name));
+  if (a.dup_of.empty()) {
+    m.count_terms(r.terms);
+    m.join(a.story, a.thread, r.vector, a.date, doc);
+    slot.vector = std::move(r.vector);
+  } else {
+    STORYLINE_CHECK_ARG(a.story <= m.stories.size(), "copy '" + a.id + "' names a story that does not exist");
+    Story& s = m.stories[a.story - 1];
+    ++s.size;
+    ++m.threads[s.thread - 1].documents;
+    widen(s.first, s.last, a.date);
+    widen(m.threads[s.thread - 1].first, m.threads[s.thread - 1].last, a.date);
+    ++m.duplicates;
+  }
+  m.slots.push_back(std::move(slot));
+}
+
+bool FeedEngine::remove(std::string_view id) {
+  Impl& m = *impl_;
+  const auto doc = m.dedup.find(id);
+  if (!doc) return false;
+  Slot& slot = m.slots[*doc];
+  Story& s = m.stories[slot.story - 1];
+  Thread& t = m.threads[s.thread - 1];
+  --s.size;
+  --t.documents;
+  if (!slot.vector.empty()) {
+    accumulate(s.centroid, slot.vector, -1.0f, m.params.centroid_terms, m.scratch);
+    accumulate(t.centroid, m.boosted(slot.vector), -1.0f, m.params.centroid_terms, m.scratch);
+    slot.vector = SparseVector();
+  } else if (slot.dup_of != kNone) {
+    --m.duplicates;
+  }
+  m.dedup.remove(id);
+  return true;
+}
+
+std::optional<std::pair<Assignment, std::uint64_t>> FeedEngine::find(std::string_view id) const {
+  const auto doc = impl_->dedup.find(id);
+  if (!doc) return std::nullopt;
+  return std::pair{impl_->assignment_of(*doc), impl_->slots[*doc].content_hash};
+}
+
+std::optional<ClusterSummary> FeedEngine::story(std::uint32_t number) const {
+  const Impl& m = *impl_;
+  if (number == 0 || number > m.stories.size()) return std::nullopt;
+  const Story& s = m.stories[number - 1];
+  ClusterSummary out = m.summarize(s.centroid);
+  out.number = number;
+  out.thread = s.thread;
+  out.size = out.documents = s.size;
+  out.first = s.first;
+  out.last = s.last;
+  out.representative = m.dedup.id(s.representative);
+  return out;
+}
+
+std::optional<ClusterSummary> FeedEngine::thread(std::uint32_t number) const {
+  const Impl& m = *impl_;
+  if (number == 0 || number > m.threads.size()) return std::nullopt;
+  const Thread& t = m.threads[number - 1];
+  ClusterSummary out = m.summarize(t.centroid);
+  out.number = number;
+  out.thread = number;
+  out.size = static_cast<std::uint32_t>(t.stories.size());
+  out.documents = t.documents;
+  out.first = t.first;
+  out.last = t.last;
+  out.stories = t.stories;
+  // Stories in order of first date (undated last), ties by number.
+  std::stable_sort(out.stories.begin(), out.stories.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const auto fa = static_cast<std::uint32_t>(m.stories[a - 1].first);
+    const auto fb = static_cast<std::uint32_t>(m.stories[b - 1].first);
+    return (fa ^ 0x80000000u) < (fb ^ 0x80000000u);
+  });
+  if (!out.stories.empty())
+    out.representative = m.dedup.id(m.stories[out.stories.front() - 1].representative);
+  return out;
+}
+
+std::vector<ClusterSummary> FeedEngine::stories_since(std::int32_t since, std::size_t limit) const {
+  const Impl& m = *impl_;
+  std::vector<std::uint32_t> picked;
+  for (std::uint32_t i = 0; i < m.stories.size(); ++i) {
+    const Story& s = m.stories[i];
+    if (s.size > 0 && s.last != kNoDate && s.last >= since) picked.push_back(i + 1);
+  }
+  std::sort(picked.begin(), picked.end(), [&](std::uint32_t a, std::uint32_t b) {
+    const Story &sa = m.stories[a - 1], &sb = m.stories[b - 1];
+    return sa.last != sb.last ? sa.last > sb.last : a > b;
+  });
+  if (picked.size() > limit) picked.resize(limit);
+  std::vector<ClusterSummary> out;
+  for (const std::uint32_t n : picked) out.push_back(*story(n));
+  return out;
+}
+
+void FeedEngine::add_name(std::uint64_t hash, std::string name) {
+  impl_->names.emplace(hash, std::move(name));
+}
+
+std::size_t FeedEngine::documents() const { return impl_->dedup.size(); }
+std::size_t FeedEngine::duplicates() const { return impl_->duplicates; }
+std::size_t FeedEngine::stories() const { return impl_->stories.size(); }
+std::size_t FeedEngine::threads() const { return impl_->threads.size(); }
+
+std::size_t FeedEngine::memory_bytes() const {
+  const Impl& m = *impl_;
+  std::size_t bytes = m.dedup.slots() * (m.scheme.words() * 4 + 48) + m.slots.size() * sizeof(Slot);
+  for (const Slot& s : m.slots) bytes += s.vector.capacity() * 16;
+  for (const Story& s : m.stories) bytes += sizeof(Story) + s.centroid.sum.capacity() * 16;
+  for (const Thread& t : m.threads)
+    bytes += sizeof(Thread) + t.centroid.sum.capacity() * 16 + t.stories.capacity() * 4;
+  bytes += m.df.size() * 32;
+  for (const auto& [term, list] : m.story_postings) bytes += 48 + list.capacity() * 4;
+  for (const auto& [term, list] : m.thread_postings) bytes += 48 + list.capacity() * 4;
+  return bytes;
+}
+
+}  // namespace storyline

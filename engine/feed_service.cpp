@@ -1,0 +1,249 @@
+#include "storyline/feed_service.hpp"
+
+#include <tbb/parallel_for.h>
+
+#include <chrono>
+#include <condition_variable>
+#include <mutex>
+#include <thread>
+#include <unordered_map>
+
+#include "detail/feed_store.hpp"
+#include "storyline/error.hpp"
+
+namespace storyline {
+
+struct FeedService::Impl {
+  detail::FeedStore store;
+  FeedEngine engine;
+  std::size_t replayed = 0;
+  double replay_seconds = 0.0;
+
+  mutable std::mutex engine_mutex;  // engine
+  mutable std::mutex store_mutex;   // store (reads and commits)
+  std::mutex queue_mutex;           // everything below
+  std::condition_variable queued, committed_cv;
+  std::vector<detail::StoreOp> queue;
+  std::uint64_t enqueued = 0, committed = 0;
+  std::string failure;  // set when a commit failed: no further writes
+  bool stopping = false;
+  std::thread committer;
+
+  Impl(const std::string& path, const std::optional<FeedParams>& create_with, FeedServiceOptions options)
+      : store(path, create_with, options.sync_full), engine(store.params()) {
+    const auto start = std::chrono::steady_clock::now();
+    replayed = store.load(engine);
+    replay_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    committer = std::thread([this] { commit_loop(); });
+  }
+
+  ~Impl() {
+    {
+      std::lock_guard lock(queue_mutex);
+      stopping = true;
+    }
+    queued.notify_all();
+    committer.join();
+  }
+
+  void commit_loop() {
+    std::vector<detail::StoreOp> batch;
+    for (;;) {
+      std::uint64_t last = 0;
+      {
+        std::unique_lock lock(queue_mutex);
+        queued.wait(lock, [&] { return !queue.empty() || stopping; });
+        if (queue.empty()) return;
+        batch.swap(queue);
+        last = enqueued;
+      }
+      std::string error;
+      try {
+        std::lock_guard lock(store_mutex);
+        store.commit(batch);
+      } catch (const std::exception& e) {
+        error = e.what();
+      }
+      batch.clear();
+      {
+        std::lock_guard lock(queue_mutex);
+        if (!error.empty() && failure.empty()) failure = error;
+        committed = last;
+      }
+      committed_cv.notify_all();
+    }
+  }
+
+  // Queues an op; the caller holds engine_mutex so queue order is assignment order.
+  std::uint64_t enqueue(detail::StoreOp op) {
+    std::uint64_t ticket = 0;
+    {
+      std::lock_guard lock(queue_mutex);
+      if (!failure.empty()) throw IoError("the state cannot be written: " + failure);
+      queue.push_back(std::move(op));
+      ticket = ++enqueued;
+    }
+    queued.notify_one();
+    return ticket;
+  }
+
+  std::uint64_t last_ticket() {
+    std::lock_guard lock(queue_mutex);
+    return enqueued;
+  }
+
+  void wait(std::uint64_t ticket) {
+    std::unique_lock lock(queue_mutex);
+    committed_cv.wait(lock, [&] { return committed >= ticket || !failure.empty(); });
+    if (committed < ticket || !failure.empty()) throw IoError("the state cannot be written: " + failure);
+  }
+
+  // Under engine_mutex: the outcome of an id already present, or nullopt.
+  std::optional<AddOutcome> existing(const PreparedDocument& p) const {
+    const auto found = engine.find(p.doc.id);
+    if (!found) return std::nullopt;
+    AddOutcome out;
+    out.status =
+        found->second == p.content_hash ? AddOutcome::Status::kExisting : AddOutcome::Status::kConflict;
+    out.assignment = found->first;
+    return out;
+  }
+
+  AddOutcome add_locked(PreparedDocument p, std::uint64_t& ticket) {
+    if (auto found = existing(p)) return *found;
+    std::string title = p.doc.title;
+    AddOutcome out;
+    detail::StoreOp op;
+    op.record = engine.add(std::move(p));
+    op.title = std::move(title);
+    out.assignment = op.record.assignment;
+    ticket = enqueue(std::move(op));
+    return out;
+  }
+};
+
+FeedService::FeedService(const std::string& path, const std::optional<FeedParams>& create_with,
+                         FeedServiceOptions options)
+    : impl_(std::make_unique<Impl>(path, create_with, options)) {}
+
+FeedService::~FeedService() = default;
+
+const FeedParams& FeedService::params() const { return impl_->engine.params(); }
+std::size_t FeedService::replayed() const { return impl_->replayed; }
+double FeedService::replay_seconds() const { return impl_->replay_seconds; }
+
+std::vector<AddOutcome> FeedService::add(std::vector<Document> docs) {
+  Impl& m = *impl_;
+  std::vector<PreparedDocument> prepared(docs.size());
+  tbb::parallel_for(std::size_t{0}, docs.size(),
+                    [&](std::size_t i) { prepared[i] = m.engine.prepare(std::move(docs[i])); });
+  std::vector<AddOutcome> out(prepared.size());
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(m.engine_mutex);
+    // All or nothing: a conflict with a present id, or between two documents of this call, adds none.
+    bool conflict = false;
+    std::unordered_map<std::string_view, std::uint64_t> in_call;
+    for (std::size_t i = 0; i < prepared.size(); ++i) {
+      const auto found = m.existing(prepared[i]);
+      const auto [it, fresh] = in_call.emplace(prepared[i].doc.id, prepared[i].content_hash);
+      if ((found && found->status == AddOutcome::Status::kConflict) ||
+          (!fresh && it->second != prepared[i].content_hash)) {
+        out[i].status = AddOutcome::Status::kConflict;
+        if (found) out[i].assignment = found->assignment;
+        out[i].assignment.id = prepared[i].doc.id;
+        conflict = true;
+      }
+    }
+    if (conflict) return out;
+    ticket = m.last_ticket();  // an already-present document may still be waiting for its commit
+    for (std::size_t i = 0; i < prepared.size(); ++i) {
+      std::uint64_t t = 0;
+      out[i] = m.add_locked(std::move(prepared[i]), t);
+      ticket = std::max(ticket, t);
+    }
+  }
+  m.wait(ticket);
+  return out;
+}
+
+FeedService::Pending FeedService::submit(Document doc) {
+  Impl& m = *impl_;
+  PreparedDocument p = m.engine.prepare(std::move(doc));
+  std::lock_guard lock(m.engine_mutex);
+  Pending out;
+  out.ticket = m.last_ticket();
+  std::uint64_t t = 0;
+  out.outcome = m.add_locked(std::move(p), t);
+  out.ticket = std::max(out.ticket, t);
+  return out;
+}
+
+void FeedService::wait(std::uint64_t ticket) { impl_->wait(ticket); }
+
+Assignment FeedService::lookup(Document doc) const {
+  const PreparedDocument p = impl_->engine.prepare(std::move(doc));
+  std::lock_guard lock(impl_->engine_mutex);
+  return impl_->engine.lookup(p);
+}
+
+std::optional<StoredDocument> FeedService::get(std::string_view id) const {
+  StoredDocument out;
+  {
+    std::lock_guard lock(impl_->engine_mutex);
+    const auto found = impl_->engine.find(id);
+    if (!found) return std::nullopt;
+    out.assignment = found->first;
+  }
+  out.title = title(id);
+  return out;
+}
+
+bool FeedService::remove(std::string_view id) {
+  Impl& m = *impl_;
+  std::uint64_t ticket = 0;
+  {
+    std::lock_guard lock(m.engine_mutex);
+    if (!m.engine.find(id)) return false;
+    detail::StoreOp op;
+    op.remove = true;
+    op.record.assignment.id = std::string(id);
+    ticket = m.enqueue(std::move(op));
+    m.engine.remove(id);
+  }
+  m.wait(ticket);
+  return true;
+}
+
+std::optional<ClusterSummary> FeedService::story(std::uint32_t number) const {
+  std::lock_guard lock(impl_->engine_mutex);
+  return impl_->engine.story(number);
+}
+
+std::vector<std::string> FeedService::story_members(std::uint32_t number, std::size_t limit) const {
+  std::lock_guard lock(impl_->store_mutex);
+  return impl_->store.story_members(number, limit);
+}
+
+std::optional<ClusterSummary> FeedService::thread(std::uint32_t number) const {
+  std::lock_guard lock(impl_->engine_mutex);
+  return impl_->engine.thread(number);
+}
+
+std::vector<ClusterSummary> FeedService::stories_since(std::int32_t since, std::size_t limit) const {
+  std::lock_guard lock(impl_->engine_mutex);
+  return impl_->engine.stories_since(since, limit);
+}
+
+std::string FeedService::title(std::string_view id) const {
+  std::lock_guard lock(impl_->store_mutex);
+  return impl_->store.title(id).value_or("");
+}
+
+FeedService::Counts FeedService::counts() const {
+  std::lock_guard lock(impl_->engine_mutex);
+  const FeedEngine& e = impl_->engine;
+  return Counts{e.documents(), e.duplicates(), e.stories(), e.threads()};
+}
+
+}  // namespace storyline

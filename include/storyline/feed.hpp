@@ -1,0 +1,154 @@
+// The incremental engine behind `stream` and `serve`: documents arrive one at a time and each is told at
+// once whether it copies something already seen, which story it belongs to and which thread.
+//
+// Single pass, in arrival order: a document first meets the near-duplicate index (the same MinHash/SimHash
+// scheme and LSH tables as `dedup`); a duplicate joins its original's story. Otherwise its TF-IDF vector
+// (IDF from the documents seen so far) is compared with the centroids of the stories in its time window,
+// found through an inverted index over their top terms; the best centroid at or above story_threshold
+// takes it, else it opens a story. A new story joins the thread whose centroid (the sum of all the
+// thread's documents, entity-boosted: its core, not its latest story) is most similar, at or above
+// thread_threshold, else it opens a thread.
+#pragma once
+
+#include <cstdint>
+#include <memory>
+#include <optional>
+#include <span>
+#include <string>
+#include <string_view>
+#include <unordered_map>
+#include <vector>
+
+#include "storyline/document.hpp"
+#include "storyline/fingerprint.hpp"
+#include "storyline/terms.hpp"
+
+namespace storyline {
+
+/// Everything that decides a feed's assignments. Stored with the state; a state opened with other
+/// parameters is refused.
+struct FeedParams {
+  DedupParams dedup;  ///< near-duplicate scheme, as for `dedup`
+  TfidfParams tfidf;  ///< term and entity weighting, as for `cluster`
+  /// Cosine of a document with a story centroid at which it joins the story.
+  float story_threshold = 0.35f;
+  /// The same when the document and the story carry dates (the window already holds them close in time).
+  float dated_story_threshold = 0.2f;
+  std::int32_t window_days = 3;  ///< stories take documents at most this many days from their dates
+  /// Cosine of a new story's first document with a thread centroid (entity-boosted) at which it joins.
+  float thread_threshold = 0.02f;
+  float thread_entity_boost = 1.0f;    ///< entity weights are multiplied by this for threads
+  std::uint32_t vector_terms = 48;     ///< a document vector keeps its heaviest terms
+  std::uint32_t centroid_terms = 128;  ///< a story or thread centroid keeps its heaviest terms
+  std::uint32_t probe_terms = 12;      ///< a document looks up candidates under its heaviest terms
+  std::uint32_t max_postings = 2000;   ///< a probe reads at most this many (newest) postings per term
+  std::uint32_t rerank = 32;           ///< candidates scored exactly, the best by partial score
+};
+
+/// Sparse vector: (term hash, weight), sorted by hash.
+using SparseVector = std::vector<std::pair<std::uint64_t, float>>;
+
+/// A document made ready for the engine: the parts that cost CPU and need no shared state, so they may
+/// be computed on many threads before the engine's (serial) assignment.
+struct PreparedDocument {
+  Document doc;
+  std::uint64_t content_hash = 0;  ///< XXH3 of title and text: tells a resent document from a clash
+  std::vector<std::uint32_t> fingerprint;
+  TermCounts terms;
+  std::unordered_map<std::uint64_t, std::string> names;  ///< readable form of the terms
+};
+
+/// Where a document went.
+struct Assignment {
+  std::string id;
+  std::int32_t date = kNoDate;
+  std::string dup_of;             ///< the already-seen document it copies, or empty
+  std::string dup_group;          ///< the id of its group's first document (itself when not a copy)
+  double dup_similarity = 0.0;    ///< fingerprint similarity to dup_of (0 when none)
+  std::uint32_t story = 0;        ///< story number, from 1 (written "s<number>")
+  std::uint32_t thread = 0;       ///< thread number, from 1 ("t<number>")
+  double story_similarity = 0.0;  ///< cosine with the story centroid it joined (1 for a new story)
+  bool new_story = false;
+  bool new_thread = false;
+};
+
+/// What the engine keeps to rebuild a document's effect on restart: its assignment and vectors.
+struct FeedRecord {
+  Assignment assignment;
+  std::uint32_t length = 0;  ///< text bytes
+  std::uint64_t content_hash = 0;
+  std::vector<std::uint32_t> fingerprint;
+  SparseVector vector;               ///< unit TF-IDF vector at arrival (empty for a copy)
+  std::vector<std::uint64_t> terms;  ///< distinct terms, for document frequencies (empty for a copy)
+  std::vector<std::pair<std::uint64_t, std::string>> new_names;  ///< vector terms the engine had no name for
+};
+
+/// Summary of one story or thread.
+struct ClusterSummary {
+  std::uint32_t number = 0;
+  std::uint32_t thread = 0;  ///< for a story: its thread
+  std::uint32_t size = 0;    ///< documents (stories, for a thread)
+  std::uint32_t documents = 0;
+  std::int32_t first = kNoDate, last = kNoDate;
+  std::string representative;  ///< id of the first document (story) or first story's
+  std::vector<std::string> top_terms, top_entities;
+  std::vector<std::uint32_t> stories;  ///< for a thread: its stories in order of first date
+};
+
+/// The incremental engine. Not thread-safe: the caller serialises add/remove/restore (prepare is
+/// const and may run concurrently with anything).
+class FeedEngine {
+ public:
+  explicit FeedEngine(const FeedParams& params);
+  ~FeedEngine();
+  FeedEngine(FeedEngine&&) noexcept;
+  FeedEngine& operator=(FeedEngine&&) noexcept;
+
+  const FeedParams& params() const;
+
+  /// Fingerprint and terms of doc. Thread-safe (per-thread scratch).
+  PreparedDocument prepare(Document doc) const;
+
+  /// Assigns and adds a document. Throws InvalidArgument when its id is present already (check with
+  /// find first). The returned record is what restore() needs to replay it.
+  FeedRecord add(PreparedDocument doc);
+
+  /// The assignment doc would get, without adding it.
+  Assignment lookup(const PreparedDocument& doc) const;
+
+  /// Replays a record made by add (in the original order) to rebuild the state after a restart.
+  void restore(FeedRecord record);
+
+  /// Removes a document: it leaves the duplicate index and its story's centroid; its story and thread
+  /// keep their numbers. Returns false when the id is unknown.
+  bool remove(std::string_view id);
+
+  /// The assignment and content hash of a live document.
+  std::optional<std::pair<Assignment, std::uint64_t>> find(std::string_view id) const;
+
+  std::optional<ClusterSummary> story(std::uint32_t number) const;
+  std::optional<ClusterSummary> thread(std::uint32_t number) const;
+  /// Stories whose last date is on or after since, newest first, at most limit.
+  std::vector<ClusterSummary> stories_since(std::int32_t since, std::size_t limit) const;
+
+  /// Readable names of term hashes, for summaries (add() keeps those of vector terms itself; a restart
+  /// gives back the new_names of the records).
+  void add_name(std::uint64_t hash, std::string name);
+
+  std::size_t documents() const;
+  std::size_t duplicates() const;
+  std::size_t stories() const;
+  std::size_t threads() const;
+  /// Approximate bytes held.
+  std::size_t memory_bytes() const;
+
+ private:
+  struct Impl;
+  std::unique_ptr<Impl> impl_;
+};
+
+/// "s12" / "t3".
+std::string story_name(std::uint32_t number);
+std::string thread_name(std::uint32_t number);
+
+}  // namespace storyline
