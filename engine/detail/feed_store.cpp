@@ -2,6 +2,7 @@
 
 #include <sqlite3.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include <bit>
 #include <charconv>
@@ -282,7 +283,17 @@ FeedStore::FeedStore(const std::string& path, const std::optional<FeedParams>& c
     : path_(path) {
   struct stat info {};
   const bool exists = ::stat(path.c_str(), &info) == 0 && info.st_size > 0;
-  std::optional<FeedParams> stored = exists ? inspect(path) : std::nullopt;
+  // Reading a WAL-mode database makes -wal and -shm files beside it; a refused file gets none left.
+  const bool had_wal = ::access((path + "-wal").c_str(), F_OK) == 0;
+  const bool had_shm = ::access((path + "-shm").c_str(), F_OK) == 0;
+  std::optional<FeedParams> stored;
+  try {
+    if (exists) stored = inspect(path);
+  } catch (const CorruptIndex&) {
+    if (!had_wal) ::unlink((path + "-wal").c_str());
+    if (!had_shm) ::unlink((path + "-shm").c_str());
+    throw;
+  }
   if (!stored) {
     STORYLINE_CHECK_ARG(create_with.has_value(), path + ": no state to open");
     params_ = *create_with;

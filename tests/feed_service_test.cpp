@@ -1,0 +1,194 @@
+// The durable feed: replay after reopening, conflicts, removal, concurrency, and files that are not a
+// storyline state.
+#include "storyline/feed_service.hpp"
+
+#include <gtest/gtest.h>
+#include <sqlite3.h>
+#include <unistd.h>
+
+#include <thread>
+
+#include "storyline/error.hpp"
+#include "test_util.hpp"
+
+namespace storyline {
+namespace {
+
+using test::TempDir;
+
+Document news(const std::string& id, unsigned seed, const char* date = "2024-05-01") {
+  Document d;
+  d.id = id;
+  d.title = "report " + std::to_string(seed % 7);
+  d.text = test::random_text(seed, 120);
+  d.date = *parse_date(date);
+  return d;
+}
+
+FeedServiceOptions fast() { return FeedServiceOptions{false}; }
+
+TEST(FeedService, ReopeningGivesEveryDocumentItsAssignment) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  std::vector<Assignment> before;
+  {
+    FeedService s(db, FeedParams{}, fast());
+    std::vector<Document> docs;
+    for (unsigned i = 0; i < 40; ++i) docs.push_back(news("d" + std::to_string(i), i % 13));
+    for (const AddOutcome& o : s.add(docs)) before.push_back(o.assignment);
+    EXPECT_EQ(s.counts().documents, 40u);
+    EXPECT_GT(s.counts().duplicates, 0u);  // seeds repeat: exact copies
+  }
+  FeedService s(db, std::nullopt, fast());
+  EXPECT_EQ(s.replayed(), 40u);
+  for (const Assignment& a : before) {
+    const auto got = s.get(a.id);
+    ASSERT_TRUE(got) << a.id;
+    EXPECT_EQ(got->assignment.story, a.story);
+    EXPECT_EQ(got->assignment.thread, a.thread);
+    EXPECT_EQ(got->assignment.dup_group, a.dup_group);
+    EXPECT_EQ(got->assignment.dup_of, a.dup_of);
+    EXPECT_FLOAT_EQ(static_cast<float>(got->assignment.story_similarity),
+                    static_cast<float>(a.story_similarity));
+    EXPECT_EQ(got->title, "report " + std::to_string(std::stoi(a.id.substr(1)) % 13 % 7));
+  }
+}
+
+TEST(FeedService, ResendingIsIdempotentAndAClashAddsNothing) {
+  TempDir dir;
+  FeedService s(dir.path("state.db"), FeedParams{}, fast());
+  const auto first = s.add({news("a", 1)});
+  EXPECT_EQ(first[0].status, AddOutcome::Status::kAdded);
+  const auto again = s.add({news("a", 1)});
+  EXPECT_EQ(again[0].status, AddOutcome::Status::kExisting);
+  EXPECT_EQ(again[0].assignment.story, first[0].assignment.story);
+  // A clash anywhere in the call adds none of it.
+  const auto clash = s.add({news("b", 2), news("a", 3)});
+  EXPECT_EQ(clash[1].status, AddOutcome::Status::kConflict);
+  EXPECT_FALSE(s.get("b"));
+  // Two versions of one id inside a call clash too.
+  const auto twice = s.add({news("c", 4), news("c", 5)});
+  EXPECT_EQ(twice[1].status, AddOutcome::Status::kConflict);
+  EXPECT_FALSE(s.get("c"));
+  EXPECT_EQ(s.counts().documents, 1u);
+}
+
+TEST(FeedService, RemovalIsDurableAndTheIdCanReturn) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  {
+    FeedService s(db, FeedParams{}, fast());
+    s.add({news("a", 1), news("b", 2)});
+    EXPECT_TRUE(s.remove("a"));
+    EXPECT_FALSE(s.remove("a"));
+    EXPECT_FALSE(s.remove("nobody"));
+  }
+  {
+    FeedService s(db, std::nullopt, fast());
+    EXPECT_FALSE(s.get("a"));
+    EXPECT_TRUE(s.get("b"));
+    EXPECT_EQ(s.add({news("a", 9)})[0].status, AddOutcome::Status::kAdded);
+  }
+  FeedService s(db, std::nullopt, fast());
+  EXPECT_EQ(s.counts().documents, 2u);
+  EXPECT_EQ(s.title("a"), "report 2");  // the new version's
+}
+
+TEST(FeedService, AStateKeepsItsParameters) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  FeedParams p;
+  p.story_threshold = 0.5f;
+  p.window_days = 7;
+  { FeedService s(db, p, fast()); }
+  FeedService s(db, FeedParams{}, fast());
+  EXPECT_FLOAT_EQ(s.params().story_threshold, 0.5f);
+  EXPECT_EQ(s.params().window_days, 7);
+  EXPECT_THROW(FeedService(dir.path("missing.db"), std::nullopt, fast()), InvalidArgument);
+}
+
+TEST(FeedService, ManyThreadsAddAtOnce) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  constexpr unsigned kThreads = 8, kEach = 25;
+  std::vector<std::vector<Assignment>> seen(kThreads);
+  {
+    FeedService s(db, FeedParams{}, fast());
+    std::vector<std::thread> threads;
+    for (unsigned t = 0; t < kThreads; ++t) {
+      threads.emplace_back([&, t] {
+        for (unsigned i = 0; i < kEach; ++i) {
+          const std::string id = "t" + std::to_string(t) + "-" + std::to_string(i);
+          seen[t].push_back(s.add({news(id, 1000 + t * kEach + i)})[0].assignment);
+        }
+      });
+    }
+    for (auto& th : threads) th.join();
+    EXPECT_EQ(s.counts().documents, kThreads * kEach);
+  }
+  FeedService s(db, std::nullopt, fast());
+  EXPECT_EQ(s.replayed(), kThreads * kEach);
+  for (const auto& list : seen) {
+    for (const Assignment& a : list) {
+      const auto got = s.get(a.id);
+      ASSERT_TRUE(got);
+      EXPECT_EQ(got->assignment.story, a.story);
+      EXPECT_EQ(got->assignment.thread, a.thread);
+    }
+  }
+}
+
+// Opening must fail with CorruptIndex and leave the file as it was, with no WAL files beside it.
+void expect_refused(const std::string& path) {
+  const std::string bytes = test::read_file(path);
+  try {
+    FeedService s(path, FeedParams{}, fast());
+    ADD_FAILURE() << "opened " << path;
+  } catch (const CorruptIndex& e) {
+    EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+  }
+  EXPECT_EQ(test::read_file(path), bytes);
+  EXPECT_NE(::access((path + "-wal").c_str(), F_OK), 0);
+}
+
+TEST(FeedService, AFileThatIsNotAStateIsRefusedAndLeftAlone) {
+  TempDir dir;
+  const std::string garbage = dir.path("garbage.db");
+  std::string bytes;
+  for (int i = 0; i < 8192; ++i) bytes.push_back(static_cast<char>((i * 7919) & 0xFF));
+  test::write_file(garbage, bytes);
+  expect_refused(garbage);
+
+  const std::string text = dir.path("notes.txt");
+  test::write_file(text, "{\"id\": 1, \"text\": \"a JSONL file given by mistake\"}\n");
+  expect_refused(text);
+
+  // Another application's SQLite database.
+  const std::string foreign = dir.path("foreign.db");
+  sqlite3* db = nullptr;
+  ASSERT_EQ(sqlite3_open(foreign.c_str(), &db), SQLITE_OK);
+  ASSERT_EQ(sqlite3_exec(db, "CREATE TABLE t(x); INSERT INTO t VALUES(1);", nullptr, nullptr, nullptr),
+            SQLITE_OK);
+  sqlite3_close(db);
+  expect_refused(foreign);
+}
+
+TEST(FeedService, ADamagedStateIsRefused) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  {
+    FeedService s(db, FeedParams{}, fast());
+    std::vector<Document> docs;
+    for (unsigned i = 0; i < 200; ++i) docs.push_back(news("d" + std::to_string(i), i));
+    s.add(docs);
+  }
+  // Closed cleanly: the WAL is checkpointed into the file. Cut it in half.
+  std::string bytes = test::read_file(db);
+  ASSERT_GT(bytes.size(), 8192u);
+  bytes.resize(bytes.size() / 2);
+  test::write_file(db, bytes);
+  expect_refused(db);
+}
+
+}  // namespace
+}  // namespace storyline

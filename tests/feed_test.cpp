@@ -1,0 +1,220 @@
+// The incremental engine: copies, stories, threads, windows, lookup, removal and replay.
+#include "storyline/feed.hpp"
+
+#include <gtest/gtest.h>
+
+#include "storyline/error.hpp"
+#include "test_util.hpp"
+
+namespace storyline {
+namespace {
+
+Document doc(std::string id, std::string title, std::string text, const char* date = "") {
+  Document d;
+  d.id = std::move(id);
+  d.title = std::move(title);
+  d.text = std::move(text);
+  if (*date) d.date = *parse_date(date);
+  return d;
+}
+
+// Three events: two reports of a flood, two of an election, one of a transfer, plus a copy.
+std::vector<Document> corpus() {
+  return {
+      doc("flood-1", "Floods hit Valencia",
+          "Heavy rain flooded Valencia on Tuesday, cutting roads and rail lines "
+          "across the region as rescuers searched for missing residents in Paiporta.",
+          "2024-10-30"),
+      doc("vote-1", "Ghana votes for president",
+          "Voters in Ghana queued to elect a president as John Mahama "
+          "faced Mahamudu Bawumia in a race dominated by the economy and inflation.",
+          "2024-10-30"),
+      doc("flood-2", "Valencia floods: rescuers search",
+          "Rescuers in Valencia searched flooded homes in Paiporta "
+          "after heavy rain cut roads and rail lines; residents are still missing.",
+          "2024-10-31"),
+      doc("vote-2", "Mahama wins Ghana election",
+          "John Mahama won the Ghana presidential election, defeating "
+          "Mahamudu Bawumia after a campaign about the economy and inflation.",
+          "2024-10-31"),
+      doc("flood-1-copy", "Floods hit Valencia",
+          "Heavy rain flooded Valencia on Tuesday, cutting roads and rail "
+          "lines across the region as rescuers searched for missing residents in Paiporta today.",
+          "2024-10-31"),
+      doc("transfer", "Striker joins Napoli",
+          "The Nigerian striker signed a five year contract with Napoli, the "
+          "club said, after a medical in Rome.",
+          "2024-10-31"),
+  };
+}
+
+std::vector<FeedRecord> feed_all(FeedEngine& e, const std::vector<Document>& docs) {
+  std::vector<FeedRecord> out;
+  for (const Document& d : docs) out.push_back(e.add(e.prepare(d)));
+  return out;
+}
+
+TEST(Feed, CopiesJoinTheirOriginalAndReportsOfOneEventShareAStory) {
+  FeedEngine e{FeedParams{}};
+  const auto r = feed_all(e, corpus());
+  const Assignment &flood1 = r[0].assignment, &vote1 = r[1].assignment, &flood2 = r[2].assignment,
+                   &vote2 = r[3].assignment, &copy = r[4].assignment, &transfer = r[5].assignment;
+  EXPECT_TRUE(flood1.new_story);
+  EXPECT_TRUE(flood1.new_thread);
+  EXPECT_EQ(flood2.story, flood1.story);
+  EXPECT_FALSE(flood2.new_story);
+  EXPECT_EQ(vote2.story, vote1.story);
+  EXPECT_NE(vote1.story, flood1.story);
+  EXPECT_NE(transfer.story, flood1.story);
+  EXPECT_NE(transfer.story, vote1.story);
+  EXPECT_EQ(copy.dup_of, "flood-1");
+  EXPECT_EQ(copy.dup_group, "flood-1");
+  EXPECT_GT(copy.dup_similarity, 0.45);
+  EXPECT_EQ(copy.story, flood1.story);
+  EXPECT_EQ(flood2.dup_of, "");
+  EXPECT_EQ(flood2.dup_group, "flood-2");
+  EXPECT_EQ(e.documents(), 6u);
+  EXPECT_EQ(e.duplicates(), 1u);
+  EXPECT_EQ(e.stories(), 3u);
+  // Story numbers count from 1 in order of creation.
+  EXPECT_EQ(flood1.story, 1u);
+  EXPECT_EQ(vote1.story, 2u);
+  EXPECT_EQ(transfer.story, 3u);
+}
+
+TEST(Feed, TheTimeWindowSeparatesTheSameWordsMonthsApart) {
+  FeedEngine e{FeedParams{}};
+  const auto a = e.add(e.prepare(corpus()[0]));
+  Document later = corpus()[2];
+  later.date = *parse_date("2025-03-01");
+  const auto b = e.add(e.prepare(later));
+  EXPECT_NE(a.assignment.story, b.assignment.story);
+  // Same thread: the storyline is the same.
+  EXPECT_EQ(a.assignment.thread, b.assignment.thread);
+  // An undated document matches stories of any date (here both are alike; either may take it).
+  Document undated = corpus()[2];
+  undated.id = "undated";
+  undated.date = kNoDate;
+  const std::uint32_t story = e.add(e.prepare(undated)).assignment.story;
+  EXPECT_TRUE(story == a.assignment.story || story == b.assignment.story) << story;
+  EXPECT_EQ(e.stories(), 2u);
+}
+
+TEST(Feed, LookupAddsNothing) {
+  FeedEngine e{FeedParams{}};
+  const auto docs = corpus();
+  e.add(e.prepare(docs[0]));
+  const Assignment looked = e.lookup(e.prepare(docs[2]));
+  EXPECT_EQ(looked.story, 1u);
+  EXPECT_EQ(e.documents(), 1u);
+  const Assignment fresh = e.lookup(e.prepare(docs[5]));
+  EXPECT_TRUE(fresh.new_story);
+  EXPECT_EQ(fresh.story, 0u);
+  EXPECT_EQ(e.stories(), 1u);
+  EXPECT_EQ(e.add(e.prepare(docs[2])).assignment.story, looked.story);
+}
+
+TEST(Feed, AddingAPresentIdThrows) {
+  FeedEngine e{FeedParams{}};
+  e.add(e.prepare(corpus()[0]));
+  EXPECT_THROW(e.add(e.prepare(corpus()[0])), InvalidArgument);
+}
+
+TEST(Feed, RemovedDocumentsLeaveTheIndexAndTheCentroid) {
+  FeedEngine e{FeedParams{}};
+  const auto docs = corpus();
+  e.add(e.prepare(docs[0]));
+  EXPECT_TRUE(e.remove("flood-1"));
+  EXPECT_FALSE(e.remove("flood-1"));
+  EXPECT_FALSE(e.find("flood-1"));
+  // The copy no longer finds its original, and the story is empty so a new one opens.
+  const auto copy = e.add(e.prepare(docs[4]));
+  EXPECT_EQ(copy.assignment.dup_of, "");
+  EXPECT_NE(copy.assignment.story, 1u);
+  EXPECT_EQ(e.story(1)->size, 0u);
+  // The id may be used again.
+  EXPECT_NO_THROW(e.add(e.prepare(docs[0])));
+}
+
+TEST(Feed, ReplayRebuildsTheSameEngine) {
+  const auto docs = corpus();
+  FeedEngine a{FeedParams{}};
+  auto records = feed_all(a, {docs.begin(), docs.end() - 1});
+  FeedEngine b{FeedParams{}};
+  for (const FeedRecord& r : records) b.restore(r);
+  for (const Document& d : docs) {
+    if (const auto found = a.find(d.id)) {
+      const auto other = b.find(d.id);
+      ASSERT_TRUE(other);
+      EXPECT_EQ(other->first.story, found->first.story);
+      EXPECT_EQ(other->first.thread, found->first.thread);
+      EXPECT_EQ(other->first.dup_group, found->first.dup_group);
+      EXPECT_EQ(other->second, found->second);
+    }
+  }
+  // The next document lands in the same place in both.
+  const Assignment next_a = a.add(a.prepare(docs.back())).assignment;
+  const Assignment next_b = b.add(b.prepare(docs.back())).assignment;
+  EXPECT_EQ(next_a.story, next_b.story);
+  EXPECT_EQ(next_a.thread, next_b.thread);
+  EXPECT_DOUBLE_EQ(next_a.story_similarity, next_b.story_similarity);
+  EXPECT_EQ(a.story(1)->top_terms, b.story(1)->top_terms);
+}
+
+TEST(Feed, ReplayRefusesRecordsOutOfOrder) {
+  FeedEngine a{FeedParams{}};
+  auto records = feed_all(a, corpus());
+  FeedEngine b{FeedParams{}};
+  EXPECT_THROW(b.restore(records[1]), InvalidArgument);  // names story 2 before story 1 exists
+}
+
+TEST(Feed, SummariesNameTermsEntitiesAndDates) {
+  FeedEngine e{FeedParams{}};
+  feed_all(e, corpus());
+  const auto story = e.story(1);
+  ASSERT_TRUE(story);
+  EXPECT_EQ(story->representative, "flood-1");
+  EXPECT_EQ(story->size, 3u);
+  EXPECT_EQ(format_date(story->first), "2024-10-30");
+  EXPECT_EQ(format_date(story->last), "2024-10-31");
+  EXPECT_NE(std::find(story->top_entities.begin(), story->top_entities.end(), "Valencia"),
+            story->top_entities.end());
+  EXPECT_FALSE(story->top_terms.empty());
+  const auto thread = e.thread(story->thread);
+  ASSERT_TRUE(thread);
+  EXPECT_NE(std::find(thread->stories.begin(), thread->stories.end(), 1u), thread->stories.end());
+  EXPECT_FALSE(e.story(99));
+  EXPECT_FALSE(e.thread(0));
+  const auto recent = e.stories_since(*parse_date("2024-10-31"), 10);
+  ASSERT_EQ(recent.size(), 3u);
+  EXPECT_TRUE(e.stories_since(*parse_date("2025-01-01"), 10).empty());
+}
+
+TEST(Feed, EveryLanguageAndScriptGetsAStory) {
+  FeedEngine e{FeedParams{}};
+  const std::vector<Document> docs = {
+      doc("de-1", "Hochwasser in Bayern",
+          "Das Hochwasser in Bayern zwang tausende Menschen in Passau und Regensburg, ihre Häuser zu "
+          "verlassen.",
+          "2024-06-02"),
+      doc("de-2", "Bayern: Hochwasser steigt",
+          "In Passau und Regensburg stieg das Hochwasser weiter, tausende Menschen verließen ihre Häuser.",
+          "2024-06-03"),
+      doc("ja-1", "東京で地震", "東京で強い地震があり、電車が止まりました。", "2024-06-02"),
+  };
+  const auto r = feed_all(e, docs);
+  EXPECT_EQ(r[0].assignment.story, r[1].assignment.story);
+  EXPECT_NE(r[2].assignment.story, r[0].assignment.story);
+}
+
+TEST(Feed, InvalidParametersAreRefused) {
+  FeedParams p;
+  p.story_threshold = 0.0f;
+  EXPECT_THROW(FeedEngine{p}, InvalidArgument);
+  p = FeedParams{};
+  p.rerank = 0;
+  EXPECT_THROW(FeedEngine{p}, InvalidArgument);
+}
+
+}  // namespace
+}  // namespace storyline

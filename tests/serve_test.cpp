@@ -1,0 +1,327 @@
+// `storyline serve` end to end, over loopback HTTP: every endpoint, every error status, many clients,
+// SIGKILL in the middle of a load, SIGTERM, and a file that is not a state.
+#include <gtest/gtest.h>
+#include <httplib.h>
+#include <signal.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include <atomic>
+#include <chrono>
+#include <map>
+#include <mutex>
+#include <thread>
+
+#include "test_util.hpp"
+
+namespace storyline {
+namespace {
+
+using test::TempDir;
+
+// A `storyline serve` child process on a free port.
+class ServerProcess {
+ public:
+  ServerProcess(const std::string& db, const std::string& log, const std::string& extra = "") {
+    const std::string command = std::string("exec '") + STORYLINE_CLI +
+                                "' serve --port 0 --sync-normal --db '" + db + "' " + extra + " 2> '" + log +
+                                "'";
+    pid_ = fork();
+    if (pid_ == 0) {
+      execl("/bin/sh", "sh", "-c", command.c_str(), static_cast<char*>(nullptr));
+      _exit(127);
+    }
+    // The port is printed once the socket is bound.
+    for (int i = 0; i < 600 && port_ == 0; ++i) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(50));
+      const std::string text = test::read_file(log);
+      const auto at = text.find("http://127.0.0.1:");
+      if (at != std::string::npos && text.find('\n', at) != std::string::npos) {
+        port_ = std::stoi(text.substr(at + 17));
+      }
+      int status = 0;
+      if (waitpid(pid_, &status, WNOHANG) == pid_) {
+        exit_status_ = status;
+        pid_ = -1;
+        break;
+      }
+    }
+  }
+  ~ServerProcess() {
+    if (pid_ > 0) {
+      kill(pid_, SIGKILL);
+      waitpid(pid_, nullptr, 0);
+    }
+  }
+  int port() const { return port_; }
+  /// Sends sig and returns the exit status (as from waitpid).
+  int stop(int sig) {
+    if (pid_ <= 0) return exit_status_;
+    kill(pid_, sig);
+    int status = 0;
+    waitpid(pid_, &status, 0);
+    pid_ = -1;
+    return status;
+  }
+  httplib::Client client() const {
+    httplib::Client c("127.0.0.1", port_);
+    c.set_read_timeout(30, 0);
+    return c;
+  }
+
+ private:
+  pid_t pid_ = -1;
+  int port_ = 0;
+  int exit_status_ = -1;
+};
+
+std::string doc_json(const std::string& id, unsigned seed, const std::string& date = "2024-05-01") {
+  return test::record(id, test::random_text(seed, 150), date);
+}
+
+// Field value of a flat JSON answer ("s1", 0.5, true): enough for these tests.
+std::string field(const std::string& json, const std::string& key) {
+  const auto at = json.find("\"" + key + "\":");
+  if (at == std::string::npos) return "";
+  std::size_t begin = at + key.size() + 3;
+  if (json[begin] == '"') {
+    const auto end = json.find('"', begin + 1);
+    return json.substr(begin + 1, end - begin - 1);
+  }
+  const auto end = json.find_first_of(",}]", begin);
+  return json.substr(begin, end - begin);
+}
+
+TEST(Serve, EveryEndpoint) {
+  TempDir dir;
+  ServerProcess server(dir.path("state.db"), dir.path("log"));
+  ASSERT_GT(server.port(), 0) << test::read_file(dir.path("log"));
+  auto c = server.client();
+
+  auto r = c.Post("/v1/documents", doc_json("a", 1, "2024-05-01"), "application/json");
+  ASSERT_TRUE(r);
+  EXPECT_EQ(r->status, 201) << r->body;
+  EXPECT_EQ(field(r->body, "status"), "added");
+  EXPECT_EQ(field(r->body, "story_id"), "s1");
+  EXPECT_EQ(field(r->body, "thread_id"), "t1");
+  EXPECT_EQ(field(r->body, "new_story"), "true");
+  EXPECT_EQ(field(r->body, "date"), "2024-05-01");
+
+  // Sent again: the stored answer, 200.
+  r = c.Post("/v1/documents", doc_json("a", 1, "2024-05-01"), "application/json");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(field(r->body, "status"), "existing");
+
+  // An array: a copy of "a" and a new document.
+  r = c.Post("/v1/documents",
+             "[" + doc_json("a-copy", 1, "2024-05-02") + "," + doc_json("b", 2, "2024-05-02") + "]",
+             "application/json");
+  EXPECT_EQ(r->status, 201) << r->body;
+  ASSERT_EQ(r->body.front(), '[');
+  EXPECT_EQ(field(r->body, "dup_of"), "a");
+  EXPECT_EQ(field(r->body, "dup_group"), "a");
+  EXPECT_EQ(field(r->body, "story_id"), "s1");
+
+  r = c.Get("/v1/documents/a-copy");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(field(r->body, "dup_of"), "a");
+  EXPECT_EQ(field(r->body, "story_id"), "s1");
+
+  r = c.Get("/v1/stories/s1");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(field(r->body, "documents"), "2");
+  EXPECT_NE(r->body.find("\"document_ids\":[\"a\",\"a-copy\"]"), std::string::npos) << r->body;
+  EXPECT_EQ(field(r->body, "first_date"), "2024-05-01");
+  EXPECT_EQ(field(r->body, "last_date"), "2024-05-02");
+
+  r = c.Get("/v1/stories?since=2024-05-02");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("\"id\":\"s1\""), std::string::npos);
+  r = c.Get("/v1/stories?since=2030-01-01");
+  EXPECT_EQ(r->body, "{\"stories\":[]}\n");
+
+  r = c.Get("/v1/threads/t1");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("\"story_ids\":[\"s1\""), std::string::npos) << r->body;
+
+  r = c.Get("/healthz");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(field(r->body, "documents"), "3");
+
+  r = c.Get("/metrics");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_NE(r->body.find("storyline_documents 3\n"), std::string::npos) << r->body;
+  EXPECT_NE(r->body.find("storyline_duplicates 1\n"), std::string::npos);
+  EXPECT_NE(r->body.find("storyline_http_request_duration_seconds_bucket{le=\"+Inf\"}"), std::string::npos);
+  EXPECT_NE(r->body.find("storyline_http_requests_total{code=\"201\"} 2"), std::string::npos);
+
+  r = c.Delete("/v1/documents/b");
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(c.Get("/v1/documents/b")->status, 404);
+  EXPECT_EQ(c.Delete("/v1/documents/b")->status, 404);
+  EXPECT_EQ(c.Get("/v1/stories/s99")->status, 404);
+  EXPECT_EQ(c.Get("/v1/threads/t99")->status, 404);
+  EXPECT_EQ(c.Get("/v1/nothing")->status, 404);
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
+TEST(Serve, EveryErrorStatus) {
+  TempDir dir;
+  test::write_file(dir.path("token"), "s3cret\n");
+  ServerProcess server(dir.path("state.db"), dir.path("log"),
+                       "--max-body-bytes 4000 --token-file '" + dir.path("token") + "'");
+  ASSERT_GT(server.port(), 0) << test::read_file(dir.path("log"));
+  auto c = server.client();
+  const httplib::Headers auth = {{"Authorization", "Bearer s3cret"}};
+  auto post = [&](const std::string& body) {
+    return c.Post("/v1/documents", auth, body, "application/json");
+  };
+
+  auto r = c.Post("/v1/documents", doc_json("a", 1), "application/json");
+  EXPECT_EQ(r->status, 401);
+  EXPECT_EQ(field(r->body, "error"), "unauthorized");
+  EXPECT_EQ(c.Delete("/v1/documents/a")->status, 401);
+  EXPECT_EQ(c.Post("/v1/documents", {{"Authorization", "Bearer wrong"}}, doc_json("a", 1), "application/json")
+                ->status,
+            401);
+
+  EXPECT_EQ(post(doc_json("a", 1))->status, 201);
+  EXPECT_EQ(c.Get("/v1/documents/a")->status, 200);  // reads need no token
+
+  r = post("{\"id\": \"x\", \"text\": ");
+  EXPECT_EQ(r->status, 400);
+  EXPECT_EQ(field(r->body, "error"), "malformed_json");
+  EXPECT_EQ(post("42")->status, 400);
+  EXPECT_EQ(post("[]")->status, 400);
+  r = post("{\"id\": \"x\"}");
+  EXPECT_EQ(r->status, 422);
+  EXPECT_EQ(field(r->body, "error"), "missing_text");
+  r = post("{\"id\": \"x\", \"text\": \"   \"}");
+  EXPECT_EQ(r->status, 422);
+  EXPECT_EQ(field(r->body, "error"), "empty_text");
+  r = post("{\"text\": \"no id here at all\"}");
+  EXPECT_EQ(r->status, 422);
+  EXPECT_EQ(field(r->body, "error"), "missing_id");
+  r = post("[" + doc_json("y", 5) + ", {\"id\": \"z\", \"text\": 7}]");
+  EXPECT_EQ(r->status, 422);
+  EXPECT_NE(field(r->body, "detail").find("document 1"), std::string::npos) << r->body;
+  EXPECT_EQ(c.Get("/v1/documents/y")->status, 404);  // nothing of a refused array is added
+
+  r = post(doc_json("a", 2));
+  EXPECT_EQ(r->status, 409);
+  EXPECT_EQ(field(r->body, "error"), "conflict");
+
+  r = post(doc_json("big", 3) + std::string(5000, ' '));
+  EXPECT_EQ(r->status, 413);
+  EXPECT_EQ(field(r->body, "error"), "payload_too_large");
+
+  EXPECT_EQ(c.Get("/v1/stories")->status, 400);
+  EXPECT_EQ(c.Get("/v1/stories?since=yesterday")->status, 400);
+  EXPECT_EQ(c.Get("/v1/stories?since=2024-01-01&limit=0")->status, 400);
+  EXPECT_EQ(c.Get("/healthz")->status, 200);
+}
+
+TEST(Serve, ManyClientsAtOnce) {
+  TempDir dir;
+  ServerProcess server(dir.path("state.db"), dir.path("log"));
+  ASSERT_GT(server.port(), 0);
+  constexpr int kClients = 8, kEach = 25;
+  std::atomic<int> created{0};
+  std::vector<std::thread> clients;
+  for (int t = 0; t < kClients; ++t) {
+    clients.emplace_back([&, t] {
+      auto c = server.client();
+      for (int i = 0; i < kEach; ++i) {
+        const auto r = c.Post(
+            "/v1/documents", doc_json("c" + std::to_string(t) + "-" + std::to_string(i), 100 + t * kEach + i),
+            "application/json");
+        if (r && r->status == 201) ++created;
+      }
+    });
+  }
+  for (auto& th : clients) th.join();
+  EXPECT_EQ(created.load(), kClients * kEach);
+  EXPECT_EQ(field(server.client().Get("/healthz")->body, "documents"), std::to_string(kClients * kEach));
+}
+
+TEST(Serve, EveryAcknowledgedDocumentSurvivesSigkill) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  std::mutex mutex;
+  std::map<std::string, std::string> acknowledged;  // id -> "story thread dup_group"
+  {
+    ServerProcess server(db, dir.path("log"));
+    ASSERT_GT(server.port(), 0);
+    std::atomic<bool> stop{false};
+    std::vector<std::thread> clients;
+    for (int t = 0; t < 4; ++t) {
+      clients.emplace_back([&, t] {
+        auto c = server.client();
+        for (int i = 0; !stop; ++i) {
+          // Every fifth document copies an earlier one of this client.
+          const unsigned seed = 5000 + t * 100000 + (i % 5 == 4 ? i - 1 : i);
+          const std::string id = "k" + std::to_string(t) + "-" + std::to_string(i);
+          const auto r = c.Post("/v1/documents", doc_json(id, seed), "application/json");
+          if (!r) break;  // the server is gone
+          if (r->status != 201) continue;
+          std::lock_guard lock(mutex);
+          acknowledged[id] = field(r->body, "story_id") + " " + field(r->body, "thread_id") + " " +
+                             field(r->body, "dup_group");
+        }
+      });
+    }
+    while (true) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(20));
+      std::lock_guard lock(mutex);
+      if (acknowledged.size() >= 150) break;
+    }
+    const int status = server.stop(SIGKILL);
+    EXPECT_TRUE(WIFSIGNALED(status));
+    stop = true;
+    for (auto& th : clients) th.join();
+  }
+  ServerProcess again(db, dir.path("log2"));
+  ASSERT_GT(again.port(), 0) << test::read_file(dir.path("log2"));
+  auto c = again.client();
+  for (const auto& [id, expected] : acknowledged) {
+    const auto r = c.Get("/v1/documents/" + id);
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200) << id;
+    EXPECT_EQ(
+        field(r->body, "story_id") + " " + field(r->body, "thread_id") + " " + field(r->body, "dup_group"),
+        expected)
+        << id;
+  }
+  // The restarted server goes on from the same state.
+  const auto r = c.Post("/v1/documents", doc_json("after", 5000), "application/json");
+  EXPECT_EQ(r->status, 201);
+  EXPECT_EQ(field(r->body, "dup_group"), "k0-0");
+}
+
+TEST(Serve, SigtermShutsDownCleanly) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  {
+    ServerProcess server(db, dir.path("log"));
+    ASSERT_GT(server.port(), 0);
+    EXPECT_EQ(server.client().Post("/v1/documents", doc_json("a", 1), "application/json")->status, 201);
+    EXPECT_EQ(server.stop(SIGTERM), 0);
+    EXPECT_NE(test::read_file(dir.path("log")).find("stopped"), std::string::npos);
+  }
+  ServerProcess again(db, dir.path("log2"));
+  ASSERT_GT(again.port(), 0);
+  EXPECT_EQ(again.client().Get("/v1/documents/a")->status, 200);
+}
+
+TEST(Serve, AFileThatIsNotAStateIsRefused) {
+  TempDir dir;
+  const std::string path = dir.path("notes.db");
+  test::write_file(path, "these are my notes, not a database\n");
+  const auto r = test::run_cli("serve --port 0 --db '" + path + "'");
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("not a storyline state"), std::string::npos) << r.err;
+  EXPECT_EQ(test::read_file(path), "these are my notes, not a database\n");
+}
+
+}  // namespace
+}  // namespace storyline
