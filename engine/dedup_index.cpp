@@ -1,5 +1,7 @@
 #include "storyline/dedup_index.hpp"
 
+#include <tbb/parallel_for.h>
+
 #include <algorithm>
 #include <cstring>
 
@@ -30,6 +32,14 @@ DocIndex DedupIndex::add(std::string id, DocInfo info, std::span<const std::uint
   fingerprints_.insert(fingerprints_.end(), fingerprint.begin(), fingerprint.end());
   alive_.push_back(1);
   return doc;
+}
+
+void DedupIndex::reserve(std::size_t documents) {
+  ids_.reserve(documents);
+  info_.reserve(documents);
+  fingerprints_.reserve(documents * scheme_.words());
+  alive_.reserve(documents);
+  ids_by_name_.reserve(documents);
 }
 
 std::vector<IndexMatch> DedupIndex::query(std::span<const std::uint32_t> fingerprint) const {
@@ -148,6 +158,52 @@ DedupIndex DedupIndex::load(const std::string& path) {
   }
   in.finish();
   return std::move(*index);
+}
+
+void DedupIndex::write_slots(detail::BinaryWriter& out) const {
+  out.value(scheme_.words());
+  out.value(static_cast<std::uint64_t>(ids_.size()));
+  for (std::size_t i = 0; i < ids_.size(); ++i) {
+    out.string(ids_[i]);
+    out.value(info_[i].date);
+    out.value(info_[i].length);
+    out.value(alive_[i]);
+  }
+  out.bytes(fingerprints_.data(), fingerprints_.size() * sizeof(std::uint32_t));
+}
+
+void DedupIndex::read_slots(detail::BinaryReader& in) {
+  STORYLINE_CHECK_ARG(ids_.empty(), "read_slots needs an empty index");
+  const auto words = in.value<std::uint32_t>();
+  if (words != scheme_.words()) in.fail("fingerprint size does not match the parameters");
+  const auto count = in.value<std::uint64_t>();
+  if (count > in.remaining() / (4 + 4 + 4 + 1 + std::uint64_t{words} * 4))
+    in.fail("slot count larger than the file");
+  ids_.resize(count);
+  info_.resize(count);
+  alive_.resize(count);
+  ids_by_name_.reserve(count);
+  for (std::size_t i = 0; i < count; ++i) {
+    ids_[i] = in.string(kMaxIdBytes);
+    info_[i].date = in.value<std::int32_t>();
+    info_[i].length = in.value<std::uint32_t>();
+    alive_[i] = in.value<std::uint8_t>();
+    if (alive_[i] && !ids_by_name_.emplace(ids_[i], static_cast<DocIndex>(i)).second) {
+      in.fail("id '" + ids_[i] + "' appears twice");
+    }
+  }
+  fingerprints_.resize(count * words);
+  in.bytes(fingerprints_.data(), fingerprints_.size() * sizeof(std::uint32_t));
+  // Keys of every slot in parallel, tables built in parallel, then the removed slots taken out again.
+  const std::uint32_t tables = scheme_.key_count();
+  std::vector<std::uint64_t> keys(count * tables);
+  tbb::parallel_for(std::size_t{0}, static_cast<std::size_t>(count), [&](std::size_t i) {
+    scheme_.keys(fingerprint(static_cast<DocIndex>(i)), std::span(keys).subspan(i * tables, tables));
+  });
+  lsh_.build(keys, count);
+  for (std::size_t i = 0; i < count; ++i) {
+    if (!alive_[i]) lsh_.remove(static_cast<DocIndex>(i), std::span(keys).subspan(i * tables, tables));
+  }
 }
 
 }  // namespace storyline

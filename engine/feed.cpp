@@ -1,11 +1,16 @@
 #include "storyline/feed.hpp"
 
 #include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_pipeline.h>
 #include <xxhash.h>
 
 #include <algorithm>
 #include <cmath>
+#include <cstring>
 
+#include "detail/binary_io.hpp"
+#include "detail/feed_store.hpp"
+#include "detail/flat_map.hpp"
 #include "storyline/dedup_index.hpp"
 #include "storyline/error.hpp"
 
@@ -13,6 +18,7 @@ namespace storyline {
 namespace {
 
 constexpr std::uint32_t kNone = UINT32_MAX;
+using Postings = detail::FlatHashMap<std::vector<std::uint32_t>>;
 
 // Terms in more than max_df_ratio of the documents are dropped only once there are this many.
 constexpr std::size_t kMinDocsForMaxDf = 100;
@@ -45,7 +51,7 @@ struct Slot {
   float dup_similarity = 0.0f;
   float story_similarity = 0.0f;
   std::uint64_t content_hash = 0;
-  SparseVector vector;  // empty for copies
+  bool copy = false;
 };
 
 void widen(std::int32_t& first, std::int32_t& last, std::int32_t date) {
@@ -89,7 +95,8 @@ void normalize(SparseVector& v) {
   for (auto& e : v) e.second *= scale;
 }
 
-// centroid += sign * v, truncated to `keep` terms; zero and negative leftovers of a subtraction dropped.
+// centroid += sign * v, kept between `keep` and 2 * `keep` terms; zero and negative leftovers of a
+// subtraction dropped.
 void accumulate(Centroid& c, const SparseVector& v, float sign, std::size_t keep, SparseVector& scratch) {
   scratch.clear();
   auto i = c.sum.cbegin();
@@ -106,7 +113,8 @@ void accumulate(Centroid& c, const SparseVector& v, float sign, std::size_t keep
       ++i, ++j;
     }
   }
-  keep_heaviest(scratch, keep);
+  // Truncated only past twice the size, back to `keep`: the sort is paid once per `keep` additions.
+  if (scratch.size() > 2 * keep) keep_heaviest(scratch, keep);
   c.sum.swap(scratch);
   double norm = 0.0;
   for (const auto& e : c.sum) norm += static_cast<double>(e.second) * e.second;
@@ -132,20 +140,33 @@ std::vector<std::size_t> heaviest(const SparseVector& v, std::size_t count) {
 
 }  // namespace
 
-std::string story_name(std::uint32_t number) { return "s" + std::to_string(number); }
-std::string thread_name(std::uint32_t number) { return "t" + std::to_string(number); }
+// Built by append: GCC 12 warns falsely (-Wrestrict) on "s" + std::to_string(n).
+std::string story_name(std::uint32_t number) {
+  std::string out = "s";
+  out += std::to_string(number);
+  return out;
+}
+
+std::string thread_name(std::uint32_t number) {
+  std::string out = "t";
+  out += std::to_string(number);
+  return out;
+}
 
 struct FeedEngine::Impl {
   FeedParams params;
   FingerprintScheme scheme;
   DedupIndex dedup;
+  // Two sides, touched by separate replay stages: the duplicate side (dedup, slots, names, duplicates)
+  // and the story side (stories, threads, df, postings). Document vectors are not kept: the state
+  // store has them, and a removal brings its own.
   std::vector<Slot> slots;      // by DocIndex
   std::vector<Story> stories;   // number - 1
   std::vector<Thread> threads;  // number - 1
-  std::unordered_map<std::uint64_t, std::uint32_t> df;
-  std::size_t vectors = 0;  // documents counted in df
+  detail::FlatHashMap<std::uint32_t> df;
+  std::size_t counted = 0;  // documents counted in df
   std::size_t duplicates = 0;
-  std::unordered_map<std::uint64_t, std::vector<std::uint32_t>> story_postings, thread_postings;
+  Postings story_postings, thread_postings;
   std::unordered_map<std::uint64_t, std::string> names;
   mutable tbb::enumerable_thread_specific<Fingerprinter> fingerprinters{
       [this] { return Fingerprinter(scheme); }};
@@ -167,15 +188,15 @@ struct FeedEngine::Impl {
 
   // Unit TF-IDF vector of terms with document frequencies as if the document were added (df + 1).
   SparseVector vectorize(const TermCounts& terms) const {
-    const double n = static_cast<double>(vectors + 1);
-    const auto max_df = vectors + 1 >= kMinDocsForMaxDf
+    const double n = static_cast<double>(counted + 1);
+    const auto max_df = counted + 1 >= kMinDocsForMaxDf
                             ? static_cast<std::uint32_t>(params.tfidf.max_df_ratio * n)
                             : UINT32_MAX;
     SparseVector v;
     v.reserve(terms.terms.size());
     for (const auto& [term, count] : terms.terms) {
-      const auto it = df.find(term);
-      const std::uint32_t f = (it == df.end() ? 0 : it->second) + 1;
+      const std::uint32_t* known = df.find(term);
+      const std::uint32_t f = (known ? *known : 0) + 1;
       if (f > max_df) continue;
       float w = (1.0f + std::log(std::max(count, 1.0f))) *
                 static_cast<float>(std::log((1.0 + n) / (1.0 + f)) + 1.0);
@@ -203,15 +224,15 @@ struct FeedEngine::Impl {
 
   // Best (number, cosine) among centroids reached through postings of v's heaviest terms; 0 when none.
   template <typename Accept, typename CentroidOf>
-  std::pair<std::uint32_t, double> best_match(
-      const SparseVector& v, const std::unordered_map<std::uint64_t, std::vector<std::uint32_t>>& postings,
-      std::size_t count, Accept accept, CentroidOf centroid_of) const {
+  std::pair<std::uint32_t, double> best_match(const SparseVector& v, const Postings& postings,
+                                              std::size_t count, Accept accept,
+                                              CentroidOf centroid_of) const {
     partial.resize(count, 0.0f);
     touched.clear();
     for (const std::size_t t : heaviest(v, params.probe_terms)) {
-      const auto it = postings.find(v[t].first);
-      if (it == postings.end()) continue;
-      const auto& list = it->second;
+      const auto* found = postings.find(v[t].first);
+      if (found == nullptr) continue;
+      const auto& list = *found;
       const std::size_t start = list.size() > params.max_postings ? list.size() - params.max_postings : 0;
       for (std::size_t k = list.size(); k-- > start;) {
         const std::uint32_t c = list[k];
@@ -255,8 +276,7 @@ struct FeedEngine::Impl {
         [&](std::uint32_t c) -> const Centroid& { return threads[c].centroid; });
   }
 
-  void post(std::unordered_map<std::uint64_t, std::vector<std::uint32_t>>& postings, const SparseVector& v,
-            std::uint32_t number) {
+  void post(Postings& postings, const SparseVector& v, std::uint32_t number) {
     for (const std::size_t t : heaviest(v, params.probe_terms)) {
       auto& list = postings[v[t].first];
       if (list.empty() || list.back() != number - 1) list.push_back(number - 1);
@@ -286,9 +306,68 @@ struct FeedEngine::Impl {
     post(thread_postings, b, thread);
   }
 
-  void count_terms(const std::vector<std::uint64_t>& terms) {
+  void count_terms(std::span<const std::uint64_t> terms) {
     for (const std::uint64_t t : terms) ++df[t];
-    ++vectors;
+    ++counted;
+  }
+
+  // The duplicate side of adding a record: index, slot, names. Returns the document's index.
+  DocIndex restore_duplicate_side(const FeedRecord& r) {
+    const Assignment& a = r.assignment;
+    const DocIndex doc = dedup.add(a.id, DocInfo{a.date, r.length}, r.fingerprint);
+    Slot slot;
+    slot.story = a.story;
+    slot.dup_similarity = static_cast<float>(a.dup_similarity);
+    slot.story_similarity = static_cast<float>(a.story_similarity);
+    slot.content_hash = r.content_hash;
+    slot.root = doc;
+    slot.copy = !a.dup_of.empty();
+    if (slot.copy) {
+      ++duplicates;
+      // The original may have been removed since: then the copy reports itself as its group.
+      if (const auto of = dedup.find(a.dup_of)) {
+        slot.dup_of = *of;
+        slot.root = slots[*of].root;
+      }
+    }
+    for (const auto& [term, name] : r.new_names) names.emplace(term, name);
+    slots.push_back(slot);
+    return doc;
+  }
+
+  // The story side: document frequencies, story and thread centroids and sizes.
+  void restore_story_side(const FeedRecord& r, DocIndex doc) {
+    const Assignment& a = r.assignment;
+    STORYLINE_CHECK_ARG(
+        a.story >= 1 && a.story <= stories.size() + 1 && a.thread >= 1 && a.thread <= threads.size() + 1,
+        "record of '" + a.id + "' names a story or thread out of order");
+    if (a.dup_of.empty()) {
+      count_terms(r.terms);
+      join(a.story, a.thread, r.vector, a.date, doc);
+    } else {
+      STORYLINE_CHECK_ARG(a.story <= stories.size(), "copy '" + a.id + "' names a story that does not exist");
+      Story& s = stories[a.story - 1];
+      ++s.size;
+      ++threads[s.thread - 1].documents;
+      widen(s.first, s.last, a.date);
+      widen(threads[s.thread - 1].first, threads[s.thread - 1].last, a.date);
+    }
+  }
+
+  void remove_duplicate_side(DocIndex doc) {
+    if (slots[doc].copy) --duplicates;
+    dedup.remove(dedup.id(doc));
+  }
+
+  void remove_story_side(std::uint32_t story, const SparseVector& v) {
+    STORYLINE_CHECK_ARG(story >= 1 && story <= stories.size(), "a removal names a story that does not exist");
+    Story& s = stories[story - 1];
+    Thread& t = threads[s.thread - 1];
+    --s.size;
+    --t.documents;
+    if (v.empty()) return;
+    accumulate(s.centroid, v, -1.0f, params.centroid_terms, scratch);
+    accumulate(t.centroid, boosted(v), -1.0f, params.centroid_terms, scratch);
   }
 
   Assignment assignment_of(DocIndex doc) const {
@@ -407,60 +486,248 @@ FeedRecord FeedEngine::add(PreparedDocument p) {
 }
 
 void FeedEngine::restore(FeedRecord r) {
-  Impl& m = *impl_;
-  const Assignment& a = r.assignment;
-  STORYLINE_CHECK_ARG(
-      a.story >= 1 && a.story <= m.stories.size() + 1 && a.thread >= 1 && a.thread <= m.threads.size() + 1,
-      "record of '" + a.id + "' names a story or thread out of order");
-  const DocIndex doc = m.dedup.add(a.id, DocInfo{a.date, r.length}, r.fingerprint);
-  Slot slot;
-  slot.story = a.story;
-  slot.dup_similarity = static_cast<float>(a.dup_similarity);
-  slot.story_similarity = static_cast<float>(a.story_similarity);
-  slot.content_hash = r.content_hash;
-  slot.root = doc;
-  if (!a.dup_of.empty()) {
-    const auto of = m.dedup.find(a.dup_of);
-    // The original may have been removed since: the slot keeps its index while the id is unknown.
-    if (of) {
-      slot.dup_of = *of;
-      slot.root = m.slots[*of].root;
-    }
-  }
-  for (auto& [term, name] : r.new_names) m.names.emplace(term, std::move(name));
-  if (a.dup_of.empty()) {
-    m.count_terms(r.terms);
-    m.join(a.story, a.thread, r.vector, a.date, doc);
-    slot.vector = std::move(r.vector);
-  } else {
-    STORYLINE_CHECK_ARG(a.story <= m.stories.size(), "copy '" + a.id + "' names a story that does not exist");
-    Story& s = m.stories[a.story - 1];
-    ++s.size;
-    ++m.threads[s.thread - 1].documents;
-    widen(s.first, s.last, a.date);
-    widen(m.threads[s.thread - 1].first, m.threads[s.thread - 1].last, a.date);
-    ++m.duplicates;
-  }
-  m.slots.push_back(std::move(slot));
+  const DocIndex doc = impl_->restore_duplicate_side(r);
+  impl_->restore_story_side(r, doc);
 }
 
-bool FeedEngine::remove(std::string_view id) {
+void FeedEngine::replay(const std::function<bool(std::vector<ReplayOp>&)>& read) {
+  Impl& m = *impl_;
+  // Three stages over chunks of operations, each serial and in order, running at once on different
+  // chunks: reading, the duplicate side, the story side. The two sides share no state, so each ends as
+  // the one-at-a-time replay leaves it.
+  using Chunk = std::shared_ptr<std::vector<ReplayOp>>;
+  struct Indexed {
+    Chunk ops;
+    std::vector<DocIndex> docs;  // per add, its index
+  };
+  bool done = false;
+  tbb::parallel_pipeline(
+      4, tbb::make_filter<void, Chunk>(tbb::filter_mode::serial_in_order, [&](tbb::flow_control& fc) {
+           auto chunk = std::make_shared<std::vector<ReplayOp>>();
+           if (done || !read(*chunk)) done = true;
+           if (chunk->empty()) fc.stop();
+           return chunk;
+         }) & tbb::make_filter<Chunk, Indexed>(tbb::filter_mode::serial_in_order, [&](Chunk chunk) {
+           Indexed out{std::move(chunk), {}};
+           for (const ReplayOp& op : *out.ops) {
+             if (op.removal) {
+               const auto doc = m.dedup.find(op.record.assignment.id);
+               STORYLINE_CHECK_ARG(doc.has_value(), "a removal names an unknown id");
+               m.remove_duplicate_side(*doc);
+               out.docs.push_back(*doc);
+             } else {
+               out.docs.push_back(m.restore_duplicate_side(op.record));
+             }
+           }
+           return out;
+         }) & tbb::make_filter<Indexed, void>(tbb::filter_mode::serial_in_order, [&](Indexed in) {
+           for (std::size_t i = 0; i < in.ops->size(); ++i) {
+             const ReplayOp& op = (*in.ops)[i];
+             if (op.removal) {
+               m.remove_story_side(op.record.assignment.story, op.record.vector);
+             } else {
+               m.restore_story_side(op.record, in.docs[i]);
+             }
+           }
+         }));
+}
+
+namespace {
+
+constexpr char kSnapshotMagic[8] = {'S', 'T', 'L', 'N', 'S', 'N', 'A', 'P'};
+constexpr std::uint32_t kSnapshotVersion = 1;
+constexpr std::size_t kMaxName = 1 << 16;
+
+void write_centroid(detail::BinaryWriter& out, const Centroid& c) {
+  out.value(static_cast<std::uint32_t>(c.sum.size()));
+  out.bytes(c.sum.data(), c.sum.size() * sizeof(c.sum[0]));
+  out.value(c.norm);
+}
+
+void read_centroid(detail::BinaryReader& in, Centroid& c) {
+  const auto n = in.value<std::uint32_t>();
+  if (n > in.remaining() / sizeof(c.sum[0])) in.fail("centroid larger than the file");
+  c.sum.resize(n);
+  in.bytes(c.sum.data(), n * sizeof(c.sum[0]));
+  c.norm = in.value<double>();
+}
+
+void write_postings(detail::BinaryWriter& out, const Postings& p) {
+  out.value(static_cast<std::uint64_t>(p.size()));
+  p.for_each([&](std::uint64_t key, const std::vector<std::uint32_t>& list) {
+    out.value(key);
+    out.value(static_cast<std::uint32_t>(list.size()));
+    out.bytes(list.data(), list.size() * sizeof(std::uint32_t));
+  });
+}
+
+void read_postings(detail::BinaryReader& in, Postings& p, std::size_t limit) {
+  const auto n = in.value<std::uint64_t>();
+  if (n > in.remaining() / 12) in.fail("posting count larger than the file");
+  for (std::uint64_t i = 0; i < n; ++i) {
+    const auto key = in.value<std::uint64_t>();
+    const auto size = in.value<std::uint32_t>();
+    if (size > in.remaining() / 4) in.fail("posting list larger than the file");
+    auto& list = p[key];
+    list.resize(size);
+    in.bytes(list.data(), size * sizeof(std::uint32_t));
+    for (const std::uint32_t c : list) {
+      if (c >= limit) in.fail("a posting names a cluster that does not exist");
+    }
+  }
+}
+
+}  // namespace
+
+void FeedEngine::save_snapshot(const std::string& path, const SnapshotMark& mark) const {
+  const Impl& m = *impl_;
+  detail::BinaryWriter out(path);
+  out.bytes(kSnapshotMagic, sizeof kSnapshotMagic);
+  out.value(kSnapshotVersion);
+  out.string(detail::params_text(m.params));
+  out.value(mark.state_id);
+  out.value(mark.documents);
+  out.value(mark.removals);
+  out.value(static_cast<std::uint64_t>(m.counted));
+  out.value(static_cast<std::uint64_t>(m.duplicates));
+  m.dedup.write_slots(out);
+  out.value(static_cast<std::uint64_t>(m.slots.size()));
+  for (const Slot& slot : m.slots) {
+    out.value(slot.story);
+    out.value(slot.root);
+    out.value(slot.dup_of);
+    out.value(slot.dup_similarity);
+    out.value(slot.story_similarity);
+    out.value(slot.content_hash);
+    out.value(static_cast<std::uint8_t>(slot.copy));
+  }
+  out.value(static_cast<std::uint64_t>(m.stories.size()));
+  for (const Story& st : m.stories) {
+    out.value(st.thread);
+    out.value(st.first);
+    out.value(st.last);
+    out.value(st.size);
+    out.value(st.representative);
+    write_centroid(out, st.centroid);
+  }
+  out.value(static_cast<std::uint64_t>(m.threads.size()));
+  for (const Thread& t : m.threads) {
+    out.value(t.first);
+    out.value(t.last);
+    out.value(t.documents);
+    out.value(static_cast<std::uint32_t>(t.stories.size()));
+    out.bytes(t.stories.data(), t.stories.size() * sizeof(std::uint32_t));
+    write_centroid(out, t.centroid);
+  }
+  out.value(static_cast<std::uint64_t>(m.df.size()));
+  m.df.for_each([&](std::uint64_t term, std::uint32_t count) {
+    out.value(term);
+    out.value(count);
+  });
+  write_postings(out, m.story_postings);
+  write_postings(out, m.thread_postings);
+  out.value(static_cast<std::uint64_t>(m.names.size()));
+  for (const auto& [hash, name] : m.names) {
+    out.value(hash);
+    out.string(name);
+  }
+  out.finish();
+}
+
+FeedEngine::SnapshotMark FeedEngine::load_snapshot(const std::string& path) {
+  Impl& m = *impl_;
+  STORYLINE_CHECK_ARG(m.slots.empty() && m.stories.empty(), "a snapshot loads into an empty engine");
+  detail::BinaryReader in(path);
+  char magic[8];
+  in.bytes(magic, sizeof magic);
+  if (std::memcmp(magic, kSnapshotMagic, sizeof magic) != 0) in.fail("not a storyline snapshot");
+  if (in.value<std::uint32_t>() != kSnapshotVersion) in.fail("snapshot of another version");
+  if (in.string(1 << 16) != detail::params_text(m.params)) in.fail("snapshot of other parameters");
+  SnapshotMark mark;
+  mark.state_id = in.value<std::uint64_t>();
+  mark.documents = in.value<std::uint64_t>();
+  mark.removals = in.value<std::uint64_t>();
+  m.counted = in.value<std::uint64_t>();
+  m.duplicates = in.value<std::uint64_t>();
+  m.dedup.read_slots(in);
+  const auto slots = in.value<std::uint64_t>();
+  if (slots != m.dedup.slots()) in.fail("slot counts disagree");
+  m.slots.resize(slots);
+  for (Slot& slot : m.slots) {
+    slot.story = in.value<std::uint32_t>();
+    slot.root = in.value<DocIndex>();
+    slot.dup_of = in.value<DocIndex>();
+    slot.dup_similarity = in.value<float>();
+    slot.story_similarity = in.value<float>();
+    slot.content_hash = in.value<std::uint64_t>();
+    slot.copy = in.value<std::uint8_t>() != 0;
+    if (slot.root >= slots || (slot.dup_of != kNone && slot.dup_of >= slots))
+      in.fail("a slot points outside");
+  }
+  const auto stories = in.value<std::uint64_t>();
+  if (stories > in.remaining() / 24) in.fail("story count larger than the file");
+  m.stories.resize(stories);
+  for (Story& st : m.stories) {
+    st.thread = in.value<std::uint32_t>();
+    st.first = in.value<std::int32_t>();
+    st.last = in.value<std::int32_t>();
+    st.size = in.value<std::uint32_t>();
+    st.representative = in.value<DocIndex>();
+    read_centroid(in, st.centroid);
+  }
+  const auto threads = in.value<std::uint64_t>();
+  if (threads > in.remaining() / 24) in.fail("thread count larger than the file");
+  m.threads.resize(threads);
+  for (Thread& t : m.threads) {
+    t.first = in.value<std::int32_t>();
+    t.last = in.value<std::int32_t>();
+    t.documents = in.value<std::uint32_t>();
+    const auto n = in.value<std::uint32_t>();
+    if (n > in.remaining() / 4) in.fail("thread larger than the file");
+    t.stories.resize(n);
+    in.bytes(t.stories.data(), n * sizeof(std::uint32_t));
+    for (const std::uint32_t s : t.stories) {
+      if (s == 0 || s > stories) in.fail("a thread names a story that does not exist");
+    }
+    read_centroid(in, t.centroid);
+  }
+  for (const Story& st : m.stories) {
+    if (st.thread == 0 || st.thread > threads || st.representative >= slots)
+      in.fail("a story points outside");
+  }
+  for (const Slot& slot : m.slots) {
+    if (slot.story == 0 || slot.story > stories) in.fail("a slot names a story that does not exist");
+  }
+  const auto terms = in.value<std::uint64_t>();
+  if (terms > in.remaining() / 12) in.fail("term count larger than the file");
+  for (std::uint64_t i = 0; i < terms; ++i) {
+    const auto term = in.value<std::uint64_t>();
+    m.df[term] = in.value<std::uint32_t>();
+  }
+  read_postings(in, m.story_postings, stories);
+  read_postings(in, m.thread_postings, threads);
+  const auto names = in.value<std::uint64_t>();
+  if (names > in.remaining() / 12) in.fail("name count larger than the file");
+  m.names.reserve(names);
+  for (std::uint64_t i = 0; i < names; ++i) {
+    const auto hash = in.value<std::uint64_t>();
+    m.names.emplace(hash, in.string(kMaxName));
+  }
+  in.finish();
+  return mark;
+}
+
+void FeedEngine::reserve(std::size_t documents) {
+  impl_->dedup.reserve(documents);
+  impl_->slots.reserve(documents);
+}
+
+bool FeedEngine::remove(std::string_view id, const SparseVector& vector) {
   Impl& m = *impl_;
   const auto doc = m.dedup.find(id);
   if (!doc) return false;
-  Slot& slot = m.slots[*doc];
-  Story& s = m.stories[slot.story - 1];
-  Thread& t = m.threads[s.thread - 1];
-  --s.size;
-  --t.documents;
-  if (!slot.vector.empty()) {
-    accumulate(s.centroid, slot.vector, -1.0f, m.params.centroid_terms, m.scratch);
-    accumulate(t.centroid, m.boosted(slot.vector), -1.0f, m.params.centroid_terms, m.scratch);
-    slot.vector = SparseVector();
-  } else if (slot.dup_of != kNone) {
-    --m.duplicates;
-  }
-  m.dedup.remove(id);
+  m.remove_story_side(m.slots[*doc].story, vector);
+  m.remove_duplicate_side(*doc);
   return true;
 }
 
@@ -529,6 +796,7 @@ void FeedEngine::add_name(std::uint64_t hash, std::string name) {
 }
 
 std::size_t FeedEngine::documents() const { return impl_->dedup.size(); }
+std::size_t FeedEngine::slots() const { return impl_->slots.size(); }
 std::size_t FeedEngine::duplicates() const { return impl_->duplicates; }
 std::size_t FeedEngine::stories() const { return impl_->stories.size(); }
 std::size_t FeedEngine::threads() const { return impl_->threads.size(); }
@@ -536,13 +804,13 @@ std::size_t FeedEngine::threads() const { return impl_->threads.size(); }
 std::size_t FeedEngine::memory_bytes() const {
   const Impl& m = *impl_;
   std::size_t bytes = m.dedup.slots() * (m.scheme.words() * 4 + 48) + m.slots.size() * sizeof(Slot);
-  for (const Slot& s : m.slots) bytes += s.vector.capacity() * 16;
   for (const Story& s : m.stories) bytes += sizeof(Story) + s.centroid.sum.capacity() * 16;
   for (const Thread& t : m.threads)
     bytes += sizeof(Thread) + t.centroid.sum.capacity() * 16 + t.stories.capacity() * 4;
-  bytes += m.df.size() * 32;
-  for (const auto& [term, list] : m.story_postings) bytes += 48 + list.capacity() * 4;
-  for (const auto& [term, list] : m.thread_postings) bytes += 48 + list.capacity() * 4;
+  bytes += m.df.memory_bytes() + m.story_postings.memory_bytes() + m.thread_postings.memory_bytes();
+  for (const Postings* p : {&m.story_postings, &m.thread_postings}) {
+    p->for_each([&](std::uint64_t, const std::vector<std::uint32_t>& list) { bytes += list.capacity() * 4; });
+  }
   return bytes;
 }
 

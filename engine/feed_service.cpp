@@ -16,7 +16,7 @@ namespace storyline {
 struct FeedService::Impl {
   detail::FeedStore store;
   FeedEngine engine;
-  std::size_t replayed = 0;
+  detail::FeedStore::LoadReport loaded;
   double replay_seconds = 0.0;
 
   mutable std::mutex engine_mutex;  // engine
@@ -32,7 +32,7 @@ struct FeedService::Impl {
   Impl(const std::string& path, const std::optional<FeedParams>& create_with, FeedServiceOptions options)
       : store(path, create_with, options.sync_full), engine(store.params()) {
     const auto start = std::chrono::steady_clock::now();
-    replayed = store.load(engine);
+    loaded = store.load(engine);
     replay_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     committer = std::thread([this] { commit_loop(); });
   }
@@ -44,6 +44,15 @@ struct FeedService::Impl {
     }
     queued.notify_all();
     committer.join();
+    // Everything is committed: a snapshot lets the next start skip the replay. Failing to write one
+    // loses nothing (the next start replays the rows).
+    if (failure.empty()) {
+      try {
+        std::lock_guard lock(store_mutex);
+        store.save_snapshot(engine);
+      } catch (const std::exception&) {
+      }
+    }
   }
 
   void commit_loop() {
@@ -129,7 +138,9 @@ FeedService::FeedService(const std::string& path, const std::optional<FeedParams
 FeedService::~FeedService() = default;
 
 const FeedParams& FeedService::params() const { return impl_->engine.params(); }
-std::size_t FeedService::replayed() const { return impl_->replayed; }
+std::size_t FeedService::replayed() const { return impl_->engine.slots(); }
+std::size_t FeedService::replayed_rows() const { return impl_->loaded.rows + impl_->loaded.removals; }
+const std::string& FeedService::snapshot_problem() const { return impl_->loaded.snapshot_problem; }
 double FeedService::replay_seconds() const { return impl_->replay_seconds; }
 
 std::vector<AddOutcome> FeedService::add(std::vector<Document> docs) {
@@ -205,11 +216,18 @@ bool FeedService::remove(std::string_view id) {
   {
     std::lock_guard lock(m.engine_mutex);
     if (!m.engine.find(id)) return false;
+    // The engine keeps no vectors: the document's comes from the store, once its row is committed.
+    m.wait(m.last_ticket());
+    SparseVector vector;
+    {
+      std::lock_guard store_lock(m.store_mutex);
+      vector = m.store.vector_of(id);
+    }
     detail::StoreOp op;
     op.remove = true;
     op.record.assignment.id = std::string(id);
     ticket = m.enqueue(std::move(op));
-    m.engine.remove(id);
+    m.engine.remove(id, vector);
   }
   m.wait(ticket);
   return true;

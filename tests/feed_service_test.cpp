@@ -94,6 +94,42 @@ TEST(FeedService, RemovalIsDurableAndTheIdCanReturn) {
   EXPECT_EQ(s.title("a"), "report 2");  // the new version's
 }
 
+TEST(FeedService, TheSnapshotAndTheRowsRebuildTheSameEngine) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  {
+    FeedService s(db, FeedParams{}, fast());
+    std::vector<Document> docs;
+    for (unsigned i = 0; i < 60; ++i) docs.push_back(news("d" + std::to_string(i), i % 17));
+    s.add(docs);
+    s.remove("d3");
+    s.add({news("d3", 99)});
+  }
+  const std::string copy = dir.path("copy.db");
+  test::write_file(copy, test::read_file(db));  // the same state, without its snapshot
+  std::vector<Document> next;
+  for (unsigned i = 0; i < 20; ++i) next.push_back(news("n" + std::to_string(i), 200 + i % 5));
+  FeedService from_snapshot(db, std::nullopt, fast());
+  FeedService from_rows(copy, std::nullopt, fast());
+  EXPECT_EQ(from_snapshot.replayed_rows(), 0u);
+  EXPECT_EQ(from_rows.replayed_rows(), 62u);  // 61 adds and a removal
+  EXPECT_EQ(from_rows.snapshot_problem(), "");
+  const auto a = from_snapshot.add(next), b = from_rows.add(next);
+  for (std::size_t i = 0; i < a.size(); ++i) {
+    EXPECT_EQ(a[i].assignment.story, b[i].assignment.story);
+    EXPECT_EQ(a[i].assignment.thread, b[i].assignment.thread);
+    EXPECT_EQ(a[i].assignment.dup_group, b[i].assignment.dup_group);
+    EXPECT_DOUBLE_EQ(a[i].assignment.story_similarity, b[i].assignment.story_similarity);
+  }
+  // Another state's snapshot beside a state is not used.
+  const std::string other = dir.path("other.db");
+  { FeedService s(other, FeedParams{}, fast()); }
+  test::write_file(other + ".snapshot", test::read_file(db + ".snapshot"));
+  FeedService s(other, std::nullopt, fast());
+  EXPECT_NE(s.snapshot_problem().find("another state"), std::string::npos) << s.snapshot_problem();
+  EXPECT_EQ(s.counts().documents, 0u);
+}
+
 TEST(FeedService, AStateKeepsItsParameters) {
   TempDir dir;
   const std::string db = dir.path("state.db");

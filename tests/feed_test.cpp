@@ -123,9 +123,9 @@ TEST(Feed, AddingAPresentIdThrows) {
 TEST(Feed, RemovedDocumentsLeaveTheIndexAndTheCentroid) {
   FeedEngine e{FeedParams{}};
   const auto docs = corpus();
-  e.add(e.prepare(docs[0]));
-  EXPECT_TRUE(e.remove("flood-1"));
-  EXPECT_FALSE(e.remove("flood-1"));
+  const FeedRecord added = e.add(e.prepare(docs[0]));
+  EXPECT_TRUE(e.remove("flood-1", added.vector));
+  EXPECT_FALSE(e.remove("flood-1", added.vector));
   EXPECT_FALSE(e.find("flood-1"));
   // The copy no longer finds its original, and the story is empty so a new one opens.
   const auto copy = e.add(e.prepare(docs[4]));
@@ -159,6 +159,68 @@ TEST(Feed, ReplayRebuildsTheSameEngine) {
   EXPECT_EQ(next_a.thread, next_b.thread);
   EXPECT_DOUBLE_EQ(next_a.story_similarity, next_b.story_similarity);
   EXPECT_EQ(a.story(1)->top_terms, b.story(1)->top_terms);
+}
+
+TEST(Feed, TheBatchReplayEqualsOneByOne) {
+  const auto docs = corpus();
+  FeedEngine a{FeedParams{}};
+  auto records = feed_all(a, docs);
+  a.remove("vote-1", records[1].vector);
+  std::vector<FeedEngine::ReplayOp> ops;
+  for (const FeedRecord& r : records) ops.push_back({r, false});
+  ops.push_back({records[1], true});
+  FeedEngine b{FeedParams{}};
+  bool given = false;
+  b.replay([&](std::vector<FeedEngine::ReplayOp>& chunk) {
+    if (given) return false;
+    chunk = ops;
+    given = true;
+    return true;
+  });
+  EXPECT_EQ(b.documents(), a.documents());
+  EXPECT_FALSE(b.find("vote-1"));
+  for (std::uint32_t s = 1; s <= a.stories(); ++s) {
+    EXPECT_EQ(a.story(s)->size, b.story(s)->size);
+    EXPECT_EQ(a.story(s)->top_terms, b.story(s)->top_terms);
+  }
+  const Document next = doc("vote-3", "Ghana: Mahama sworn in",
+                            "John Mahama was sworn in as president of Ghana after "
+                            "winning the election against Mahamudu Bawumia.",
+                            "2024-11-01");
+  const Assignment x = a.add(a.prepare(next)).assignment, y = b.add(b.prepare(next)).assignment;
+  EXPECT_EQ(x.story, y.story);
+  EXPECT_DOUBLE_EQ(x.story_similarity, y.story_similarity);
+}
+
+TEST(Feed, ASnapshotRestoresTheEngine) {
+  test::TempDir dir;
+  const auto docs = corpus();
+  FeedEngine a{FeedParams{}};
+  auto records = feed_all(a, {docs.begin(), docs.end() - 1});
+  a.remove("vote-1", records[1].vector);
+  a.save_snapshot(dir.path("snap"), {7, 5, 1});
+  FeedEngine b{FeedParams{}};
+  const auto mark = b.load_snapshot(dir.path("snap"));
+  EXPECT_EQ(mark.state_id, 7u);
+  EXPECT_EQ(mark.documents, 5u);
+  EXPECT_EQ(mark.removals, 1u);
+  EXPECT_EQ(b.documents(), a.documents());
+  EXPECT_EQ(b.duplicates(), a.duplicates());
+  EXPECT_EQ(b.find("flood-1-copy")->first.dup_group, "flood-1");
+  EXPECT_EQ(b.story(1)->top_entities, a.story(1)->top_entities);
+  const Assignment x = a.add(a.prepare(docs.back())).assignment, y = b.add(b.prepare(docs.back())).assignment;
+  EXPECT_EQ(x.story, y.story);
+  EXPECT_EQ(x.thread, y.thread);
+  // Other parameters, a damaged file: refused.
+  FeedParams other;
+  other.story_threshold = 0.9f;
+  FeedEngine c{other};
+  EXPECT_THROW(c.load_snapshot(dir.path("snap")), CorruptIndex);
+  std::string bytes = test::read_file(dir.path("snap"));
+  bytes[bytes.size() / 2] ^= 0x40;
+  test::write_file(dir.path("snap"), bytes);
+  FeedEngine d{FeedParams{}};
+  EXPECT_THROW(d.load_snapshot(dir.path("snap")), CorruptIndex);
 }
 
 TEST(Feed, ReplayRefusesRecordsOutOfOrder) {

@@ -296,6 +296,27 @@ TEST(Serve, EveryAcknowledgedDocumentSurvivesSigkill) {
   const auto r = c.Post("/v1/documents", doc_json("after", 5000), "application/json");
   EXPECT_EQ(r->status, 201);
   EXPECT_EQ(field(r->body, "dup_group"), "k0-0");
+  // A clean stop writes a snapshot; a crash after more documents replays the snapshot and the rows.
+  EXPECT_EQ(again.stop(SIGTERM), 0);
+  std::string after_snapshot;
+  {
+    ServerProcess third(db, dir.path("log3"));
+    ASSERT_GT(third.port(), 0);
+    EXPECT_NE(test::read_file(dir.path("log3")).find(", 0 of them from rows"), std::string::npos);
+    const auto more = third.client().Post("/v1/documents", doc_json("later", 77), "application/json");
+    ASSERT_EQ(more->status, 201);
+    after_snapshot = field(more->body, "story_id");
+    EXPECT_EQ(third.client().Delete("/v1/documents/k0-1")->status, 200);
+    third.stop(SIGKILL);
+  }
+  ServerProcess fourth(db, dir.path("log4"));
+  ASSERT_GT(fourth.port(), 0);
+  EXPECT_NE(test::read_file(dir.path("log4")).find(", 2 of them from rows"), std::string::npos)
+      << test::read_file(dir.path("log4"));
+  auto c4 = fourth.client();
+  EXPECT_EQ(field(c4.Get("/v1/documents/later")->body, "story_id"), after_snapshot);
+  EXPECT_EQ(c4.Get("/v1/documents/k0-1")->status, 404);
+  EXPECT_EQ(c4.Get("/v1/documents/k0-2")->status, 200);
 }
 
 TEST(Serve, SigtermShutsDownCleanly) {

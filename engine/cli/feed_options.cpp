@@ -64,9 +64,17 @@ std::unique_ptr<FeedService> open_feed(FeedCli& cli) {
   }
   if (!cli.quiet) {
     const auto counts = service->counts();
-    std::fprintf(stderr, "storyline: %s: %s documents replayed in %.2f s (%s stories, %s threads)\n",
-                 cli.db.c_str(), with_commas(service->replayed()).c_str(), service->replay_seconds(),
-                 with_commas(counts.stories).c_str(), with_commas(counts.threads).c_str());
+    if (!service->snapshot_problem().empty()) {
+      std::fprintf(stderr, "storyline: warning: snapshot not used (%s); replaying the stored rows\n",
+                   service->snapshot_problem().c_str());
+    }
+    std::fprintf(
+        stderr,
+        "storyline: %s: %s documents replayed in %.2f s, %s of them from rows after the snapshot (%s "
+        "stories, %s threads)\n",
+        cli.db.c_str(), with_commas(service->replayed()).c_str(), service->replay_seconds(),
+        with_commas(service->replayed_rows()).c_str(), with_commas(counts.stories).c_str(),
+        with_commas(counts.threads).c_str());
   }
   return service;
 }

@@ -164,6 +164,7 @@ class Server {
 
   void routes() {
     http_.set_payload_max_length(cli_.max_body_bytes);
+    http_.set_tcp_nodelay(true);
     http_.new_task_queue = [threads = cli_.http_threads] { return new httplib::ThreadPool(threads); };
     http_.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;

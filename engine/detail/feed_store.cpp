@@ -8,6 +8,7 @@
 #include <charconv>
 #include <cstring>
 #include <map>
+#include <random>
 
 #include "storyline/error.hpp"
 
@@ -41,6 +42,10 @@ CREATE TABLE documents(
   deleted INTEGER NOT NULL DEFAULT 0);
 CREATE INDEX documents_id ON documents(id);
 CREATE INDEX documents_story ON documents(story);
+CREATE TABLE removals(
+  rseq INTEGER PRIMARY KEY,
+  doc_seq INTEGER NOT NULL,
+  after_seq INTEGER NOT NULL);
 )sql";
 
 std::string sqlite_message(sqlite3* db) { return db ? sqlite3_errmsg(db) : "out of memory"; }
@@ -157,10 +162,7 @@ std::optional<FeedParams> inspect(const std::string& path) {
     Statement meta(db, "SELECT value FROM meta WHERE key = 'params'");
     if (sqlite3_step(meta.get()) != SQLITE_ROW) throw CorruptIndex("storyline state without parameters");
     FeedParams params = parse_params_text(column_text(meta.get(), 0));
-    Statement check(db, "PRAGMA quick_check");
-    if (sqlite3_step(check.get()) != SQLITE_ROW || column_text(check.get(), 0) != "ok") {
-      throw CorruptIndex("storyline state is damaged: " + std::string(column_text(check.get(), 0)));
-    }
+    // No integrity check here: it reads the whole file. Damage further in fails the load instead.
     close();
     return params;
   } catch (const CorruptIndex& e) {
@@ -311,14 +313,18 @@ FeedStore::FeedStore(const std::string& path, const std::optional<FeedParams>& c
     sqlite3_busy_timeout(db_, 5000);
     exec("PRAGMA journal_mode=WAL");
     exec(sync_full ? "PRAGMA synchronous=FULL" : "PRAGMA synchronous=NORMAL");
+    exec("PRAGMA mmap_size=1099511627776");  // reads map the file instead of copying it (replay)
     if (!stored) {
       exec("BEGIN");
       exec(kSchema);
       exec(("PRAGMA application_id=" + std::to_string(kApplicationId)).c_str());
       exec(("PRAGMA user_version=" + std::to_string(kSchemaVersion)).c_str());
-      Statement put(db_, "INSERT INTO meta(key, value) VALUES('params', ?)");
+      Statement put(db_, "INSERT INTO meta(key, value) VALUES('params', ?), ('state_id', ?)");
       const std::string text = params_text(params_);
       sqlite3_bind_text(put.get(), 1, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
+      const std::string id =
+          std::to_string((std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}());
+      sqlite3_bind_text(put.get(), 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
       if (sqlite3_step(put.get()) != SQLITE_DONE) throw IoError(path + ": " + sqlite_message(db_));
       exec("COMMIT");
     }
@@ -335,17 +341,21 @@ FeedStore::FeedStore(const std::string& path, const std::optional<FeedParams>& c
         " thread, story_similarity, fingerprint, vector, terms, names) "
         "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     remove_ = prepare("UPDATE documents SET deleted = 1 WHERE id = ? AND deleted = 0");
+    log_removal_ = prepare(
+        "INSERT INTO removals(doc_seq, after_seq) SELECT seq, (SELECT max(seq) FROM documents) FROM documents"
+        " WHERE id = ? AND deleted = 0 ORDER BY seq DESC LIMIT 1");
+    vector_ = prepare("SELECT vector FROM documents WHERE id = ? AND deleted = 0 ORDER BY seq DESC LIMIT 1");
     title_ = prepare("SELECT title FROM documents WHERE id = ? AND deleted = 0 ORDER BY seq DESC LIMIT 1");
     members_ = prepare("SELECT id FROM documents WHERE story = ? AND deleted = 0 ORDER BY seq LIMIT ?");
   } catch (...) {
-    for (sqlite3_stmt* st : {insert_, remove_, title_, members_}) sqlite3_finalize(st);
+    for (sqlite3_stmt* st : {insert_, remove_, log_removal_, vector_, title_, members_}) sqlite3_finalize(st);
     sqlite3_close(db_);
     throw;
   }
 }
 
 FeedStore::~FeedStore() {
-  for (sqlite3_stmt* st : {insert_, remove_, title_, members_}) sqlite3_finalize(st);
+  for (sqlite3_stmt* st : {insert_, remove_, log_removal_, vector_, title_, members_}) sqlite3_finalize(st);
   sqlite3_close(db_);
 }
 
@@ -358,46 +368,107 @@ void FeedStore::exec(const char* sql) {
   }
 }
 
-std::size_t FeedStore::load(FeedEngine& engine) {
+std::uint64_t FeedStore::single_integer(const char* sql) {
+  Statement st(db_, sql);
+  if (sqlite3_step(st.get()) != SQLITE_ROW) throw CorruptIndex(path_ + ": " + sqlite_message(db_));
+  return static_cast<std::uint64_t>(sqlite3_column_int64(st.get(), 0));
+}
+
+FeedEngine::SnapshotMark FeedStore::mark() {
+  FeedEngine::SnapshotMark m;
+  m.state_id = single_integer("SELECT CAST(value AS INTEGER) FROM meta WHERE key = 'state_id'");
+  m.documents = single_integer("SELECT coalesce(max(seq), 0) FROM documents");
+  m.removals = single_integer("SELECT coalesce(max(rseq), 0) FROM removals");
+  return m;
+}
+
+FeedStore::LoadReport FeedStore::load(FeedEngine& engine) {
+  LoadReport report;
+  const FeedEngine::SnapshotMark now = mark();
+  FeedEngine::SnapshotMark from;
+  from.state_id = now.state_id;
+  if (::access(snapshot_path().c_str(), F_OK) == 0) {
+    try {
+      FeedEngine candidate(params_);
+      const FeedEngine::SnapshotMark m = candidate.load_snapshot(snapshot_path());
+      if (m.state_id != now.state_id) throw CorruptIndex("the snapshot belongs to another state");
+      if (m.documents > now.documents || m.removals > now.removals) {
+        throw CorruptIndex("the snapshot is newer than the state");
+      }
+      engine = std::move(candidate);
+      from = m;
+      report.snapshot_documents = engine.slots();
+    } catch (const Error& e) {
+      report.snapshot_problem = e.what();
+    }
+  }
+  engine.reserve(now.documents);
+  // The history after the snapshot: adds by seq, each removal right after the add it followed.
   Statement st(
       db_,
-      "SELECT id, date, length, content_hash, dup_of, dup_similarity, story, thread, story_similarity,"
-      " fingerprint, vector, terms, names, deleted FROM documents ORDER BY seq");
-  std::size_t rows = 0;
-  int rc = 0;
-  while ((rc = sqlite3_step(st.get())) == SQLITE_ROW) {
-    sqlite3_stmt* s = st.get();
-    FeedRecord r;
-    Assignment& a = r.assignment;
-    a.id = column_text(s, 0);
-    a.date = sqlite3_column_type(s, 1) == SQLITE_NULL ? kNoDate : sqlite3_column_int(s, 1);
-    r.length = static_cast<std::uint32_t>(sqlite3_column_int64(s, 2));
-    r.content_hash = static_cast<std::uint64_t>(sqlite3_column_int64(s, 3));
-    a.dup_of = column_text(s, 4);
-    a.dup_similarity = sqlite3_column_double(s, 5);
-    a.story = static_cast<std::uint32_t>(sqlite3_column_int64(s, 6));
-    a.thread = static_cast<std::uint32_t>(sqlite3_column_int64(s, 7));
-    a.story_similarity = sqlite3_column_double(s, 8);
-    const auto fp = blob_span<std::uint32_t>(s, 9);
-    r.fingerprint.assign(fp.begin(), fp.end());
-    r.vector =
-        unpack_vector(sqlite3_column_blob(s, 10), static_cast<std::size_t>(sqlite3_column_bytes(s, 10)));
-    const auto terms = blob_span<std::uint64_t>(s, 11);
-    r.terms.assign(terms.begin(), terms.end());
-    r.new_names =
-        unpack_names(sqlite3_column_blob(s, 12), static_cast<std::size_t>(sqlite3_column_bytes(s, 12)));
-    const bool deleted = sqlite3_column_int(s, 13) != 0;
-    const std::string id = a.id;
-    try {
-      engine.restore(std::move(r));
-    } catch (const InvalidArgument& e) {
-      throw CorruptIndex(path_ + ": row " + std::to_string(rows + 1) + ": " + e.what());
+      "SELECT 0 AS kind, seq AS pos, 0 AS sub, id, date, length, content_hash, dup_of, dup_similarity, story,"
+      " thread, story_similarity, fingerprint, vector, terms, names FROM documents WHERE seq > ?1"
+      " UNION ALL"
+      " SELECT 1, r.after_seq, r.rseq, d.id, d.date, 0, 0, d.dup_of, 0, d.story, d.thread, 0, NULL, d.vector,"
+      " NULL, NULL FROM removals r JOIN documents d ON d.seq = r.doc_seq WHERE r.rseq > ?2"
+      " ORDER BY pos, kind, sub");
+  sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(from.documents));
+  sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(from.removals));
+  bool finished = false;  // stepping past the end would start the statement over
+  const auto read = [&](std::vector<FeedEngine::ReplayOp>& chunk) {
+    constexpr std::size_t kChunk = 1024;
+    int rc = SQLITE_DONE;
+    while (!finished && chunk.size() < kChunk && (rc = sqlite3_step(st.get())) == SQLITE_ROW) {
+      sqlite3_stmt* s = st.get();
+      FeedEngine::ReplayOp& op = chunk.emplace_back();
+      op.removal = sqlite3_column_int(s, 0) != 0;
+      FeedRecord& r = op.record;
+      Assignment& a = r.assignment;
+      a.id = column_text(s, 3);
+      a.date = sqlite3_column_type(s, 4) == SQLITE_NULL ? kNoDate : sqlite3_column_int(s, 4);
+      r.length = static_cast<std::uint32_t>(sqlite3_column_int64(s, 5));
+      r.content_hash = static_cast<std::uint64_t>(sqlite3_column_int64(s, 6));
+      a.dup_of = column_text(s, 7);
+      a.dup_similarity = sqlite3_column_double(s, 8);
+      a.story = static_cast<std::uint32_t>(sqlite3_column_int64(s, 9));
+      a.thread = static_cast<std::uint32_t>(sqlite3_column_int64(s, 10));
+      a.story_similarity = sqlite3_column_double(s, 11);
+      const auto fp = blob_span<std::uint32_t>(s, 12);
+      r.fingerprint.assign(fp.begin(), fp.end());
+      r.vector =
+          unpack_vector(sqlite3_column_blob(s, 13), static_cast<std::size_t>(sqlite3_column_bytes(s, 13)));
+      const auto terms = blob_span<std::uint64_t>(s, 14);
+      r.terms.assign(terms.begin(), terms.end());
+      r.new_names =
+          unpack_names(sqlite3_column_blob(s, 15), static_cast<std::size_t>(sqlite3_column_bytes(s, 15)));
+      ++(op.removal ? report.removals : report.rows);
     }
-    if (deleted) engine.remove(id);
-    ++rows;
+    if (chunk.size() < kChunk) {
+      if (!finished && rc != SQLITE_DONE) throw CorruptIndex(path_ + ": " + sqlite_message(db_));
+      finished = true;
+    }
+    return !chunk.empty();
+  };
+  try {
+    engine.replay(read);
+  } catch (const InvalidArgument& e) {
+    throw CorruptIndex(path_ + ": " + e.what());
   }
-  if (rc != SQLITE_DONE) throw CorruptIndex(path_ + ": " + sqlite_message(db_));
-  return rows;
+  return report;
+}
+
+void FeedStore::save_snapshot(const FeedEngine& engine) { engine.save_snapshot(snapshot_path(), mark()); }
+
+SparseVector FeedStore::vector_of(std::string_view id) {
+  sqlite3_reset(vector_);
+  sqlite3_bind_text(vector_, 1, id.data(), static_cast<int>(id.size()), SQLITE_STATIC);
+  SparseVector v;
+  if (sqlite3_step(vector_) == SQLITE_ROW) {
+    v = unpack_vector(sqlite3_column_blob(vector_, 0),
+                      static_cast<std::size_t>(sqlite3_column_bytes(vector_, 0)));
+  }
+  sqlite3_reset(vector_);
+  return v;
 }
 
 void FeedStore::commit(std::span<const StoreOp> ops) {
@@ -406,6 +477,11 @@ void FeedStore::commit(std::span<const StoreOp> ops) {
   try {
     for (const StoreOp& op : ops) {
       const Assignment& a = op.record.assignment;
+      if (op.remove) {
+        sqlite3_reset(log_removal_);
+        sqlite3_bind_text(log_removal_, 1, a.id.data(), static_cast<int>(a.id.size()), SQLITE_STATIC);
+        if (sqlite3_step(log_removal_) != SQLITE_DONE) throw IoError(path_ + ": " + sqlite_message(db_));
+      }
       sqlite3_stmt* st = op.remove ? remove_ : insert_;
       sqlite3_reset(st);
       sqlite3_clear_bindings(st);

@@ -1,6 +1,8 @@
 // The feed's durable state in SQLite (WAL mode): one row per document ever added, with what the engine
-// needs to replay it. Rows are never deleted: a removed document is marked, and replayed as an add and
-// a remove, so a restarted engine is the engine that was running.
+// needs to replay it, and one row per removal with its place in that history (rows are never deleted,
+// only marked), so a restarted engine is the engine that was running. A snapshot file beside the state,
+// written at a clean stop, holds the engine as of a point of that history: a restart loads it and
+// replays only what came after.
 #pragma once
 
 #include <cstdint>
@@ -39,8 +41,24 @@ class FeedStore {
 
   const FeedParams& params() const { return params_; }
 
-  /// Replays every stored document into engine, in order. Returns the rows read.
-  std::size_t load(FeedEngine& engine);
+  /// How the state was loaded.
+  struct LoadReport {
+    std::size_t snapshot_documents = 0;  ///< document slots taken from the snapshot
+    std::size_t rows = 0;                ///< document rows replayed after it
+    std::size_t removals = 0;            ///< removals replayed after it
+    std::string snapshot_problem;        ///< why a snapshot file present was not used
+  };
+  /// Rebuilds engine (empty, of params()): from the snapshot beside the state (path + ".snapshot")
+  /// when it is one of this state and not newer, then the stored history after it, in order.
+  LoadReport load(FeedEngine& engine);
+
+  /// Writes the engine as the snapshot of everything committed so far (call with no write pending).
+  void save_snapshot(const FeedEngine& engine);
+
+  /// The vector a live document was added with (empty for a copy or an unknown id).
+  SparseVector vector_of(std::string_view id);
+
+  std::string snapshot_path() const { return path_ + ".snapshot"; }
 
   /// Writes ops in one transaction. Throws IoError.
   void commit(std::span<const StoreOp> ops);
@@ -53,9 +71,13 @@ class FeedStore {
 
  private:
   void exec(const char* sql);
+  std::uint64_t single_integer(const char* sql);
+  FeedEngine::SnapshotMark mark();
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* remove_ = nullptr;
+  sqlite3_stmt* log_removal_ = nullptr;
+  sqlite3_stmt* vector_ = nullptr;
   sqlite3_stmt* title_ = nullptr;
   sqlite3_stmt* members_ = nullptr;
   std::string path_;

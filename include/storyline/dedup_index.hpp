@@ -16,6 +16,11 @@
 
 namespace storyline {
 
+namespace detail {
+class BinaryWriter;
+class BinaryReader;
+}  // namespace detail
+
 /// A verified match returned by DedupIndex::query.
 struct IndexMatch {
   DocIndex doc = 0;         ///< the indexed document
@@ -39,6 +44,9 @@ class DedupIndex {
   /// Adds a document and returns its index. Throws InvalidArgument when the id is present already or
   /// the fingerprint has the wrong size.
   DocIndex add(std::string id, DocInfo info, std::span<const std::uint32_t> fingerprint);
+
+  /// Makes room for documents in all (an expected total, not a limit).
+  void reserve(std::size_t documents);
 
   /// Verified matches of a fingerprint (similarity passing the scheme's test), best first, ties by
   /// smaller index. Thread-safe against other const calls.
@@ -67,6 +75,12 @@ class DedupIndex {
   /// Reads an index. Throws IoError when the file cannot be opened and CorruptIndex when it is not an
   /// index, is of another version, is truncated or fails its checksum.
   static DedupIndex load(const std::string& path);
+
+  /// Every slot, removed ones included, so that DocIndex values survive: for snapshots that hold other
+  /// per-document state by index. write_slots appends to an open file; read_slots (@pre an empty index
+  /// of the same parameters) reads them and builds the LSH tables in parallel. Throws CorruptIndex.
+  void write_slots(detail::BinaryWriter& out) const;
+  void read_slots(detail::BinaryReader& in);
 
  private:
   FingerprintScheme scheme_;

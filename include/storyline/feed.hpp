@@ -11,6 +11,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <span>
@@ -117,11 +118,40 @@ class FeedEngine {
   Assignment lookup(const PreparedDocument& doc) const;
 
   /// Replays a record made by add (in the original order) to rebuild the state after a restart.
+  /// Throws InvalidArgument for a record that cannot follow the ones before it.
   void restore(FeedRecord record);
 
-  /// Removes a document: it leaves the duplicate index and its story's centroid; its story and thread
-  /// keep their numbers. Returns false when the id is unknown.
-  bool remove(std::string_view id);
+  /// One step of a stored history: an add (record) or a removal (record.assignment.id and .story, and
+  /// record.vector: the vector the document was added with; empty for a copy).
+  struct ReplayOp {
+    FeedRecord record;
+    bool removal = false;
+  };
+  /// Replays a history in order, as restore() and remove() would, faster: read(chunk) fills the next
+  /// chunk (false or empty: no more), and chunks are read and replayed on the two sides of the engine
+  /// at once (oneTBB pipeline). The result equals the one-by-one replay.
+  void replay(const std::function<bool(std::vector<ReplayOp>&)>& read);
+
+  /// Which stored history a snapshot holds: the state it belongs to and the last document row and
+  /// removal row it includes.
+  struct SnapshotMark {
+    std::uint64_t state_id = 0;
+    std::uint64_t documents = 0;
+    std::uint64_t removals = 0;
+  };
+  /// Writes the whole engine to path (via path.tmp and a rename, checksummed). Throws IoError.
+  void save_snapshot(const std::string& path, const SnapshotMark& mark) const;
+  /// Loads a snapshot into this engine, which must be empty and of the same parameters, and returns its
+  /// mark. Throws CorruptIndex for a damaged, foreign or other-parameter file, IoError when unreadable.
+  SnapshotMark load_snapshot(const std::string& path);
+
+  /// Makes room for this many documents in all (an expected total, not a limit).
+  void reserve(std::size_t documents);
+
+  /// Removes a document: it leaves the duplicate index and its story's centroid (vector: the one it was
+  /// added with, FeedRecord::vector; the engine does not keep it); its story and thread keep their
+  /// numbers. Returns false when the id is unknown.
+  bool remove(std::string_view id, const SparseVector& vector);
 
   /// The assignment and content hash of a live document.
   std::optional<std::pair<Assignment, std::uint64_t>> find(std::string_view id) const;
@@ -136,6 +166,8 @@ class FeedEngine {
   void add_name(std::uint64_t hash, std::string name);
 
   std::size_t documents() const;
+  /// Documents ever added, removed ones included.
+  std::size_t slots() const;
   std::size_t duplicates() const;
   std::size_t stories() const;
   std::size_t threads() const;

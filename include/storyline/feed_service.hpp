@@ -46,15 +46,19 @@ class FeedService {
   /// IoError, CorruptIndex for a file that is not a storyline state (left untouched), InvalidArgument.
   FeedService(const std::string& path, const std::optional<FeedParams>& create_with,
               FeedServiceOptions options = {});
-  /// Commits what is queued and closes the state.
+  /// Commits what is queued, writes the snapshot (path + ".snapshot") and closes the state.
   ~FeedService();
   FeedService(const FeedService&) = delete;
   FeedService& operator=(const FeedService&) = delete;
 
   const FeedParams& params() const;
-  /// Documents replayed when the state was opened, and the seconds it took.
+  /// Documents rebuilt when the state was opened (removed ones included), how many of those came from
+  /// stored rows rather than the snapshot, the seconds it took, and why a snapshot file was not used
+  /// (empty when it was, or there was none).
   std::size_t replayed() const;
+  std::size_t replayed_rows() const;
   double replay_seconds() const;
+  const std::string& snapshot_problem() const;
 
   /// Adds documents in order and returns once they are durable. When any document conflicts with a
   /// present id, nothing is added and the outcomes show which (status kConflict). Throws IoError when
