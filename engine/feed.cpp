@@ -384,6 +384,9 @@ struct FeedEngine::Impl {
     return a;
   }
 
+  // The assignment of p; vector (when not null) receives its TF-IDF vector (left empty for a copy).
+  Assignment assign(const PreparedDocument& p, SparseVector* vector) const;
+
   ClusterSummary summarize(const Centroid& c) const {
     ClusterSummary out;
     SparseVector sorted = c.sum;
@@ -420,8 +423,10 @@ PreparedDocument FeedEngine::prepare(Document doc) const {
   return p;
 }
 
-Assignment FeedEngine::lookup(const PreparedDocument& p) const {
-  const Impl& m = *impl_;
+Assignment FeedEngine::lookup(const PreparedDocument& p) const { return impl_->assign(p, nullptr); }
+
+Assignment FeedEngine::Impl::assign(const PreparedDocument& p, SparseVector* vector) const {
+  const Impl& m = *this;
   Assignment a;
   a.id = p.doc.id;
   a.date = p.doc.date;
@@ -438,7 +443,9 @@ Assignment FeedEngine::lookup(const PreparedDocument& p) const {
     return a;
   }
   a.dup_group = p.doc.id;
-  const SparseVector v = m.vectorize(p.terms);
+  SparseVector local;
+  SparseVector& v = vector ? *vector : local;
+  v = m.vectorize(p.terms);
   const auto [story, similarity] = m.best_story(v, p.doc.date);
   const bool dated = story != 0 && p.doc.date != kNoDate && m.stories[story - 1].first != kNoDate;
   if (story != 0 && similarity >= (dated ? m.params.dated_story_threshold : m.params.story_threshold)) {
@@ -462,7 +469,7 @@ FeedRecord FeedEngine::add(PreparedDocument p) {
   Impl& m = *impl_;
   STORYLINE_CHECK_ARG(!m.dedup.find(p.doc.id), "id '" + p.doc.id + "' is already present");
   FeedRecord r;
-  r.assignment = lookup(p);
+  r.assignment = m.assign(p, &r.vector);
   Assignment& a = r.assignment;
   if (a.new_story) a.story = static_cast<std::uint32_t>(m.stories.size() + 1);
   if (a.new_thread) a.thread = static_cast<std::uint32_t>(m.threads.size() + 1);
@@ -470,7 +477,6 @@ FeedRecord FeedEngine::add(PreparedDocument p) {
   r.content_hash = p.content_hash;
   r.fingerprint = std::move(p.fingerprint);
   if (a.dup_of.empty()) {
-    r.vector = m.vectorize(p.terms);
     r.terms.reserve(p.terms.terms.size());
     for (const auto& [term, count] : p.terms.terms) r.terms.push_back(term);
     for (const auto& [term, w] : r.vector) {
@@ -479,13 +485,12 @@ FeedRecord FeedEngine::add(PreparedDocument p) {
       if (it != p.names.end()) r.new_names.emplace_back(term, it->second);
     }
   }
-  for (const auto& [term, name] : r.new_names) m.names.emplace(term, name);
-  FeedRecord replay = r;
-  restore(std::move(replay));
+  const DocIndex doc = m.restore_duplicate_side(r);
+  m.restore_story_side(r, doc);
   return r;
 }
 
-void FeedEngine::restore(FeedRecord r) {
+void FeedEngine::restore(const FeedRecord& r) {
   const DocIndex doc = impl_->restore_duplicate_side(r);
   impl_->restore_story_side(r, doc);
 }

@@ -27,6 +27,7 @@ struct FeedService::Impl {
   std::uint64_t enqueued = 0, committed = 0;
   std::string failure;  // set when a commit failed: no further writes
   bool stopping = false;
+  bool committer_idle = false;  // waiting for work: an enqueue must wake it
   std::thread committer;
 
   Impl(const std::string& path, const std::optional<FeedParams>& create_with, FeedServiceOptions options)
@@ -61,7 +62,9 @@ struct FeedService::Impl {
       std::uint64_t last = 0;
       {
         std::unique_lock lock(queue_mutex);
+        if (queue.empty()) committer_idle = true;
         queued.wait(lock, [&] { return !queue.empty() || stopping; });
+        committer_idle = false;
         if (queue.empty()) return;
         batch.swap(queue);
         last = enqueued;
@@ -86,13 +89,16 @@ struct FeedService::Impl {
   // Queues an op; the caller holds engine_mutex so queue order is assignment order.
   std::uint64_t enqueue(detail::StoreOp op) {
     std::uint64_t ticket = 0;
+    bool wake = false;
     {
       std::lock_guard lock(queue_mutex);
       if (!failure.empty()) throw IoError("the state cannot be written: " + failure);
       queue.push_back(std::move(op));
       ticket = ++enqueued;
+      wake = committer_idle;  // a busy committer takes the queue when it is done: no wake-up needed
+      committer_idle = false;
     }
-    queued.notify_one();
+    if (wake) queued.notify_one();
     return ticket;
   }
 
@@ -146,8 +152,14 @@ double FeedService::replay_seconds() const { return impl_->replay_seconds; }
 std::vector<AddOutcome> FeedService::add(std::vector<Document> docs) {
   Impl& m = *impl_;
   std::vector<PreparedDocument> prepared(docs.size());
-  tbb::parallel_for(std::size_t{0}, docs.size(),
-                    [&](std::size_t i) { prepared[i] = m.engine.prepare(std::move(docs[i])); });
+  // One document (the usual request) is prepared on the calling thread: waking oneTBB's workers for it
+  // costs more than it saves.
+  const auto prepare = [&](std::size_t i) { prepared[i] = m.engine.prepare(std::move(docs[i])); };
+  if (docs.size() == 1) {
+    prepare(0);
+  } else {
+    tbb::parallel_for(std::size_t{0}, docs.size(), prepare);
+  }
   std::vector<AddOutcome> out(prepared.size());
   std::uint64_t ticket = 0;
   {

@@ -216,13 +216,14 @@ class Server {
   }
 
   void post_documents(const httplib::Request& req, httplib::Response& res) {
-    simdjson::dom::parser json;
+    // Parsers keep their buffers between requests: one per HTTP thread.
+    thread_local simdjson::dom::parser json;
     simdjson::dom::element root;
     if (json.parse(req.body).get(root) != simdjson::SUCCESS) {
       json_error(res, 400, "malformed_json", "the body is not valid JSON");
       return;
     }
-    RecordParser parser(ingest_);
+    thread_local RecordParser parser(ingest_);
     std::vector<Document> docs;
     simdjson::dom::array array;
     const bool many = root.get_array().get(array) == simdjson::SUCCESS;

@@ -119,7 +119,7 @@ class FeedEngine {
 
   /// Replays a record made by add (in the original order) to rebuild the state after a restart.
   /// Throws InvalidArgument for a record that cannot follow the ones before it.
-  void restore(FeedRecord record);
+  void restore(const FeedRecord& record);
 
   /// One step of a stored history: an add (record) or a removal (record.assignment.id and .story, and
   /// record.vector: the vector the document was added with; empty for a copy).
