@@ -126,7 +126,15 @@ struct FeedService::Impl {
 
   AddOutcome add_locked(PreparedDocument p, std::uint64_t& ticket) {
     if (auto found = existing(p)) return *found;
+    // The headline shown for the document: its title, or the start of its text (cut at a character).
     std::string title = p.doc.title;
+    if (title.empty()) {
+      std::size_t cut = std::min<std::size_t>(p.doc.text.size(), 120);
+      while (cut < p.doc.text.size() && cut > 0 &&
+             (static_cast<unsigned char>(p.doc.text[cut]) & 0xC0) == 0x80)
+        --cut;
+      title = p.doc.text.substr(0, cut);
+    }
     AddOutcome out;
     detail::StoreOp op;
     op.record = engine.add(std::move(p));

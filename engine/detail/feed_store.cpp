@@ -322,8 +322,10 @@ FeedStore::FeedStore(const std::string& path, const std::optional<FeedParams>& c
       Statement put(db_, "INSERT INTO meta(key, value) VALUES('params', ?), ('state_id', ?)");
       const std::string text = params_text(params_);
       sqlite3_bind_text(put.get(), 1, text.data(), static_cast<int>(text.size()), SQLITE_TRANSIENT);
-      const std::string id =
-          std::to_string((std::uint64_t{std::random_device{}()} << 32) ^ std::random_device{}());
+      // Below 2^63: SQLite's integers are signed, and a larger value would clamp on CAST.
+      std::random_device random;
+      const std::uint64_t state_id = ((std::uint64_t{random()} << 32) ^ random()) & 0x7FFFFFFFFFFFFFFFull;
+      const std::string id = std::to_string(state_id);
       sqlite3_bind_text(put.get(), 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
       if (sqlite3_step(put.get()) != SQLITE_DONE) throw IoError(path + ": " + sqlite_message(db_));
       exec("COMMIT");

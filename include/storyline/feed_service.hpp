@@ -33,7 +33,7 @@ struct AddOutcome {
 /// A document as the service shows it.
 struct StoredDocument {
   Assignment assignment;
-  std::string title;
+  std::string title;  ///< its title, or the first 120 bytes of its text when it has none
 };
 
 struct FeedServiceOptions {
