@@ -418,6 +418,7 @@ PreparedDocument FeedEngine::prepare(Document doc) const {
   p.fingerprint.resize(impl_->scheme.words());
   // A headline-only document is fingerprinted by its title.
   impl_->fingerprinters.local().fingerprint(doc.text.empty() ? doc.title : doc.text, p.fingerprint, nullptr);
+  p.names.reserve(256);
   impl_->extractors.local().extract(doc, p.terms, &p.names);
   p.doc = std::move(doc);
   return p;

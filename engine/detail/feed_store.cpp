@@ -134,7 +134,8 @@ class Statement {
 std::optional<FeedParams> inspect(const std::string& path) {
   sqlite3* db = nullptr;
   const int rc = sqlite3_open_v2(path.c_str(), &db, SQLITE_OPEN_READONLY, nullptr);
-  const auto close = [&] { sqlite3_close(db); };
+  // close_v2: the connection goes once the last statement is finalized (some are still in scope).
+  const auto close = [&] { sqlite3_close_v2(db); };
   if (rc != SQLITE_OK) {
     const std::string message = sqlite_message(db);
     close();
@@ -306,7 +307,7 @@ FeedStore::FeedStore(const std::string& path, const std::optional<FeedParams>& c
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
     const std::string message = sqlite_message(db_);
-    sqlite3_close(db_);
+    sqlite3_close_v2(db_);
     throw IoError(path + ": cannot open: " + message);
   }
   try {
@@ -351,14 +352,14 @@ FeedStore::FeedStore(const std::string& path, const std::optional<FeedParams>& c
     members_ = prepare("SELECT id FROM documents WHERE story = ? AND deleted = 0 ORDER BY seq LIMIT ?");
   } catch (...) {
     for (sqlite3_stmt* st : {insert_, remove_, log_removal_, vector_, title_, members_}) sqlite3_finalize(st);
-    sqlite3_close(db_);
+    sqlite3_close_v2(db_);
     throw;
   }
 }
 
 FeedStore::~FeedStore() {
   for (sqlite3_stmt* st : {insert_, remove_, log_removal_, vector_, title_, members_}) sqlite3_finalize(st);
-  sqlite3_close(db_);
+  sqlite3_close_v2(db_);
 }
 
 void FeedStore::exec(const char* sql) {
