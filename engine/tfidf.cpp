@@ -25,8 +25,12 @@ std::uint64_t entity_hash(std::string_view name) {
   return XXH3_64bits(name.data(), name.size()) | kEntityBit;
 }
 
-// Reads one code point; returns its length (1 for invalid bytes).
+// Reads one code point; returns its length (1 for invalid bytes). ASCII without a call.
 std::size_t next_code_point(std::string_view s, std::size_t i, utf8proc_int32_t& cp) {
+  if (static_cast<unsigned char>(s[i]) < 0x80) {
+    cp = static_cast<unsigned char>(s[i]);
+    return 1;
+  }
   const auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
                                   static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
   if (n <= 0) {
@@ -37,12 +41,16 @@ std::size_t next_code_point(std::string_view s, std::size_t i, utf8proc_int32_t&
 }
 
 bool is_upper(utf8proc_int32_t cp) {
+  if (cp >= 0 && cp < 0x80) return cp >= 'A' && cp <= 'Z';
   const auto c = utf8proc_category(cp);
   return c == UTF8PROC_CATEGORY_LU || c == UTF8PROC_CATEGORY_LT;
 }
 
 bool is_name_char(utf8proc_int32_t cp) {
   if (cp == '-' || cp == '\'' || cp == 0x2019) return true;  // al-Sharaa, O'Brien
+  if (cp >= 0 && cp < 0x80) {
+    return (cp >= 'a' && cp <= 'z') || (cp >= 'A' && cp <= 'Z') || (cp >= '0' && cp <= '9');
+  }
   const auto c = utf8proc_category(cp);
   return (c >= UTF8PROC_CATEGORY_LU && c <= UTF8PROC_CATEGORY_LO) || c == UTF8PROC_CATEGORY_ND ||
          c == UTF8PROC_CATEGORY_MN;
