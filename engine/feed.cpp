@@ -18,6 +18,7 @@ namespace storyline {
 namespace {
 
 constexpr std::uint32_t kNone = UINT32_MAX;
+constexpr std::size_t kRecentPostings = 16;
 using Postings = detail::FlatHashMap<std::vector<std::uint32_t>>;
 
 // Terms in more than max_df_ratio of the documents are dropped only once there are this many.
@@ -279,7 +280,12 @@ struct FeedEngine::Impl {
   void post(Postings& postings, const SparseVector& v, std::uint32_t number) {
     for (const std::size_t t : heaviest(v, params.probe_terms)) {
       auto& list = postings[v[t].first];
-      if (list.empty() || list.back() != number - 1) list.push_back(number - 1);
+      // A cluster already among the newest postings of the term is not posted again: repeats would
+      // only lengthen the scans (and count the term twice for that cluster).
+      const std::size_t recent = std::min<std::size_t>(list.size(), kRecentPostings);
+      if (std::find(list.end() - static_cast<std::ptrdiff_t>(recent), list.end(), number - 1) == list.end()) {
+        list.push_back(number - 1);
+      }
     }
   }
 
