@@ -10,6 +10,7 @@
 #include <cmath>
 #include <unordered_set>
 
+#include "detail/flat_map.hpp"
 #include "storyline/error.hpp"
 #include "storyline/stopwords.hpp"
 #include "storyline/text.hpp"
@@ -65,7 +66,7 @@ struct TermExtractor::Impl {
   sb_stemmer* stemmer = nullptr;
   std::string normalized;
   std::vector<std::string_view> tokens;
-  std::unordered_map<std::uint64_t, float> counts;
+  detail::FlatHashMap<float> counts;  // refilled per document without allocating
   std::string name, folded;
 
   ~Impl() {
@@ -252,7 +253,9 @@ void TermExtractor::extract(const Document& doc, TermCounts& out,
     m.add_words(doc.text, 1.0f, names);
     m.add_entities(doc.text, 1.0f, names);
   }
-  out.terms.assign(m.counts.begin(), m.counts.end());
+  out.terms.clear();
+  out.terms.reserve(m.counts.size());
+  m.counts.for_each([&](std::uint64_t term, float count) { out.terms.emplace_back(term, count); });
   std::sort(out.terms.begin(), out.terms.end());
 }
 

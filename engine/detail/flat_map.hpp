@@ -3,6 +3,7 @@
 // the feed's replay in allocation and pointer chasing; this does not.
 #pragma once
 
+#include <algorithm>
 #include <cstdint>
 #include <vector>
 
@@ -41,6 +42,22 @@ class FlatHashMap {
   }
 
   std::size_t size() const { return size_; }
+
+  /// Removes every entry and keeps the capacity (for a map refilled per document).
+  void clear() {
+    if (keys_.size() > 65536) {  // after one huge document, do not pay its size for every next one
+      keys_ = std::vector<std::uint64_t>();
+      values_ = std::vector<V>();
+      mask_ = 0;
+      shift_ = 64;
+    } else if (used_ > 0) {
+      std::fill(keys_.begin(), keys_.end(), 0);
+      std::fill(values_.begin(), values_.end(), V{});
+    }
+    used_ = size_ = 0;
+    has_zero_ = false;
+    zero_value_ = V{};
+  }
   std::size_t memory_bytes() const { return keys_.capacity() * (sizeof(std::uint64_t) + sizeof(V)); }
 
   /// Calls f(key, value) for every entry, in slot order.

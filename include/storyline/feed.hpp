@@ -43,7 +43,7 @@ struct FeedParams {
   std::uint32_t centroid_terms = 128;  ///< a story or thread centroid keeps its heaviest terms
   std::uint32_t probe_terms = 12;      ///< a document looks up candidates under its heaviest terms
   std::uint32_t max_postings = 2000;   ///< a probe reads at most this many (newest) postings per term
-  std::uint32_t rerank = 32;           ///< candidates scored exactly, the best by partial score
+  std::uint32_t rerank = 8;            ///< candidates scored exactly, the best by partial score
 };
 
 /// Sparse vector: (term hash, weight), sorted by hash.
