@@ -1,6 +1,8 @@
 #include "storyline/feed_service.hpp"
 
+#include <sys/wait.h>
 #include <tbb/parallel_for.h>
+#include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
@@ -27,13 +29,19 @@ struct FeedService::Impl {
   std::uint64_t enqueued = 0, committed = 0;
   std::string failure;  // set when a commit failed: no further writes
   bool stopping = false;
-  bool committer_idle = false;  // waiting for work: an enqueue must wake it
+  FeedServiceOptions options;
+  std::size_t state_rows = 0;      // rows in the state (committer thread after the start)
+  std::size_t since_snapshot = 0;  // operations committed since the last snapshot
+  pid_t snapshot_child = -1;       // a child writing a snapshot, or -1
+  bool committer_idle = false;     // waiting for work: an enqueue must wake it
   std::thread committer;
 
   Impl(const std::string& path, const std::optional<FeedParams>& create_with, FeedServiceOptions options)
-      : store(path, create_with, options.sync_full), engine(store.params()) {
+      : store(path, create_with, options.sync_full), engine(store.params()), options(options) {
     const auto start = std::chrono::steady_clock::now();
     loaded = store.load(engine);
+    state_rows = engine.slots();
+    since_snapshot = loaded.rows + loaded.removals;
     replay_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     committer = std::thread([this] { commit_loop(); });
   }
@@ -45,6 +53,7 @@ struct FeedService::Impl {
     }
     queued.notify_all();
     committer.join();
+    reap(true);
     // Everything is committed: a snapshot lets the next start skip the replay. Failing to write one
     // loses nothing (the next start replays the rows).
     if (failure.empty()) {
@@ -58,6 +67,7 @@ struct FeedService::Impl {
 
   void commit_loop() {
     std::vector<detail::StoreOp> batch;
+    std::size_t batch_size = 0;
     for (;;) {
       std::uint64_t last = 0;
       {
@@ -68,6 +78,7 @@ struct FeedService::Impl {
         if (queue.empty()) return;
         batch.swap(queue);
         last = enqueued;
+        batch_size = batch.size();
       }
       std::string error;
       try {
@@ -83,6 +94,51 @@ struct FeedService::Impl {
         committed = last;
       }
       committed_cv.notify_all();
+      if (error.empty()) {
+        state_rows += batch_size;
+        since_snapshot += batch_size;
+        maybe_snapshot();
+      }
+    }
+  }
+
+  // Forks a child that writes the snapshot from its copy-on-write view of the engine, when enough was
+  // committed since the last one and nothing assigned is still uncommitted (the snapshot must not hold
+  // a document whose row a crash could lose). The parent holds the engine only for the fork.
+  void maybe_snapshot() {
+    reap(false);
+    const std::size_t every =
+        options.snapshot_every > 0 ? options.snapshot_every : std::max<std::size_t>(10000, state_rows / 10);
+    if (snapshot_child > 0 || since_snapshot < every) return;
+    std::lock_guard engine_lock(engine_mutex);
+    {
+      std::lock_guard lock(queue_mutex);
+      if (!queue.empty()) return;  // try again after the next commit
+    }
+    FeedEngine::SnapshotMark mark;
+    {
+      std::lock_guard lock(store_mutex);
+      mark = store.mark();
+    }
+    const pid_t child = ::fork();
+    if (child == 0) {
+      int code = 0;
+      try {
+        engine.save_snapshot(store.snapshot_path(), mark);
+      } catch (...) {
+        code = 1;
+      }
+      ::_exit(code);
+    }
+    if (child > 0) {
+      snapshot_child = child;
+      since_snapshot = 0;
+    }
+  }
+
+  void reap(bool wait) {
+    if (snapshot_child > 0 && ::waitpid(snapshot_child, nullptr, wait ? 0 : WNOHANG) == snapshot_child) {
+      snapshot_child = -1;
     }
   }
 

@@ -6,6 +6,7 @@
 #include <sqlite3.h>
 #include <unistd.h>
 
+#include <chrono>
 #include <thread>
 
 #include "storyline/error.hpp"
@@ -128,6 +129,38 @@ TEST(FeedService, TheSnapshotAndTheRowsRebuildTheSameEngine) {
   FeedService s(other, std::nullopt, fast());
   EXPECT_NE(s.snapshot_problem().find("another state"), std::string::npos) << s.snapshot_problem();
   EXPECT_EQ(s.counts().documents, 0u);
+}
+
+TEST(FeedService, BackgroundSnapshotsBoundTheReplayAfterACrash) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  FeedServiceOptions options = fast();
+  options.snapshot_every = 10;
+  FeedService s(db, FeedParams{}, options);
+  std::vector<Assignment> added;
+  for (unsigned i = 0; i < 25; ++i)
+    added.push_back(s.add({news("d" + std::to_string(i), i % 9)})[0].assignment);
+  // A forked child writes the snapshot; wait for it.
+  for (int i = 0; i < 200 && ::access((db + ".snapshot").c_str(), F_OK) != 0; ++i) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  }
+  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  // What a crash now would leave: the database, its WAL and the snapshot, copied while idle.
+  const std::string crash = dir.path("crash.db");
+  for (const char* suffix : {"", "-wal", ".snapshot"}) {
+    if (::access((db + suffix).c_str(), F_OK) == 0)
+      test::write_file(crash + suffix, test::read_file(db + suffix));
+  }
+  FeedService restarted(crash, std::nullopt, fast());
+  EXPECT_EQ(restarted.snapshot_problem(), "");
+  EXPECT_EQ(restarted.replayed(), 25u);
+  EXPECT_LT(restarted.replayed_rows(), 25u);
+  for (const Assignment& a : added) {
+    const auto got = restarted.get(a.id);
+    ASSERT_TRUE(got);
+    EXPECT_EQ(got->assignment.story, a.story);
+    EXPECT_EQ(got->assignment.thread, a.thread);
+  }
 }
 
 TEST(FeedService, AStateKeepsItsParameters) {

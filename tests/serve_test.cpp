@@ -250,7 +250,8 @@ TEST(Serve, EveryAcknowledgedDocumentSurvivesSigkill) {
   std::mutex mutex;
   std::map<std::string, std::string> acknowledged;  // id -> "story thread dup_group"
   {
-    ServerProcess server(db, dir.path("log"));
+    // Background snapshots every 50 documents: the restart replays only the rows after the last one.
+    ServerProcess server(db, dir.path("log"), "--snapshot-every 50");
     ASSERT_GT(server.port(), 0);
     std::atomic<bool> stop{false};
     std::vector<std::thread> clients;
@@ -282,6 +283,16 @@ TEST(Serve, EveryAcknowledgedDocumentSurvivesSigkill) {
   }
   ServerProcess again(db, dir.path("log2"));
   ASSERT_GT(again.port(), 0) << test::read_file(dir.path("log2"));
+  {
+    // "N documents replayed in S s, R of them from rows after the snapshot": R < N.
+    const std::string log = test::read_file(dir.path("log2"));
+    const auto at = log.find(" documents replayed in ");
+    ASSERT_NE(at, std::string::npos) << log;
+    const auto total = std::stoul(log.substr(log.rfind(' ', at - 1) + 1));
+    const auto rows = std::stoul(log.substr(log.find(", ", at) + 2));
+    EXPECT_GE(total, acknowledged.size());
+    EXPECT_LT(rows, total) << log;
+  }
   auto c = again.client();
   for (const auto& [id, expected] : acknowledged) {
     const auto r = c.Get("/v1/documents/" + id);

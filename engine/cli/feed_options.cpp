@@ -33,6 +33,10 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
       ->check(CLI::Range(0.01, 1.0));
   c.add_flag("--sync-normal", cli.sync_normal,
              "commit without fsync (WAL NORMAL): survives a crash of storyline, not of the machine");
+  c.add_option("--snapshot-every", cli.snapshot_every,
+               "write a background snapshot after this many committed documents (0: max(10000, a tenth of "
+               "the state)); a restart after a crash replays at most that many rows")
+      ->capture_default_str();
   c.add_option("-j,--jobs", cli.jobs, "worker threads (0 = all cores)")->capture_default_str();
   c.add_flag("-q,--quiet", cli.quiet, "no messages on stderr");
   c.add_option("--id-field", cli.ingest.id_field, "JSON field holding the id")->capture_default_str();
@@ -45,7 +49,8 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
 
 std::unique_ptr<FeedService> open_feed(FeedCli& cli) {
   set_jobs(cli.jobs);
-  auto service = std::make_unique<FeedService>(cli.db, cli.params, FeedServiceOptions{!cli.sync_normal});
+  auto service = std::make_unique<FeedService>(cli.db, cli.params,
+                                               FeedServiceOptions{!cli.sync_normal, cli.snapshot_every});
   bool given = false;
   for (const CLI::Option* o : cli.param_options) given = given || o->count() > 0;
   if (given && service->replayed() > 0 && !cli.quiet) {

@@ -15,6 +15,7 @@ struct FeedCli {
   FeedParams params;
   IngestParams ingest;
   bool sync_normal = false;
+  std::size_t snapshot_every = 0;
   bool quiet = false;
   unsigned jobs = 0;
   std::vector<CLI::Option*> param_options;  // to tell whether any was given

@@ -55,6 +55,9 @@ class FeedStore {
   /// Writes the engine as the snapshot of everything committed so far (call with no write pending).
   void save_snapshot(const FeedEngine& engine);
 
+  /// The state's id and its last document and removal rows: what a snapshot taken now covers.
+  FeedEngine::SnapshotMark mark();
+
   /// The vector a live document was added with (empty for a copy or an unknown id).
   SparseVector vector_of(std::string_view id);
 
@@ -72,7 +75,6 @@ class FeedStore {
  private:
   void exec(const char* sql);
   std::uint64_t single_integer(const char* sql);
-  FeedEngine::SnapshotMark mark();
   sqlite3* db_ = nullptr;
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* remove_ = nullptr;

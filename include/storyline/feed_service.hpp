@@ -38,6 +38,10 @@ struct StoredDocument {
 
 struct FeedServiceOptions {
   bool sync_full = true;  ///< fsync each commit (else WAL NORMAL: survives a process crash, not a power cut)
+  /// A snapshot is written in the background (a forked child writes the engine as it was, copy on
+  /// write, while the service goes on) once this many operations were committed since the last one;
+  /// 0: max(10,000, a tenth of the state). After a crash, a restart replays at most that many rows.
+  std::size_t snapshot_every = 0;
 };
 
 class FeedService {
