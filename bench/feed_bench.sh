@@ -1,9 +1,11 @@
 #!/usr/bin/env bash
 # Load benchmark of `storyline serve`: a deterministic corpus of ~2 KB news-like documents (with planted
 # copies) is POSTed by 16 concurrent loopback clients, one document per request; prints the sustained
-# rate, p50/p90/p99 latency and the server's peak memory, then restarts the server on the same state and
-# reports how fast it replays. Writes bench/results/feed-DATE.json with the machine it ran on.
-# Usage: bench/feed_bench.sh [DOCS...] (default 100000)   env: CLIENTS=16 BATCH=1 SYNC=full|normal
+# rate, p50/p90/p99 latency and the server's peak memory; then kills the server with SIGKILL and restarts
+# it (a crash: the last background snapshot plus the rows after it), stops it with SIGTERM and restarts
+# it again (a clean stop: the snapshot alone), and reports how fast each start rebuilds the state. Writes bench/results/feed-DATE.json with the machine it ran on.
+# Usage: bench/feed_bench.sh [DOCS...] (default 100000)
+#   env: CLIENTS=16 BATCH=1 SYNC=full|normal SERVE_OPTS="--snapshot-every 1000000" (more serve options)
 # Needs the bench preset: cmake --preset bench && cmake --build build/bench
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -24,7 +26,8 @@ sync_flag=()
 [ "$sync" = normal ] && sync_flag=(--sync-normal)
 
 start_server() {  # start_server LOG -> sets server, port
-  "$bin" serve --port 0 --db "$work/state.db" "${sync_flag[@]}" 2> "$1" &
+  # shellcheck disable=SC2086
+  "$bin" serve --port 0 --db "$work/state.db" "${sync_flag[@]}" ${SERVE_OPTS:-} 2> "$1" &
   server=$!
   for _ in $(seq 1 6000); do
     grep -q "listening on" "$1" 2>/dev/null && break
@@ -43,8 +46,8 @@ mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
 json="bench/results/feed-$(date -u +%Y%m%d).json"
 rows=()
-printf '%-9s %7s %5s %6s %8s %9s %8s %8s %8s %9s %9s %11s\n' docs clients batch sync seconds docs/s "p50 ms" "p90 ms" \
-  "p99 ms" "peak MB" "replay s" "replay/s"
+printf '%-9s %7s %5s %6s %8s %9s %8s %8s %8s %9s %9s %11s %9s %11s %10s\n' docs clients batch sync seconds docs/s \
+  "p50 ms" "p90 ms" "p99 ms" "peak MB" "replay s" "replay/s" "crash s" "crash/s" "crash rows"
 for n in "${sizes[@]}"; do
   corpus="$data/corpus-$n.jsonl"
   [ -s "$corpus" ] || "$bin" generate -n "$n" --seed 7 -o "$corpus" 2>/dev/null
@@ -52,19 +55,27 @@ for n in "${sizes[@]}"; do
   start_server "$work/serve.log"
   result=$("$load" 127.0.0.1 "$port" "$corpus" --clients "$clients" --batch "$batch")
   peak=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$server/status")
+  kill -KILL "$server"
+  { wait "$server"; } 2>/dev/null || true
+  start_server "$work/crash.log"
+  crash=$(grep -oE 'replayed in [0-9.]+ s' "$work/crash.log" | grep -oE '[0-9.]+')
+  crash_rows=$(grep -oE ', [0-9,]+ of them from rows' "$work/crash.log" | grep -oE '[0-9][0-9,]*' | tr -d ,)
   stop_server
   start_server "$work/replay.log"
   replay=$(grep -oE 'replayed in [0-9.]+ s' "$work/replay.log" | grep -oE '[0-9.]+')
   stop_server
   field() { echo "$result" | grep -oE "\"$1\":[0-9.]+" | cut -d: -f2; }
   rate=$(awk -v n="$n" -v s="$replay" 'BEGIN{printf "%.0f", (s > 0 ? n / s : 0)}')
-  printf '%-9s %7s %5s %6s %8s %9s %8s %8s %8s %9s %9s %11s\n' "$n" "$clients" "$batch" "$sync" "$(field seconds)" \
-    "$(field documents_per_s)" "$(field p50_ms)" "$(field p90_ms)" "$(field p99_ms)" "$peak" "$replay" "$rate"
-  rows+=("${result%\}},\"sync\":\"$sync\",\"server_peak_rss_mb\":$peak,\"replay_seconds\":$replay,\"replay_documents_per_s\":$rate}")
+  crash_rate=$(awk -v n="$n" -v s="$crash" 'BEGIN{printf "%.0f", (s > 0 ? n / s : 0)}')
+  printf '%-9s %7s %5s %6s %8s %9s %8s %8s %8s %9s %9s %11s %9s %11s %10s\n' "$n" "$clients" "$batch" "$sync" \
+    "$(field seconds)" "$(field documents_per_s)" "$(field p50_ms)" "$(field p90_ms)" "$(field p99_ms)" "$peak" \
+    "$replay" "$rate" "$crash" "$crash_rate" "$crash_rows"
+  rows+=("${result%\}},\"sync\":\"$sync\",\"server_peak_rss_mb\":$peak,\"replay_seconds\":$replay,\"replay_documents_per_s\":$rate,\"crash_replay_seconds\":$crash,\"crash_replay_documents_per_s\":$crash_rate,\"crash_replay_rows\":$crash_rows}")
 done
 {
   printf '{"bench":"feed","date":"%s","machine":{"cpu":"%s","cores":%s,"memory":"%s"},' "$stamp" "$cpu" "$(nproc)" "$mem"
-  printf '"command":"CLIENTS=%s BATCH=%s SYNC=%s bench/feed_bench.sh %s","results":[' "$clients" "$batch" "$sync" "${sizes[*]}"
+  printf '"command":"CLIENTS=%s BATCH=%s SYNC=%s SERVE_OPTS=\\"%s\\" bench/feed_bench.sh %s","results":[' "$clients" "$batch" \
+    "$sync" "${SERVE_OPTS:-}" "${sizes[*]}"
   (IFS=,; printf '%s' "${rows[*]}")
   printf ']}\n'
 } > "$json"

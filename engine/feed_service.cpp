@@ -1,11 +1,13 @@
 #include "storyline/feed_service.hpp"
 
+#include <sys/prctl.h>
 #include <sys/wait.h>
 #include <tbb/parallel_for.h>
 #include <unistd.h>
 
 #include <chrono>
 #include <condition_variable>
+#include <csignal>
 #include <mutex>
 #include <thread>
 #include <unordered_map>
@@ -122,6 +124,7 @@ struct FeedService::Impl {
     }
     const pid_t child = ::fork();
     if (child == 0) {
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crash of the service ends the writer too
       int code = 0;
       try {
         engine.save_snapshot(store.snapshot_path(), mark);
