@@ -813,17 +813,4 @@ std::size_t FeedEngine::duplicates() const { return impl_->duplicates; }
 std::size_t FeedEngine::stories() const { return impl_->stories.size(); }
 std::size_t FeedEngine::threads() const { return impl_->threads.size(); }
 
-std::size_t FeedEngine::memory_bytes() const {
-  const Impl& m = *impl_;
-  std::size_t bytes = m.dedup.slots() * (m.scheme.words() * 4 + 48) + m.slots.size() * sizeof(Slot);
-  for (const Story& s : m.stories) bytes += sizeof(Story) + s.centroid.sum.capacity() * 16;
-  for (const Thread& t : m.threads)
-    bytes += sizeof(Thread) + t.centroid.sum.capacity() * 16 + t.stories.capacity() * 4;
-  bytes += m.df.memory_bytes() + m.story_postings.memory_bytes() + m.thread_postings.memory_bytes();
-  for (const Postings* p : {&m.story_postings, &m.thread_postings}) {
-    p->for_each([&](std::uint64_t, const std::vector<std::uint32_t>& list) { bytes += list.capacity() * 4; });
-  }
-  return bytes;
-}
-
 }  // namespace storyline

@@ -112,7 +112,9 @@ struct FeedService::Impl {
     const std::size_t every =
         options.snapshot_every > 0 ? options.snapshot_every : std::max<std::size_t>(10000, state_rows / 10);
     if (snapshot_child > 0 || since_snapshot < every) return;
-    std::lock_guard engine_lock(engine_mutex);
+    // try_lock: a remove() holds the engine while it waits for a commit, which this thread makes.
+    std::unique_lock engine_lock(engine_mutex, std::try_to_lock);
+    if (!engine_lock.owns_lock()) return;
     {
       std::lock_guard lock(queue_mutex);
       if (!queue.empty()) return;  // try again after the next commit

@@ -163,6 +163,27 @@ TEST(FeedService, BackgroundSnapshotsBoundTheReplayAfterACrash) {
   }
 }
 
+TEST(FeedService, RemovalsAndBackgroundSnapshotsDoNotWaitForEachOther) {
+  TempDir dir;
+  FeedServiceOptions options = fast();
+  options.snapshot_every = 1;  // try a snapshot after every commit
+  FeedService s(dir.path("state.db"), FeedParams{}, options);
+  std::vector<std::thread> threads;
+  for (unsigned t = 0; t < 4; ++t) {
+    threads.emplace_back([&, t] {
+      for (unsigned i = 0; i < 20; ++i) {
+        const std::string id = "r" + std::to_string(t) + "-" + std::to_string(i);
+        s.add({news(id, 3000 + t * 20 + i)});
+        if (i % 2 == 0) {
+          EXPECT_TRUE(s.remove(id));
+        }
+      }
+    });
+  }
+  for (auto& th : threads) th.join();
+  EXPECT_EQ(s.counts().documents, 40u);
+}
+
 TEST(FeedService, AStateKeepsItsParameters) {
   TempDir dir;
   const std::string db = dir.path("state.db");

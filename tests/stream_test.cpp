@@ -42,6 +42,14 @@ TEST(Stream, OneAnswerPerLineWithErrorsInPlace) {
   EXPECT_NE(again.err.find("2 documents replayed"), std::string::npos) << again.err;
   EXPECT_NE(again.out.find("\"existing\":true"), std::string::npos);
   EXPECT_NE(again.out.find("\"dup_group\":\"a\""), std::string::npos);
+
+  // The state keeps its parameters; other ones given later are ignored, with a warning.
+  const auto other =
+      test::run_cli("stream --sync-normal --story-threshold 0.9 --db " + db, dir.path("more.jsonl"));
+  ASSERT_EQ(other.exit_code, 0) << other.err;
+  EXPECT_NE(other.err.find("keeps the parameters it was created with"), std::string::npos) << other.err;
+  EXPECT_EQ(test::run_cli("stream --sync-normal --db " + db, dir.path("more.jsonl")).err.find("keeps the"),
+            std::string::npos);
 }
 
 TEST(Stream, AnswersEachLineBeforeTheNextArrives) {

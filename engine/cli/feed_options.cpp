@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/ingest_options.hpp"
+#include "detail/feed_store.hpp"
 #include "detail/json_out.hpp"
 
 namespace storyline::cli {
@@ -53,19 +54,11 @@ std::unique_ptr<FeedService> open_feed(FeedCli& cli) {
                                                FeedServiceOptions{!cli.sync_normal, cli.snapshot_every});
   bool given = false;
   for (const CLI::Option* o : cli.param_options) given = given || o->count() > 0;
-  if (given && service->replayed() > 0 && !cli.quiet) {
-    const FeedParams& s = service->params();
-    const FeedParams& g = cli.params;
-    if (s.story_threshold != g.story_threshold || s.thread_threshold != g.thread_threshold ||
-        s.dated_story_threshold != g.dated_story_threshold || s.window_days != g.window_days ||
-        s.thread_entity_boost != g.thread_entity_boost || s.tfidf.title_weight != g.tfidf.title_weight ||
-        s.tfidf.entity_weight != g.tfidf.entity_weight || s.tfidf.stem_language != g.tfidf.stem_language ||
-        s.dedup.threshold != g.dedup.threshold) {
-      std::fprintf(
-          stderr,
-          "storyline: warning: %s keeps the parameters it was created with; the ones given are ignored\n",
-          cli.db.c_str());
-    }
+  if (given && !cli.quiet && detail::params_text(service->params()) != detail::params_text(cli.params)) {
+    std::fprintf(
+        stderr,
+        "storyline: warning: %s keeps the parameters it was created with; the ones given are ignored\n",
+        cli.db.c_str());
   }
   if (!cli.quiet) {
     const auto counts = service->counts();

@@ -58,7 +58,6 @@ class FlatHashMap {
     has_zero_ = false;
     zero_value_ = V{};
   }
-  std::size_t memory_bytes() const { return keys_.capacity() * (sizeof(std::uint64_t) + sizeof(V)); }
 
   /// Calls f(key, value) for every entry, in slot order.
   template <typename F>

@@ -96,8 +96,8 @@ struct ClusterSummary {
   std::vector<std::uint32_t> stories;  ///< for a thread: its stories in order of first date
 };
 
-/// The incremental engine. Not thread-safe: the caller serialises add/remove/restore (prepare is
-/// const and may run concurrently with anything).
+/// The incremental engine. Not thread-safe: the caller serialises every call (lookup too: it uses
+/// scratch space) except prepare, which may run on many threads at once and beside anything else.
 class FeedEngine {
  public:
   explicit FeedEngine(const FeedParams& params);
@@ -171,8 +171,6 @@ class FeedEngine {
   std::size_t duplicates() const;
   std::size_t stories() const;
   std::size_t threads() const;
-  /// Approximate bytes held.
-  std::size_t memory_bytes() const;
 
  private:
   struct Impl;
