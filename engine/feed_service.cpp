@@ -75,9 +75,20 @@ struct FeedService::Impl {
       {
         std::unique_lock lock(queue_mutex);
         if (queue.empty()) committer_idle = true;
-        queued.wait(lock, [&] { return !queue.empty() || stopping; });
+        const auto ready = [&] { return !queue.empty() || stopping; };
+        if (snapshot_due()) {
+          // A snapshot found the engine busy: look again soon, even if nothing more is committed.
+          queued.wait_for(lock, std::chrono::milliseconds(20), ready);
+        } else {
+          queued.wait(lock, ready);
+        }
         committer_idle = false;
-        if (queue.empty()) return;
+        if (queue.empty()) {
+          if (stopping) return;
+          lock.unlock();
+          maybe_snapshot();
+          continue;
+        }
         batch.swap(queue);
         last = enqueued;
         batch_size = batch.size();
@@ -107,12 +118,17 @@ struct FeedService::Impl {
   // Forks a child that writes the snapshot from its copy-on-write view of the engine, when enough was
   // committed since the last one and nothing assigned is still uncommitted (the snapshot must not hold
   // a document whose row a crash could lose). The parent holds the engine only for the fork.
-  void maybe_snapshot() {
-    reap(false);
+  bool snapshot_due() const {
     const std::size_t every =
         options.snapshot_every > 0 ? options.snapshot_every : std::max<std::size_t>(10000, state_rows / 10);
-    if (snapshot_child > 0 || since_snapshot < every) return;
-    // try_lock: a remove() holds the engine while it waits for a commit, which this thread makes.
+    return since_snapshot >= every;
+  }
+
+  void maybe_snapshot() {
+    reap(false);
+    if (snapshot_child > 0 || !snapshot_due()) return;
+    // try_lock: a remove() holds the engine while it waits for a commit, which this thread makes. When
+    // busy, the commit loop tries again within 20 ms.
     std::unique_lock engine_lock(engine_mutex, std::try_to_lock);
     if (!engine_lock.owns_lock()) return;
     {
