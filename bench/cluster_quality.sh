@@ -4,29 +4,17 @@
 # check: the two seed articles mixed into timeline17 must share a thread and not a story.
 # Usage: bench/cluster_quality.sh [DATASETS_DIR] [cluster options...]   (needs build/release/storyline)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-data=${STORYLINE_DATASETS:-../shared/datasets}
-if [ $# -gt 0 ] && [ -d "$1" ]; then data=$1; shift; fi
-bin=build/release/storyline
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-[ -f "$data/timeline17/docs.jsonl" ] || { echo "datasets not found in $data (give the path)" >&2; exit 1; }
+# shellcheck source=bench/quality_common.sh
+source "$(dirname "$0")/quality_common.sh"
 
-score() {  # score GOLD PRED FIELD -> "b3P b3R b3F1 pairP pairR pairF1 clusters"
-  "$bin" eval --json --gold "$1" --pred "$2" --pred-field "$3" 2>/dev/null |
-    sed -E 's/.*"pred_clusters":([0-9]+).*"pairwise":\{"precision":([0-9.]+),"recall":([0-9.]+),"f1":([0-9.]+)\},"bcubed":\{"precision":([0-9.]+),"recall":([0-9.]+),"f1":([0-9.]+)\}.*/\5 \6 \7 \2 \3 \4 \1/'
-}
-printf '%-15s %-7s %6s %8s %8s %8s %8s %8s %8s %8s %7s\n' dataset level docs clusters "B3 P" "B3 R" "B3 F1" "pair P" "pair R" "pair F1" seconds
+print_header
 run() {  # run NAME FILE LEVEL FIELD
   local start end
   start=$(date +%s.%N)
   "$bin" cluster "$2" -o "$work/out.jsonl" -q "${extra[@]}"
   end=$(date +%s.%N)
-  read -r bp br bf pp pr pf clusters < <(score "$2" "$work/out.jsonl" "$4")
-  printf '%-15s %-7s %6s %8s %8s %8s %8s %8s %8s %8s %7.2f\n' "$1" "$3" "$(wc -l < "$2")" "$clusters" "$bp" "$br" "$bf" \
-    "$pp" "$pr" "$pf" "$(echo "$end - $start" | bc)"
+  print_row "$1" "$2" "$3" "$work/out.jsonl" "$4" "$(echo "$end - $start" | bc)"
 }
-extra=("$@")
 run allsides_neus "$data/allsides_neus/docs.jsonl" story story_id
 run ecbplus "$data/ecbplus/docs.jsonl" story story_id
 run uci_headlines "$data/uci_headlines/docs.jsonl" story story_id

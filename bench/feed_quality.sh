@@ -1,16 +1,12 @@
 #!/usr/bin/env bash
 # Quality of the incremental engine (`storyline stream`, the engine of `serve`) on every labelled
 # dataset: each file is fed in date order (undated documents keep their file order), as a live feed
-# would see it, into a fresh state, and scored by `storyline eval` like bench/cluster_quality.sh.
+# would see it, into a fresh state, and scored by `storyline eval` like bench/cluster_quality.sh; then
+# the two seed articles mixed into timeline17: their story, thread and what that thread holds.
 # Usage: bench/feed_quality.sh [DATASETS_DIR] [stream options...]   (needs build/release/storyline, python3)
 set -euo pipefail
-cd "$(dirname "$0")/.."
-data=${STORYLINE_DATASETS:-../shared/datasets}
-if [ $# -gt 0 ] && [ -d "$1" ]; then data=$1; shift; fi
-bin=build/release/storyline
-work=$(mktemp -d)
-trap 'rm -rf "$work"' EXIT
-[ -f "$data/timeline17/docs.jsonl" ] || { echo "datasets not found in $data (give the path)" >&2; exit 1; }
+# shellcheck source=bench/quality_common.sh
+source "$(dirname "$0")/quality_common.sh"
 
 by_date() {  # stable sort of a JSONL file by its "date" field, undated lines in place order at the end
   python3 -c '
@@ -19,11 +15,7 @@ lines = open(sys.argv[1], encoding="utf-8").read().splitlines()
 key = lambda i: ((json.loads(lines[i]).get("date") or "~")[:10], i)
 sys.stdout.write("".join(lines[i] + "\n" for i in sorted(range(len(lines)), key=key)))' "$1"
 }
-score() {  # score GOLD PRED FIELD -> "b3P b3R b3F1 pairP pairR pairF1 clusters"
-  "$bin" eval --json --gold "$1" --pred "$2" --pred-field "$3" 2>/dev/null |
-    sed -E 's/.*"pred_clusters":([0-9]+).*"pairwise":\{"precision":([0-9.]+),"recall":([0-9.]+),"f1":([0-9.]+)\},"bcubed":\{"precision":([0-9.]+),"recall":([0-9.]+),"f1":([0-9.]+)\}.*/\5 \6 \7 \2 \3 \4 \1/'
-}
-printf '%-15s %-7s %6s %8s %8s %8s %8s %8s %8s %8s %7s\n' dataset level docs clusters "B3 P" "B3 R" "B3 F1" "pair P" "pair R" "pair F1" seconds
+print_header
 run() {  # run NAME FILE LEVEL FIELD
   local start end
   by_date "$2" > "$work/in.jsonl"
@@ -31,13 +23,22 @@ run() {  # run NAME FILE LEVEL FIELD
   start=$(date +%s.%N)
   "$bin" stream --db "$work/state.db" --sync-normal -q "${extra[@]}" < "$work/in.jsonl" > "$work/out.jsonl"
   end=$(date +%s.%N)
-  read -r bp br bf pp pr pf clusters < <(score "$2" "$work/out.jsonl" "$4")
-  printf '%-15s %-7s %6s %8s %8s %8s %8s %8s %8s %8s %7.2f\n' "$1" "$3" "$(wc -l < "$2")" "$clusters" "$bp" "$br" "$bf" \
-    "$pp" "$pr" "$pf" "$(echo "$end - $start" | bc)"
+  print_row "$1" "$2" "$3" "$work/out.jsonl" "$4" "$(echo "$end - $start" | bc)"
 }
-extra=("$@")
 run allsides_neus "$data/allsides_neus/docs.jsonl" story story_id
 run ecbplus "$data/ecbplus/docs.jsonl" story story_id
 extra+=(--text-field title); run uci_headlines "$data/uci_headlines/docs.jsonl" story story_id; unset "extra[-1]" "extra[-1]"
 
 run timeline17 "$data/timeline17/docs.jsonl" thread thread_id
+
+# Seeds mixed into timeline17, fed in date order.
+cat "$data/timeline17/docs.jsonl" datasets/seeds.jsonl > "$work/mixed.jsonl"
+by_date "$work/mixed.jsonl" > "$work/in.jsonl"
+rm -f "$work/state.db"*
+"$bin" stream --db "$work/state.db" --sync-normal -q "${extra[@]}" < "$work/in.jsonl" > "$work/mixed.out.jsonl"
+grep -E '"id": "(000_eaf6071b633d695b|003_1c0d7b70b0890d6f)"' "$work/mixed.out.jsonl" |
+  grep -oE '"(dup_group|story_id|thread_id)":"[^"]*"' | paste -sd' ' | sed 's/^/seeds: /'
+thread=$(grep -E '"id": "000_eaf6071b633d695b"' "$work/mixed.out.jsonl" | grep -oE '"thread_id":"[^"]*"' | cut -d'"' -f4)
+echo "seeds thread $thread holds, by gold timeline17 thread (label: documents):"
+grep -F "\"thread_id\":\"$thread\"" "$work/mixed.out.jsonl" | grep -oE '"label": "[^"]*"' | sort | uniq -c | sort -rn |
+  sed 's/^/  /'

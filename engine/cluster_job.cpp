@@ -36,17 +36,6 @@ struct Summary {
   }
 };
 
-void append_date_field(std::string& out, const char* name, std::int32_t date) {
-  out += ",\"";
-  out += name;
-  out += "\":";
-  if (date == kNoDate) {
-    out += "null";
-  } else {
-    detail::append_json_string(out, format_date(date));
-  }
-}
-
 // "top_terms":[...],"top_entities":[...] from one centroid row.
 void append_top_terms(std::string& out, const RowMatrix& m, Eigen::Index row, const TfidfMatrix& tfidf,
                       const Names& names) {
@@ -247,8 +236,8 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     for (std::size_t s = 0; s < stories; ++s) {
       line.assign("{\"story_id\":\"" + story_id(s) + "\",\"thread_id\":\"" + thread_id(thread[s]) +
                   "\",\"size\":" + std::to_string(story_summary[s].size));
-      append_date_field(line, "first_date", story_summary[s].first);
-      append_date_field(line, "last_date", story_summary[s].last);
+      detail::append_date_field(line, "first_date", story_summary[s].first);
+      detail::append_date_field(line, "last_date", story_summary[s].last);
       append_top_terms(line, story_rows, static_cast<Eigen::Index>(s), tfidf, names);
       line += ",\"representative\":{\"id\":";
       detail::append_json_string(line, docs.ids[story_rep[s]]);
@@ -276,8 +265,8 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
                   "\",\"size\":" + std::to_string(thread_summary[t].size) + ",\"stories\":[");
       for (std::size_t i = 0; i < list.size(); ++i) line += (i ? ",\"" : "\"") + story_id(list[i]) + "\"";
       line += "]";
-      append_date_field(line, "first_date", thread_summary[t].first);
-      append_date_field(line, "last_date", thread_summary[t].last);
+      detail::append_date_field(line, "first_date", thread_summary[t].first);
+      detail::append_date_field(line, "last_date", thread_summary[t].last);
       append_top_terms(line, thread_rows, static_cast<Eigen::Index>(t), tfidf, names);
       line += "}\n";
       out.write(line);

@@ -88,17 +88,6 @@ void json_error(httplib::Response& res, int status, std::string_view error, std:
   res.set_content(body, "application/json");
 }
 
-void append_date(std::string& out, const char* key, std::int32_t date) {
-  out += ",\"";
-  out += key;
-  out += "\":";
-  if (date == kNoDate) {
-    out += "null";
-  } else {
-    detail::append_json_string(out, format_date(date));
-  }
-}
-
 void append_string_list(std::string& out, const char* key, const std::vector<std::string>& items) {
   out += ",\"";
   out += key;
@@ -269,7 +258,7 @@ class Server {
       detail::append_json_string(body, a.id);
       body += outcomes[i].status == AddOutcome::Status::kAdded ? ",\"status\":\"added\""
                                                                : ",\"status\":\"existing\"";
-      append_date(body, "date", a.date);
+      detail::append_date_field(body, "date", a.date);
       append_assignment_fields(body, a);
       body += "}";
     }
@@ -289,7 +278,7 @@ class Server {
     detail::append_json_string(body, id);
     body += ",\"title\":";
     detail::append_json_string(body, doc->title);
-    append_date(body, "date", doc->assignment.date);
+    detail::append_date_field(body, "date", doc->assignment.date);
     append_assignment_fields(body, doc->assignment);
     body += "}\n";
     res.set_content(body, "application/json");
@@ -317,8 +306,8 @@ class Server {
       body += ",\"stories\":" + std::to_string(s.size);
     }
     body += ",\"documents\":" + std::to_string(s.documents);
-    append_date(body, "first_date", s.first);
-    append_date(body, "last_date", s.last);
+    detail::append_date_field(body, "first_date", s.first);
+    detail::append_date_field(body, "last_date", s.last);
     body += ",\"representative\":{\"id\":";
     detail::append_json_string(body, s.representative);
     body += ",\"title\":";

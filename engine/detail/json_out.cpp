@@ -5,10 +5,22 @@
 #include <cerrno>
 #include <cstring>
 
+#include "storyline/document.hpp"
 #include "storyline/error.hpp"
 #include "storyline/jsonl.hpp"
 
 namespace storyline::detail {
+
+void append_date_field(std::string& out, const char* name, std::int32_t date) {
+  out += ",\"";
+  out += name;
+  out += "\":";
+  if (date == kNoDate) {
+    out += "null";
+  } else {
+    append_json_string(out, format_date(date));
+  }
+}
 
 void append_json_string(std::string& out, std::string_view s) {
   std::string repaired;

@@ -1,6 +1,7 @@
 // Writing JSON text by hand for the few fixed shapes storyline outputs.
 #pragma once
 
+#include <cstdint>
 #include <cstdio>
 #include <string>
 #include <string_view>
@@ -9,6 +10,9 @@ namespace storyline::detail {
 
 /// Appends s as a quoted JSON string. Invalid UTF-8 is replaced by U+FFFD so the output stays valid.
 void append_json_string(std::string& out, std::string_view s);
+
+/// Appends ,"name":"YYYY-MM-DD" (days since 1970-01-01), or ,"name":null for kNoDate.
+void append_date_field(std::string& out, const char* name, std::int32_t date);
 
 /// Appends a number with up to 6 significant digits ("0.8125").
 void append_json_number(std::string& out, double value);

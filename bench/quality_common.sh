@@ -1,0 +1,26 @@
+# Shared by bench/cluster_quality.sh and bench/feed_quality.sh (sourced, not run): the datasets
+# directory, the binary, a work directory, and one table row per scored run.
+# Sets: data, bin, work, extra (the remaining arguments); defines score, print_header, print_row.
+cd "$(dirname "${BASH_SOURCE[0]}")/.."
+data=${STORYLINE_DATASETS:-../shared/datasets}
+if [ $# -gt 0 ] && [ -d "$1" ]; then data=$1; shift; fi
+extra=("$@")
+bin=build/release/storyline
+work=$(mktemp -d)
+trap 'rm -rf "$work"' EXIT
+[ -f "$data/timeline17/docs.jsonl" ] || { echo "datasets not found in $data (give the path)" >&2; exit 1; }
+
+score() {  # score GOLD PRED FIELD -> "b3P b3R b3F1 pairP pairR pairF1 clusters"
+  "$bin" eval --json --gold "$1" --pred "$2" --pred-field "$3" 2>/dev/null |
+    sed -E 's/.*"pred_clusters":([0-9]+).*"pairwise":\{"precision":([0-9.]+),"recall":([0-9.]+),"f1":([0-9.]+)\},"bcubed":\{"precision":([0-9.]+),"recall":([0-9.]+),"f1":([0-9.]+)\}.*/\5 \6 \7 \2 \3 \4 \1/'
+}
+print_header() {
+  printf '%-15s %-7s %6s %8s %8s %8s %8s %8s %8s %8s %7s\n' dataset level docs clusters "B3 P" "B3 R" "B3 F1" \
+    "pair P" "pair R" "pair F1" seconds
+}
+print_row() {  # print_row NAME GOLD LEVEL PRED FIELD SECONDS
+  local bp br bf pp pr pf clusters
+  read -r bp br bf pp pr pf clusters < <(score "$2" "$4" "$5")
+  printf '%-15s %-7s %6s %8s %8s %8s %8s %8s %8s %8s %7.2f\n' "$1" "$3" "$(wc -l < "$2")" "$clusters" "$bp" "$br" \
+    "$bf" "$pp" "$pr" "$pf" "$6"
+}
