@@ -23,9 +23,4 @@ run timeline17 "$data/timeline17/docs.jsonl" thread thread_id
 # Seeds mixed into timeline17.
 cat "$data/timeline17/docs.jsonl" datasets/seeds.jsonl > "$work/mixed.jsonl"
 "$bin" cluster "$work/mixed.jsonl" -o "$work/mixed.out.jsonl" --threads "$work/threads.jsonl" -q "${extra[@]}"
-grep -E '"id": "(000_eaf6071b633d695b|003_1c0d7b70b0890d6f)"' "$work/mixed.out.jsonl" |
-  grep -oE '"(dup_group|story_id|thread_id)":"[^"]*"' | paste -sd' ' | sed 's/^/seeds: /'
-thread=$(grep -E '"id": "000_eaf6071b633d695b"' "$work/mixed.out.jsonl" | grep -oE '"thread_id":"[^"]*"' | cut -d'"' -f4)
-echo "seeds thread $thread holds, by gold timeline17 thread (label: documents):"
-grep -F "\"thread_id\":\"$thread\"" "$work/mixed.out.jsonl" | grep -oE '"label": "[^"]*"' | sort | uniq -c | sort -rn |
-  sed 's/^/  /'
+seeds_report "$work/mixed.out.jsonl"

@@ -1,6 +1,7 @@
 # Shared by bench/cluster_quality.sh and bench/feed_quality.sh (sourced, not run): the datasets
 # directory, the binary, a work directory, and one table row per scored run.
-# Sets: data, bin, work, extra (the remaining arguments); defines score, print_header, print_row.
+# Sets: data, bin, work, extra (the remaining arguments); defines score, print_header, print_row,
+# seeds_report.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 data=${STORYLINE_DATASETS:-../shared/datasets}
 if [ $# -gt 0 ] && [ -d "$1" ]; then data=$1; shift; fi
@@ -23,4 +24,13 @@ print_row() {  # print_row NAME GOLD LEVEL PRED FIELD SECONDS
   read -r bp br bf pp pr pf clusters < <(score "$2" "$4" "$5")
   printf '%-15s %-7s %6s %8s %8s %8s %8s %8s %8s %8s %7.2f\n' "$1" "$3" "$(wc -l < "$2")" "$clusters" "$bp" "$br" \
     "$bf" "$pp" "$pr" "$pf" "$6"
+}
+seeds_report() {  # seeds_report ANNOTATED: the seed articles' dup group, story and thread, and what that thread holds
+  grep -E '"id": "(000_eaf6071b633d695b|003_1c0d7b70b0890d6f)"' "$1" |
+    grep -oE '"(dup_group|story_id|thread_id)":"[^"]*"' | paste -sd' ' | sed 's/^/seeds: /'
+  local thread
+  thread=$(grep -E '"id": "000_eaf6071b633d695b"' "$1" | grep -oE '"thread_id":"[^"]*"' | cut -d'"' -f4)
+  echo "seeds thread $thread holds, by gold timeline17 thread (label: documents):"
+  grep -F "\"thread_id\":\"$thread\"" "$1" | grep -oE '"label": "[^"]*"' | sort | uniq -c | sort -rn |
+    sed 's/^/  /'
 }
