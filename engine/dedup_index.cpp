@@ -182,27 +182,43 @@ void DedupIndex::read_slots(detail::BinaryReader& in) {
   ids_.resize(count);
   info_.resize(count);
   alive_.resize(count);
-  ids_by_name_.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
     ids_[i] = in.string(kMaxIdBytes);
     info_[i].date = in.value<std::int32_t>();
     info_[i].length = in.value<std::uint32_t>();
     alive_[i] = in.value<std::uint8_t>();
-    if (alive_[i] && !ids_by_name_.emplace(ids_[i], static_cast<DocIndex>(i)).second) {
-      in.fail("id '" + ids_[i] + "' appears twice");
-    }
   }
   fingerprints_.resize(count * words);
   in.bytes(fingerprints_.data(), fingerprints_.size() * sizeof(std::uint32_t));
-  // Keys of every slot in parallel, tables built in parallel, then the removed slots taken out again.
-  const std::uint32_t tables = scheme_.key_count();
-  std::vector<std::uint64_t> keys(count * tables);
-  tbb::parallel_for(std::size_t{0}, static_cast<std::size_t>(count), [&](std::size_t i) {
-    scheme_.keys(fingerprint(static_cast<DocIndex>(i)), std::span(keys).subspan(i * tables, tables));
-  });
-  lsh_.build(keys, count);
+}
+
+void DedupIndex::index_slots() {
+  STORYLINE_CHECK_ARG(ids_by_name_.empty(), "index_slots needs slots just read");
+  const std::size_t count = ids_.size();
+  ids_by_name_.reserve(count);
   for (std::size_t i = 0; i < count; ++i) {
-    if (!alive_[i]) lsh_.remove(static_cast<DocIndex>(i), std::span(keys).subspan(i * tables, tables));
+    if (alive_[i] && !ids_by_name_.emplace(ids_[i], static_cast<DocIndex>(i)).second) {
+      throw CorruptIndex("the slots name id '" + ids_[i] + "' twice");
+    }
+  }
+  // The tables sized once, then filled a block of slots at a time: the block's keys in parallel, the
+  // tables in parallel; the removed slots taken out again at the end.
+  const std::uint32_t tables = scheme_.key_count();
+  constexpr std::size_t kBlock = std::size_t{1} << 15;
+  lsh_.reserve(count);
+  std::vector<std::uint64_t> keys(std::min<std::size_t>(count, kBlock) * tables);
+  for (std::size_t start = 0; start < count; start += kBlock) {
+    const std::size_t n = std::min<std::size_t>(kBlock, count - start);
+    tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
+      scheme_.keys(fingerprint(static_cast<DocIndex>(start + i)),
+                   std::span(keys).subspan(i * tables, tables));
+    });
+    lsh_.build(std::span(keys).first(n * tables), n, static_cast<DocIndex>(start));
+  }
+  for (std::size_t i = 0; i < count; ++i) {
+    if (alive_[i]) continue;
+    scheme_.keys(fingerprint(static_cast<DocIndex>(i)), std::span(keys).first(tables));
+    lsh_.remove(static_cast<DocIndex>(i), std::span(keys).first(tables));
   }
 }
 

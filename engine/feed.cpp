@@ -2,6 +2,7 @@
 
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_pipeline.h>
+#include <tbb/task_group.h>
 #include <xxhash.h>
 
 #include <algorithm>
@@ -313,7 +314,11 @@ struct FeedEngine::Impl {
   }
 
   void count_terms(std::span<const std::uint64_t> terms) {
-    for (const std::uint64_t t : terms) ++df[t];
+    constexpr std::size_t kAhead = 8;  // the map is far larger than the caches
+    for (std::size_t i = 0; i < terms.size(); ++i) {
+      if (i + kAhead < terms.size()) df.prefetch(terms[i + kAhead]);
+      ++df[terms[i]];
+    }
     ++counted;
   }
 
@@ -359,6 +364,9 @@ struct FeedEngine::Impl {
       widen(threads[s.thread - 1].first, threads[s.thread - 1].last, a.date);
     }
   }
+
+  // The snapshot after the duplicate index's slots: per-slot state, stories, threads, df, postings, names.
+  void read_clusters(detail::BinaryReader& in);
 
   void remove_duplicate_side(DocIndex doc) {
     if (slots[doc].copy) --duplicates;
@@ -646,22 +654,8 @@ void FeedEngine::save_snapshot(const std::string& path, const SnapshotMark& mark
   out.finish();
 }
 
-FeedEngine::SnapshotMark FeedEngine::load_snapshot(const std::string& path) {
-  Impl& m = *impl_;
-  STORYLINE_CHECK_ARG(m.slots.empty() && m.stories.empty(), "a snapshot loads into an empty engine");
-  detail::BinaryReader in(path);
-  char magic[8];
-  in.bytes(magic, sizeof magic);
-  if (std::memcmp(magic, kSnapshotMagic, sizeof magic) != 0) in.fail("not a storyline snapshot");
-  if (in.value<std::uint32_t>() != kSnapshotVersion) in.fail("snapshot of another version");
-  if (in.string(1 << 16) != detail::params_text(m.params)) in.fail("snapshot of other parameters");
-  SnapshotMark mark;
-  mark.state_id = in.value<std::uint64_t>();
-  mark.documents = in.value<std::uint64_t>();
-  mark.removals = in.value<std::uint64_t>();
-  m.counted = in.value<std::uint64_t>();
-  m.duplicates = in.value<std::uint64_t>();
-  m.dedup.read_slots(in);
+void FeedEngine::Impl::read_clusters(detail::BinaryReader& in) {
+  Impl& m = *this;
   const auto slots = in.value<std::uint64_t>();
   if (slots != m.dedup.slots()) in.fail("slot counts disagree");
   m.slots.resize(slots);
@@ -725,6 +719,37 @@ FeedEngine::SnapshotMark FeedEngine::load_snapshot(const std::string& path) {
     const auto hash = in.value<std::uint64_t>();
     m.names.emplace(hash, in.string(kMaxName));
   }
+}
+
+FeedEngine::SnapshotMark FeedEngine::load_snapshot(const std::string& path) {
+  Impl& m = *impl_;
+  STORYLINE_CHECK_ARG(m.slots.empty() && m.stories.empty(), "a snapshot loads into an empty engine");
+  detail::BinaryReader in(path);
+  char magic[8];
+  in.bytes(magic, sizeof magic);
+  if (std::memcmp(magic, kSnapshotMagic, sizeof magic) != 0) in.fail("not a storyline snapshot");
+  if (in.value<std::uint32_t>() != kSnapshotVersion) in.fail("snapshot of another version");
+  if (in.string(1 << 16) != detail::params_text(m.params)) in.fail("snapshot of other parameters");
+  SnapshotMark mark;
+  mark.state_id = in.value<std::uint64_t>();
+  mark.documents = in.value<std::uint64_t>();
+  mark.removals = in.value<std::uint64_t>();
+  m.counted = in.value<std::uint64_t>();
+  m.duplicates = in.value<std::uint64_t>();
+  m.dedup.read_slots(in);
+  // The id map and LSH tables are built while the rest is read.
+  tbb::task_group indexing;
+  indexing.run([&m] { m.dedup.index_slots(); });
+  try {
+    m.read_clusters(in);
+  } catch (...) {
+    try {
+      indexing.wait();
+    } catch (...) {
+    }
+    throw;
+  }
+  indexing.wait();
   in.finish();
   return mark;
 }

@@ -32,10 +32,11 @@ struct FeedService::Impl {
   std::string failure;  // set when a commit failed: no further writes
   bool stopping = false;
   FeedServiceOptions options;
-  std::size_t state_rows = 0;      // rows in the state (committer thread after the start)
-  std::size_t since_snapshot = 0;  // operations committed since the last snapshot
-  pid_t snapshot_child = -1;       // a child writing a snapshot, or -1
-  bool committer_idle = false;     // waiting for work: an enqueue must wake it
+  std::size_t state_rows = 0;        // rows in the state (committer thread after the start)
+  std::size_t since_snapshot = 0;    // operations committed since the last snapshot
+  std::size_t snapshot_covered = 0;  // operations the running writer's snapshot covers
+  pid_t snapshot_child = -1;         // a child writing a snapshot, or -1
+  bool committer_idle = false;       // waiting for work: an enqueue must wake it
   std::thread committer;
 
   Impl(const std::string& path, const std::optional<FeedParams>& create_with, FeedServiceOptions options)
@@ -57,8 +58,8 @@ struct FeedService::Impl {
     committer.join();
     reap(true);
     // Everything is committed: a snapshot lets the next start skip the replay. Failing to write one
-    // loses nothing (the next start replays the rows).
-    if (failure.empty()) {
+    // loses nothing (the next start replays the rows). One that is current and sound is not rewritten.
+    if (failure.empty() && (since_snapshot > 0 || !loaded.snapshot_problem.empty())) {
       try {
         std::lock_guard lock(store_mutex);
         store.save_snapshot(engine);
@@ -142,7 +143,9 @@ struct FeedService::Impl {
     }
     const pid_t child = ::fork();
     if (child == 0) {
-      ::prctl(PR_SET_PDEATHSIG, SIGKILL);  // a crash of the service ends the writer too
+      // A crash of the service ends the writer too. So does the end of this (committer) thread at a
+      // clean stop: reap() then counts the rows as not covered, and the stop writes the snapshot itself.
+      ::prctl(PR_SET_PDEATHSIG, SIGKILL);
       int code = 0;
       try {
         engine.save_snapshot(store.snapshot_path(), mark);
@@ -153,13 +156,18 @@ struct FeedService::Impl {
     }
     if (child > 0) {
       snapshot_child = child;
+      snapshot_covered = since_snapshot;
       since_snapshot = 0;
     }
   }
 
   void reap(bool wait) {
-    if (snapshot_child > 0 && ::waitpid(snapshot_child, nullptr, wait ? 0 : WNOHANG) == snapshot_child) {
+    int status = 0;
+    if (snapshot_child > 0 && ::waitpid(snapshot_child, &status, wait ? 0 : WNOHANG) == snapshot_child) {
       snapshot_child = -1;
+      // A writer that failed left the last good snapshot behind: the rows since it are still to cover.
+      if (!WIFEXITED(status) || WEXITSTATUS(status) != 0) since_snapshot += snapshot_covered;
+      snapshot_covered = 0;
     }
   }
 

@@ -86,14 +86,20 @@ LshIndex::LshIndex(std::uint32_t tables, std::uint32_t max_bucket)
   STORYLINE_CHECK_ARG(max_bucket >= 1, "max_bucket must be positive");
 }
 
-void LshIndex::grow(Table& table) {
+void LshIndex::grow(Table& table) { rehash(table, std::max<std::size_t>(16, table.slots.size() * 2)); }
+
+void LshIndex::rehash(Table& table, std::size_t capacity) {
   std::vector<Slot> old = std::move(table.slots);
-  table.slots.assign(std::max<std::size_t>(16, old.size() * 2), Slot{0, kEmpty});
+  table.slots.assign(capacity, Slot{0, kEmpty});
   table.used = 0;
   const std::size_t mask = table.slots.size() - 1;
-  for (const Slot& slot : old) {
+  // Slots are taken in the old probe order, which keeps each bucket's members in insertion order.
+  const std::size_t start = old.empty() ? 0 : std::find_if(old.begin(), old.end(), [](const Slot& s) {
+                                                return s.doc == kEmpty;
+                                              }) - old.begin();
+  for (std::size_t k = 0; k < old.size(); ++k) {
+    const Slot& slot = old[(start + k) % old.size()];
     if (slot.doc >= kTombstone) continue;
-    // Re-insert in the old probe order, which keeps each bucket's members in insertion order.
     std::size_t pos = detail::mix64(slot.tag) & mask;
     while (table.slots[pos].doc != kEmpty) pos = (pos + 1) & mask;
     table.slots[pos] = slot;
@@ -131,20 +137,31 @@ void LshIndex::insert(DocIndex doc, std::span<const std::uint64_t> keys) {
   for (std::size_t t = 0; t < tables_.size(); ++t) insert_into(tables_[t], keys[t], doc, max_bucket_);
 }
 
-void LshIndex::build(std::span<const std::uint64_t> keys, std::size_t n) {
+void LshIndex::reserve(std::size_t more) {
+  for (Table& table : tables_) {
+    std::size_t capacity = 16;
+    while (capacity < 2 * (table.used + more + 1)) capacity *= 2;
+    if (capacity > table.slots.size()) rehash(table, capacity);
+  }
+}
+
+void LshIndex::build(std::span<const std::uint64_t> keys, std::size_t n, DocIndex first) {
   const std::size_t count = tables_.size();
   STORYLINE_CHECK_ARG(keys.size() == n * count, "build needs n * tables keys");
-  STORYLINE_CHECK_ARG(n < kTombstone, "too many documents for 32-bit indexes");
+  STORYLINE_CHECK_ARG(first + n < kTombstone, "too many documents for 32-bit indexes");
+  reserve(n);
   tbb::parallel_for(std::size_t{0}, count, [&](std::size_t t) {
     Table& table = tables_[t];
-    std::size_t capacity = 16;
-    while (capacity < 2 * (table.used + n + 1)) capacity *= 2;
-    if (capacity > table.slots.size()) {
-      table.slots.reserve(capacity);
-      while (table.slots.size() < capacity) grow(table);
-    }
+    const std::size_t mask = table.slots.size() - 1;
+    // The tables are far larger than the caches: the home slot of a document a few places ahead is
+    // fetched while this one is inserted.
+    constexpr std::size_t kAhead = 8;
     for (std::size_t i = 0; i < n; ++i) {
-      insert_into(table, keys[i * count + t], static_cast<DocIndex>(i), max_bucket_);
+      if (i + kAhead < n) {
+        const auto tag = static_cast<std::uint32_t>(keys[(i + kAhead) * count + t] >> 32);
+        __builtin_prefetch(&table.slots[detail::mix64(tag) & mask]);
+      }
+      insert_into(table, keys[i * count + t], static_cast<DocIndex>(first + i), max_bucket_);
     }
   });
 }

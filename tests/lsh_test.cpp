@@ -113,6 +113,29 @@ TEST(LshIndex, ParallelBuildEqualsSequentialInserts) {
   }
 }
 
+TEST(LshIndex, BlockBuildsOnTopOfInsertsEqualSequentialInserts) {
+  // Inserted one by one, then built in blocks that start past zero, as a snapshot load does.
+  std::mt19937_64 rng(5);
+  const std::size_t n = 30000, head = 1000, block = 4096;
+  std::vector<std::uint64_t> keys(3 * n);
+  for (auto& k : keys) k = rng() % 7000;
+  for (auto& k : keys) k = (k << 32) | k;
+  LshIndex built(3, 8), inserted(3, 8);
+  for (DocIndex d = 0; d < head; ++d) built.insert(d, std::span(keys).subspan(3 * d, 3));
+  built.reserve(n - head);
+  for (std::size_t start = head; start < n; start += block) {
+    const std::size_t m = std::min(block, n - start);
+    built.build(std::span(keys).subspan(3 * start, 3 * m), m, static_cast<DocIndex>(start));
+  }
+  for (DocIndex d = 0; d < n; ++d) inserted.insert(d, std::span(keys).subspan(3 * d, 3));
+  std::vector<DocIndex> a, b;
+  for (DocIndex d = 0; d < n; d += 37) {
+    built.query(std::span(keys).subspan(3 * d, 3), a);
+    inserted.query(std::span(keys).subspan(3 * d, 3), b);
+    ASSERT_EQ(a, b) << d;
+  }
+}
+
 TEST(LshIndex, CapsBucketsSoCopiesOfOnePageStayCheap) {
   LshIndex index(1, 8);
   const std::vector<std::uint64_t> key{7ull << 32};

@@ -78,9 +78,12 @@ class DedupIndex {
 
   /// Every slot, removed ones included, so that DocIndex values survive: for snapshots that hold other
   /// per-document state by index. write_slots appends to an open file; read_slots (@pre an empty index
-  /// of the same parameters) reads them and builds the LSH tables in parallel. Throws CorruptIndex.
+  /// of the same parameters) reads them; index_slots then builds the id map and the LSH tables (in
+  /// parallel), which the caller may run while it reads on. Until then, find and query miss the slots.
+  /// Both throw CorruptIndex.
   void write_slots(detail::BinaryWriter& out) const;
   void read_slots(detail::BinaryReader& in);
+  void index_slots();
 
  private:
   FingerprintScheme scheme_;

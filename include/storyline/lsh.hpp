@@ -50,9 +50,12 @@ class LshIndex {
   /// Adds doc under keys (one per table). @pre keys.size() == tables().
   void insert(DocIndex doc, std::span<const std::uint64_t> keys);
 
-  /// Adds documents 0..n-1, document i with keys[i * tables() .. (i + 1) * tables()), building the tables
-  /// in parallel (one task per table). The result equals n inserts in order.
-  void build(std::span<const std::uint64_t> keys, std::size_t n);
+  /// Adds documents first..first+n-1, document first+i with keys[i * tables() .. (i + 1) * tables()),
+  /// building the tables in parallel (one task per table). The result equals n inserts in order.
+  void build(std::span<const std::uint64_t> keys, std::size_t n, DocIndex first = 0);
+
+  /// Sizes every table for `more` entries beyond those it holds, at once rather than by doubling.
+  void reserve(std::size_t more);
 
   /// Removes doc from the buckets of keys (the keys it was inserted with). Returns false if it was in none.
   bool remove(DocIndex doc, std::span<const std::uint64_t> keys);
@@ -76,6 +79,7 @@ class LshIndex {
   };
   static void insert_into(Table& table, std::uint64_t key, DocIndex doc, std::uint32_t max_bucket);
   static void grow(Table& table);
+  static void rehash(Table& table, std::size_t capacity);
   std::vector<Table> tables_;
   std::uint32_t max_bucket_;
 };
