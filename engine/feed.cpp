@@ -101,6 +101,7 @@ void normalize(SparseVector& v) {
 // subtraction dropped.
 void accumulate(Centroid& c, const SparseVector& v, float sign, std::size_t keep, SparseVector& scratch) {
   scratch.clear();
+  scratch.reserve(c.sum.size() + v.size());
   auto i = c.sum.cbegin();
   auto j = v.begin();
   while (i != c.sum.end() || j != v.end()) {
@@ -117,7 +118,12 @@ void accumulate(Centroid& c, const SparseVector& v, float sign, std::size_t keep
   }
   // Truncated only past twice the size, back to `keep`: the sort is paid once per `keep` additions.
   if (scratch.size() > 2 * keep) keep_heaviest(scratch, keep);
-  c.sum.swap(scratch);
+  // Copied back, not swapped: the centroid keeps a buffer near its own size (most stories are a few
+  // documents) and the scratch keeps its large one, so neither is regrown every time.
+  if (scratch.size() > c.sum.capacity()) {
+    c.sum.reserve(std::max(scratch.size(), std::min(2 * c.sum.capacity(), 2 * keep)));
+  }
+  c.sum.assign(scratch.begin(), scratch.end());
   double norm = 0.0;
   for (const auto& e : c.sum) norm += static_cast<double>(e.second) * e.second;
   c.norm = std::sqrt(norm);
@@ -177,7 +183,7 @@ struct FeedEngine::Impl {
   // Candidate scoring scratch (used under the caller's serialisation).
   mutable std::vector<float> partial;
   mutable std::vector<std::uint32_t> touched;
-  SparseVector scratch;
+  SparseVector scratch, boosted_scratch;
 
   explicit Impl(const FeedParams& p) : params(p), scheme(p.dedup), dedup(p.dedup) {
     STORYLINE_CHECK_ARG(p.story_threshold > 0.0f && p.story_threshold <= 1.0f,
@@ -211,12 +217,17 @@ struct FeedEngine::Impl {
   }
 
   SparseVector boosted(const SparseVector& unit) const {
-    SparseVector v = unit;
+    SparseVector v;
+    boost_into(unit, v);
+    return v;
+  }
+
+  void boost_into(const SparseVector& unit, SparseVector& v) const {
+    v.assign(unit.begin(), unit.end());
     for (auto& [term, w] : v) {
       if (is_entity_term(term)) w *= params.thread_entity_boost;
     }
     normalize(v);
-    return v;
   }
 
   bool in_window(const Story& s, std::int32_t date) const {
@@ -308,9 +319,9 @@ struct FeedEngine::Impl {
     widen(t.first, t.last, date);
     accumulate(s.centroid, v, 1.0f, params.centroid_terms, scratch);
     post(story_postings, v, story);
-    const SparseVector b = boosted(v);
-    accumulate(t.centroid, b, 1.0f, params.centroid_terms, scratch);
-    post(thread_postings, b, thread);
+    boost_into(v, boosted_scratch);
+    accumulate(t.centroid, boosted_scratch, 1.0f, params.centroid_terms, scratch);
+    post(thread_postings, boosted_scratch, thread);
   }
 
   void count_terms(std::span<const std::uint64_t> terms) {
@@ -381,7 +392,8 @@ struct FeedEngine::Impl {
     --t.documents;
     if (v.empty()) return;
     accumulate(s.centroid, v, -1.0f, params.centroid_terms, scratch);
-    accumulate(t.centroid, boosted(v), -1.0f, params.centroid_terms, scratch);
+    boost_into(v, boosted_scratch);
+    accumulate(t.centroid, boosted_scratch, -1.0f, params.centroid_terms, scratch);
   }
 
   Assignment assignment_of(DocIndex doc) const {
