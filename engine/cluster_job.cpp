@@ -118,13 +118,21 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   ClusterDocs extra;
   tbb::enumerable_thread_specific<TermExtractor> extractors(
       [&] { return TermExtractor(options.cluster.tfidf); });
-  tbb::enumerable_thread_specific<Names> local_names;
+  struct LocalNames {
+    TermNames document;  // one document's, refilled
+    Names all;           // every term this thread saw, its first spelling
+  };
+  tbb::enumerable_thread_specific<LocalNames> local_names;
   docs.extra_reserve = [&](std::size_t first, std::size_t count) {
     extra.terms.resize(first + count);
     extra.titles.resize(first + count);
   };
   docs.extra = [&](const Document& doc, std::size_t slot) {
-    extractors.local().extract(doc, extra.terms[slot], &local_names.local());
+    LocalNames& local = local_names.local();
+    extractors.local().extract(doc, extra.terms[slot], &local.document);
+    local.document.for_each([&](std::uint64_t term, std::string_view name) {
+      if (!local.all.contains(term)) local.all.emplace(term, name);
+    });
     extra.titles[slot] = doc.title.empty() ? doc.text.substr(0, 120) : doc.title;
   };
   IngestParams ingest_params = options.ingest;
@@ -133,7 +141,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   rejects.close();
   Names names;
   for (auto& part : local_names) {
-    for (auto& [hash, name] : part) {
+    for (auto& [hash, name] : part.all) {
       auto [it, inserted] = names.emplace(hash, name);
       if (!inserted && name < it->second) it->second = name;  // same term, other spelling: pick one
     }

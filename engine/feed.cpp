@@ -444,8 +444,8 @@ PreparedDocument FeedEngine::prepare(Document doc) const {
   p.fingerprint.resize(impl_->scheme.words());
   // A headline-only document is fingerprinted by its title.
   impl_->fingerprinters.local().fingerprint(doc.text.empty() ? doc.title : doc.text, p.fingerprint, nullptr);
-  p.names.reserve(256);
   impl_->extractors.local().extract(doc, p.terms, &p.names);
+  p.names.sort();
   p.doc = std::move(doc);
   return p;
 }
@@ -508,8 +508,8 @@ FeedRecord FeedEngine::add(PreparedDocument p) {
     for (const auto& [term, count] : p.terms.terms) r.terms.push_back(term);
     for (const auto& [term, w] : r.vector) {
       if (m.names.contains(term)) continue;
-      const auto it = p.names.find(term);
-      if (it != p.names.end()) r.new_names.emplace_back(term, it->second);
+      const std::string_view name = p.names.find(term);
+      if (!name.empty()) r.new_names.emplace_back(term, name);
     }
   }
   const DocIndex doc = m.restore_duplicate_side(r);

@@ -73,7 +73,14 @@ struct TermExtractor::Impl {
     if (stemmer != nullptr) sb_stemmer_delete(stemmer);
   }
 
-  void add_word(std::string_view token, float weight, std::unordered_map<std::uint64_t, std::string>* names) {
+  // Counts a term; its name is taken at its first occurrence in the document.
+  void count(std::uint64_t h, float weight, TermNames* names, std::string_view prefix, std::string_view name) {
+    float& c = counts[h];
+    if (c == 0.0f && names != nullptr) names->add(h, prefix, name);
+    c += weight;
+  }
+
+  void add_word(std::string_view token, float weight, TermNames* names) {
     if (params.stop_words && is_stop_word(token)) return;
     if (token.size() == 1 && static_cast<unsigned char>(token[0]) < 0x80) return;
     if (stemmer != nullptr) {
@@ -84,24 +91,16 @@ struct TermExtractor::Impl {
                                  static_cast<std::size_t>(sb_stemmer_length(stemmer)));
       }
     }
-    const std::uint64_t h = word_hash(token);
-    counts[h] += weight;
-    if (names != nullptr && !names->contains(h)) names->emplace(h, std::string(token));
+    count(word_hash(token), weight, names, "", token);
   }
 
   void add_entity(std::string_view display, float weight,
-                  std::unordered_map<std::uint64_t, std::string>* names) {
+                  TermNames* names) {
     normalize(display, folded);
-    const std::uint64_t h = entity_hash(folded);
-    counts[h] += weight;
-    if (names != nullptr && !names->contains(h)) {
-      std::string name(1, '@');  // (not "@" + ...: GCC 12 warns wrongly, -Wrestrict)
-      name.append(display);
-      names->emplace(h, std::move(name));
-    }
+    count(entity_hash(folded), weight, names, "@", display);
   }
 
-  void add_words(std::string_view text, float weight, std::unordered_map<std::uint64_t, std::string>* names) {
+  void add_words(std::string_view text, float weight, TermNames* names) {
     normalize(text, normalized);
     tokenize(normalized, tokens);
     for (const auto token : tokens) add_word(token, weight, names);
@@ -113,9 +112,7 @@ struct TermExtractor::Impl {
       bigram.assign(a);
       bigram.push_back(' ');
       bigram.append(b);
-      const std::uint64_t h = word_hash(bigram);
-      counts[h] += weight * params.bigram_weight;
-      if (names != nullptr && !names->contains(h)) names->emplace(h, bigram);
+      count(word_hash(bigram), weight * params.bigram_weight, names, "", bigram);
     }
   }
   std::string bigram;
@@ -124,7 +121,7 @@ struct TermExtractor::Impl {
   // opens a sentence ("Political sources said") counts only if the word also appears capitalised
   // inside a sentence; a possessive ending ("Iran's") is dropped.
   void add_entities(std::string_view text, float weight,
-                    std::unordered_map<std::uint64_t, std::string>* names) {
+                    TermNames* names) {
     std::size_t run_begin = 0, run_end = 0, last_word = 0, run_words = 0;
     bool run_at_sentence_start = false, sentence_start = true;
     pending.clear();
@@ -239,9 +236,10 @@ TermExtractor::TermExtractor(TermExtractor&&) noexcept = default;
 TermExtractor& TermExtractor::operator=(TermExtractor&&) noexcept = default;
 
 void TermExtractor::extract(const Document& doc, TermCounts& out,
-                            std::unordered_map<std::uint64_t, std::string>* names) {
+                            TermNames* names) {
   Impl& m = *impl_;
   m.counts.clear();
+  if (names != nullptr) names->clear();
   const bool title_is_text = doc.title == doc.text;
   if (!doc.title.empty()) {
     m.add_words(doc.title, title_is_text ? 1.0f : m.params.title_weight, names);
@@ -257,6 +255,24 @@ void TermExtractor::extract(const Document& doc, TermCounts& out,
   out.terms.reserve(m.counts.size());
   m.counts.for_each([&](std::uint64_t term, float count) { out.terms.emplace_back(term, count); });
   std::sort(out.terms.begin(), out.terms.end());
+}
+
+void TermNames::add(std::uint64_t term, std::string_view prefix, std::string_view name) {
+  entries_.push_back(Entry{term, static_cast<std::uint32_t>(text_.size()),
+                           static_cast<std::uint32_t>(prefix.size() + name.size())});
+  text_.append(prefix);
+  text_.append(name);
+}
+
+void TermNames::sort() {
+  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.term < b.term; });
+}
+
+std::string_view TermNames::find(std::uint64_t term) const {
+  const auto it = std::lower_bound(entries_.begin(), entries_.end(), term,
+                                   [](const Entry& e, std::uint64_t t) { return e.term < t; });
+  if (it == entries_.end() || it->term != term) return {};
+  return std::string_view(text_).substr(it->offset, it->length);
 }
 
 TfidfMatrix build_tfidf(std::span<const TermCounts> docs, const TfidfParams& params) {

@@ -16,14 +16,16 @@ using RowMatrix = Eigen::SparseMatrix<float, Eigen::RowMajor>;
 std::vector<std::string> entity_names(const std::string& title, const std::string& text) {
   TermExtractor extractor{TfidfParams{}};
   TermCounts counts;
-  std::unordered_map<std::uint64_t, std::string> names;
+  TermNames names;
   Document doc;
   doc.title = title;
   doc.text = text;
   extractor.extract(doc, counts, &names);
+  names.sort();
+  EXPECT_EQ(names.size(), counts.terms.size());  // one name per term
   std::vector<std::string> out;
   for (const auto& [hash, weight] : counts.terms) {
-    if (is_entity_term(hash)) out.push_back(names.at(hash).substr(1));
+    if (is_entity_term(hash)) out.emplace_back(names.find(hash).substr(1));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -55,12 +57,13 @@ TEST(TermExtractor, DropsStopWordsOfFiveLanguagesAndStems) {
   params.stem_language = "english";
   TermExtractor extractor(params);
   TermCounts counts;
-  std::unordered_map<std::uint64_t, std::string> names;
+  TermNames names;
   Document doc;
   doc.text = "the talks and los der le il negotiations talking";
   extractor.extract(doc, counts, &names);
+  names.sort();
   std::vector<std::string> words;
-  for (const auto& [hash, weight] : counts.terms) words.push_back(names.at(hash));
+  for (const auto& [hash, weight] : counts.terms) words.emplace_back(names.find(hash));
   std::sort(words.begin(), words.end());
   EXPECT_EQ(words, (std::vector<std::string>{"negoti", "talk"}));
   EXPECT_THROW(TermExtractor(TfidfParams{2.0f, 0.5f, true, "klingon", 0.5}), InvalidArgument);

@@ -1,7 +1,9 @@
 // `storyline serve --db STATE.db`: the feed over HTTP (cpp-httplib), JSON in and out.
 #include <httplib.h>
 #include <pthread.h>
+#include <netinet/in.h>
 #include <signal.h>
+#include <sys/socket.h>
 #include <simdjson.h>
 
 #include <array>
@@ -154,6 +156,9 @@ class Server {
   void routes() {
     http_.set_payload_max_length(cli_.max_body_bytes);
     http_.set_tcp_nodelay(true);
+    // httplib closes a connection after 5 requests by default: a client then pays a new connection
+    // (and the server a new socket and task) every fifth document. 1000 is nginx's default.
+    http_.set_keep_alive_max_count(1000);
     http_.new_task_queue = [threads = cli_.http_threads] { return new httplib::ThreadPool(threads); };
     http_.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
       if (!res.body.empty()) return;
@@ -404,6 +409,24 @@ class Server {
   httplib::Server http_;
 };
 
+// The compiled cpp-httplib listens with a backlog of 5: a burst of new clients overflows it and the
+// kernel drops their SYNs, which they resend only after a second. The bound socket is found by its
+// port and listened on again with the system's limit (Linux applies the new backlog).
+void widen_backlog(int port) {
+  for (int fd = 0; fd < 1024; ++fd) {
+    int listening = 0;
+    socklen_t length = sizeof listening;
+    if (::getsockopt(fd, SOL_SOCKET, SO_ACCEPTCONN, &listening, &length) != 0 || listening == 0) continue;
+    sockaddr_storage address{};
+    socklen_t size = sizeof address;
+    if (::getsockname(fd, reinterpret_cast<sockaddr*>(&address), &size) != 0) continue;
+    int bound = -1;
+    if (address.ss_family == AF_INET) bound = ntohs(reinterpret_cast<sockaddr_in*>(&address)->sin_port);
+    if (address.ss_family == AF_INET6) bound = ntohs(reinterpret_cast<sockaddr_in6*>(&address)->sin6_port);
+    if (bound == port) ::listen(fd, SOMAXCONN);
+  }
+}
+
 int run(ServeCli& cli) {
   // SIGTERM and SIGINT are taken by one thread (blocked everywhere else, so set before any thread starts).
   sigset_t signals;
@@ -421,6 +444,7 @@ int run(ServeCli& cli) {
     port = -1;
   }
   if (port < 0) throw IoError("cannot listen on " + cli.host + ":" + std::to_string(cli.port));
+  widen_backlog(port);
   std::fprintf(stderr, "storyline serve: listening on http://%s:%d\n", cli.host.c_str(), port);
   std::fflush(stderr);
   std::thread waiter([&] {

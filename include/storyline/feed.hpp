@@ -17,7 +17,6 @@
 #include <span>
 #include <string>
 #include <string_view>
-#include <unordered_map>
 #include <vector>
 
 #include "storyline/document.hpp"
@@ -56,7 +55,7 @@ struct PreparedDocument {
   std::uint64_t content_hash = 0;  ///< XXH3 of title and text: tells a resent document from a clash
   std::vector<std::uint32_t> fingerprint;
   TermCounts terms;
-  std::unordered_map<std::uint64_t, std::string> names;  ///< readable form of the terms
+  TermNames names;  ///< readable form of the terms, sorted
 };
 
 /// Where a document went.

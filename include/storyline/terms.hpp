@@ -5,7 +5,7 @@
 #include <cstdint>
 #include <memory>
 #include <string>
-#include <unordered_map>
+#include <string_view>
 #include <utility>
 #include <vector>
 
@@ -30,6 +30,35 @@ struct TermCounts {
   std::vector<std::pair<std::uint64_t, float>> terms;
 };
 
+/// Readable forms of one document's terms (entities prefixed "@"), for summaries: the names in one
+/// buffer, one entry per term, no allocation per name.
+class TermNames {
+ public:
+  void clear() {
+    text_.clear();
+    entries_.clear();
+  }
+  /// Adds term's name as prefix + name (callers add each term once).
+  void add(std::uint64_t term, std::string_view prefix, std::string_view name);
+  /// Orders the entries for find().
+  void sort();
+  /// The name of term, or an empty view when there is none. @pre sort() after the last add().
+  std::string_view find(std::uint64_t term) const;
+  std::size_t size() const { return entries_.size(); }
+  template <typename F>
+  void for_each(F&& f) const {
+    for (const Entry& e : entries_) f(e.term, std::string_view(text_).substr(e.offset, e.length));
+  }
+
+ private:
+  struct Entry {
+    std::uint64_t term;
+    std::uint32_t offset, length;
+  };
+  std::string text_;
+  std::vector<Entry> entries_;
+};
+
 /// Extracts terms and entities. Keeps scratch and a stemmer: one per thread.
 ///
 /// Terms: normalised tokens (see text.hpp) of title and text, without stop words and one-character
@@ -44,9 +73,9 @@ class TermExtractor {
   TermExtractor(TermExtractor&&) noexcept;
   TermExtractor& operator=(TermExtractor&&) noexcept;
 
-  /// Replaces out with doc's terms. When names is not null, the readable form of each new term is added
-  /// to it (entities prefixed "@"), for summaries.
-  void extract(const Document& doc, TermCounts& out, std::unordered_map<std::uint64_t, std::string>* names);
+  /// Replaces out with doc's terms. When names is not null, it is cleared and given the readable form
+  /// of each term (its first spelling in the document), for summaries.
+  void extract(const Document& doc, TermCounts& out, TermNames* names);
 
  private:
   struct Impl;
