@@ -445,7 +445,6 @@ PreparedDocument FeedEngine::prepare(Document doc) const {
   // A headline-only document is fingerprinted by its title.
   impl_->fingerprinters.local().fingerprint(doc.text.empty() ? doc.title : doc.text, p.fingerprint, nullptr);
   impl_->extractors.local().extract(doc, p.terms, &p.names);
-  p.names.sort();
   p.doc = std::move(doc);
   return p;
 }

@@ -26,7 +26,14 @@ struct FeedService::Impl {
   mutable std::mutex engine_mutex;  // engine
   mutable std::mutex store_mutex;   // store (reads and commits)
   std::mutex queue_mutex;           // everything below
-  std::condition_variable queued, committed_cv;
+  std::condition_variable queued;
+  // A thread waiting for its ticket's commit. Each has its own condition, so a commit wakes just the
+  // threads it answers (one shared condition woke every waiter at every commit).
+  struct Waiter {
+    std::uint64_t ticket;
+    std::condition_variable cv;
+  };
+  std::vector<Waiter*> waiters;
   std::vector<detail::StoreOp> queue;
   std::uint64_t enqueued = 0, committed = 0;
   std::string failure;  // set when a commit failed: no further writes
@@ -106,8 +113,10 @@ struct FeedService::Impl {
         std::lock_guard lock(queue_mutex);
         if (!error.empty() && failure.empty()) failure = error;
         committed = last;
+        for (Waiter* w : waiters) {
+          if (w->ticket <= committed || !failure.empty()) w->cv.notify_one();
+        }
       }
-      committed_cv.notify_all();
       if (error.empty()) {
         state_rows += batch_size;
         since_snapshot += batch_size;
@@ -194,7 +203,12 @@ struct FeedService::Impl {
 
   void wait(std::uint64_t ticket) {
     std::unique_lock lock(queue_mutex);
-    committed_cv.wait(lock, [&] { return committed >= ticket || !failure.empty(); });
+    if (committed < ticket && failure.empty()) {
+      Waiter self{ticket, {}};
+      waiters.push_back(&self);
+      self.cv.wait(lock, [&] { return committed >= ticket || !failure.empty(); });
+      std::erase(waiters, &self);
+    }
     if (committed < ticket || !failure.empty()) throw IoError("the state cannot be written: " + failure);
   }
 

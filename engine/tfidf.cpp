@@ -74,7 +74,8 @@ struct TermExtractor::Impl {
   }
 
   // Counts a term; its name is taken at its first occurrence in the document.
-  void count(std::uint64_t h, float weight, TermNames* names, std::string_view prefix, std::string_view name) {
+  void count(std::uint64_t h, float weight, TermNames* names, std::string_view prefix,
+             std::string_view name) {
     float& c = counts[h];
     if (c == 0.0f && names != nullptr) names->add(h, prefix, name);
     c += weight;
@@ -94,8 +95,7 @@ struct TermExtractor::Impl {
     count(word_hash(token), weight, names, "", token);
   }
 
-  void add_entity(std::string_view display, float weight,
-                  TermNames* names) {
+  void add_entity(std::string_view display, float weight, TermNames* names) {
     normalize(display, folded);
     count(entity_hash(folded), weight, names, "@", display);
   }
@@ -120,8 +120,7 @@ struct TermExtractor::Impl {
   // Runs of capitalised words in original-case text, separated only by spaces. A one-word run that
   // opens a sentence ("Political sources said") counts only if the word also appears capitalised
   // inside a sentence; a possessive ending ("Iran's") is dropped.
-  void add_entities(std::string_view text, float weight,
-                    TermNames* names) {
+  void add_entities(std::string_view text, float weight, TermNames* names) {
     std::size_t run_begin = 0, run_end = 0, last_word = 0, run_words = 0;
     bool run_at_sentence_start = false, sentence_start = true;
     pending.clear();
@@ -235,8 +234,7 @@ TermExtractor::~TermExtractor() = default;
 TermExtractor::TermExtractor(TermExtractor&&) noexcept = default;
 TermExtractor& TermExtractor::operator=(TermExtractor&&) noexcept = default;
 
-void TermExtractor::extract(const Document& doc, TermCounts& out,
-                            TermNames* names) {
+void TermExtractor::extract(const Document& doc, TermCounts& out, TermNames* names) {
   Impl& m = *impl_;
   m.counts.clear();
   if (names != nullptr) names->clear();
@@ -264,15 +262,11 @@ void TermNames::add(std::uint64_t term, std::string_view prefix, std::string_vie
   text_.append(name);
 }
 
-void TermNames::sort() {
-  std::sort(entries_.begin(), entries_.end(), [](const Entry& a, const Entry& b) { return a.term < b.term; });
-}
-
 std::string_view TermNames::find(std::uint64_t term) const {
-  const auto it = std::lower_bound(entries_.begin(), entries_.end(), term,
-                                   [](const Entry& e, std::uint64_t t) { return e.term < t; });
-  if (it == entries_.end() || it->term != term) return {};
-  return std::string_view(text_).substr(it->offset, it->length);
+  for (const Entry& e : entries_) {
+    if (e.term == term) return std::string_view(text_).substr(e.offset, e.length);
+  }
+  return {};
 }
 
 TfidfMatrix build_tfidf(std::span<const TermCounts> docs, const TfidfParams& params) {

@@ -21,7 +21,6 @@ std::vector<std::string> entity_names(const std::string& title, const std::strin
   doc.title = title;
   doc.text = text;
   extractor.extract(doc, counts, &names);
-  names.sort();
   EXPECT_EQ(names.size(), counts.terms.size());  // one name per term
   std::vector<std::string> out;
   for (const auto& [hash, weight] : counts.terms) {
@@ -61,7 +60,6 @@ TEST(TermExtractor, DropsStopWordsOfFiveLanguagesAndStems) {
   Document doc;
   doc.text = "the talks and los der le il negotiations talking";
   extractor.extract(doc, counts, &names);
-  names.sort();
   std::vector<std::string> words;
   for (const auto& [hash, weight] : counts.terms) words.emplace_back(names.find(hash));
   std::sort(words.begin(), words.end());

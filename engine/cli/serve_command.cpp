@@ -1,10 +1,10 @@
 // `storyline serve --db STATE.db`: the feed over HTTP (cpp-httplib), JSON in and out.
 #include <httplib.h>
-#include <pthread.h>
 #include <netinet/in.h>
+#include <pthread.h>
 #include <signal.h>
-#include <sys/socket.h>
 #include <simdjson.h>
+#include <sys/socket.h>
 
 #include <array>
 #include <atomic>

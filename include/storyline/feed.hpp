@@ -55,7 +55,7 @@ struct PreparedDocument {
   std::uint64_t content_hash = 0;  ///< XXH3 of title and text: tells a resent document from a clash
   std::vector<std::uint32_t> fingerprint;
   TermCounts terms;
-  TermNames names;  ///< readable form of the terms, sorted
+  TermNames names;  ///< readable form of the terms
 };
 
 /// Where a document went.

@@ -40,9 +40,8 @@ class TermNames {
   }
   /// Adds term's name as prefix + name (callers add each term once).
   void add(std::uint64_t term, std::string_view prefix, std::string_view name);
-  /// Orders the entries for find().
-  void sort();
-  /// The name of term, or an empty view when there is none. @pre sort() after the last add().
+  /// The name of term, or an empty view when there is none. A scan: meant for the few terms a caller
+  /// has no name for yet (the feed asks only for vector terms it has never named).
   std::string_view find(std::uint64_t term) const;
   std::size_t size() const { return entries_.size(); }
   template <typename F>
