@@ -44,6 +44,9 @@ struct FeedService::Impl {
   std::size_t snapshot_covered = 0;  // operations the running writer's snapshot covers
   pid_t snapshot_child = -1;         // a child writing a snapshot, or -1
   bool committer_idle = false;       // waiting for work: an enqueue must wake it
+  // add() calls that began and that are done assigning (or gave up); the committer lingers until the
+  // latter reaches linger_until (0: not lingering).
+  std::uint64_t calls_started = 0, calls_enqueued = 0, linger_until = 0;
   std::thread committer;
 
   Impl(const std::string& path, const std::optional<FeedParams>& create_with, FeedServiceOptions options)
@@ -97,6 +100,13 @@ struct FeedService::Impl {
           maybe_snapshot();
           continue;
         }
+        // Group commit: calls already being prepared or assigned join this commit instead of waiting
+        // for the next one (every commit pays a sync). Only the calls under way now are waited for, and
+        // for at most a millisecond.
+        linger_until = calls_started;
+        queued.wait_for(lock, std::chrono::milliseconds(1),
+                        [&] { return calls_enqueued >= linger_until || stopping; });
+        linger_until = 0;
         batch.swap(queue);
         last = enqueued;
         batch_size = batch.size();
@@ -180,6 +190,33 @@ struct FeedService::Impl {
     }
   }
 
+  // Counts an add() call as under way until it has queued its documents (or left without).
+  class CallUnderWay {
+   public:
+    explicit CallUnderWay(Impl& m) : m_(m) {
+      std::lock_guard lock(m_.queue_mutex);
+      ++m_.calls_started;
+    }
+    ~CallUnderWay() { done(); }
+    CallUnderWay(const CallUnderWay&) = delete;
+    CallUnderWay& operator=(const CallUnderWay&) = delete;
+    void done() {
+      if (done_) return;
+      done_ = true;
+      bool wake = false;
+      {
+        std::lock_guard lock(m_.queue_mutex);
+        ++m_.calls_enqueued;
+        wake = m_.linger_until != 0 && m_.calls_enqueued >= m_.linger_until;
+      }
+      if (wake) m_.queued.notify_one();
+    }
+
+   private:
+    Impl& m_;
+    bool done_ = false;
+  };
+
   // Queues an op; the caller holds engine_mutex so queue order is assignment order.
   std::uint64_t enqueue(detail::StoreOp op) {
     std::uint64_t ticket = 0;
@@ -258,6 +295,7 @@ double FeedService::replay_seconds() const { return impl_->replay_seconds; }
 
 std::vector<AddOutcome> FeedService::add(std::vector<Document> docs) {
   Impl& m = *impl_;
+  Impl::CallUnderWay call(m);
   std::vector<PreparedDocument> prepared(docs.size());
   // One document (the usual request) is prepared on the calling thread: waking oneTBB's workers for it
   // costs more than it saves.
@@ -293,6 +331,7 @@ std::vector<AddOutcome> FeedService::add(std::vector<Document> docs) {
       ticket = std::max(ticket, t);
     }
   }
+  call.done();
   m.wait(ticket);
   return out;
 }
