@@ -595,6 +595,7 @@ void write_postings(detail::BinaryWriter& out, const Postings& p) {
 void read_postings(detail::BinaryReader& in, Postings& p, std::size_t limit) {
   const auto n = in.value<std::uint64_t>();
   if (n > in.remaining() / 12) in.fail("posting count larger than the file");
+  p.reserve(static_cast<std::size_t>(n));
   for (std::uint64_t i = 0; i < n; ++i) {
     const auto key = in.value<std::uint64_t>();
     const auto size = in.value<std::uint32_t>();
@@ -717,6 +718,7 @@ void FeedEngine::Impl::read_clusters(detail::BinaryReader& in) {
   }
   const auto terms = in.value<std::uint64_t>();
   if (terms > in.remaining() / 12) in.fail("term count larger than the file");
+  m.df.reserve(static_cast<std::size_t>(terms));
   for (std::uint64_t i = 0; i < terms; ++i) {
     const auto term = in.value<std::uint64_t>();
     m.df[term] = in.value<std::uint32_t>();

@@ -6,6 +6,9 @@
 #include <algorithm>
 #include <cmath>
 #include <limits>
+#include <map>
+#include <mutex>
+#include <tuple>
 
 #include "detail/mix.hpp"
 #include "storyline/error.hpp"
@@ -36,6 +39,16 @@ LshBands optimal_lsh_bands(double threshold, std::uint32_t num_hashes, double fp
   STORYLINE_CHECK_ARG(threshold > 0.0 && threshold < 1.0, "threshold must be in (0, 1)");
   STORYLINE_CHECK_ARG(fp_weight >= 0.0 && fn_weight >= 0.0, "weights must be non-negative");
   STORYLINE_CHECK_ARG(num_hashes >= 1, "num_hashes must be positive");
+  // The search costs about a million pow() calls at k = 128 (tens of milliseconds), and every scheme,
+  // index and engine built from the same parameters asks again: answers are kept.
+  using Question = std::tuple<double, std::uint32_t, double, double>;
+  static std::mutex mutex;
+  static std::map<Question, LshBands> answers;
+  const Question question{threshold, num_hashes, fp_weight, fn_weight};
+  {
+    std::lock_guard lock(mutex);
+    if (const auto it = answers.find(question); it != answers.end()) return it->second;
+  }
   LshBands best{1, num_hashes};
   double best_error = std::numeric_limits<double>::infinity();
   for (std::uint32_t b = 1; b <= num_hashes; ++b) {
@@ -49,6 +62,8 @@ LshBands optimal_lsh_bands(double threshold, std::uint32_t num_hashes, double fp
       if (error < best_error) best_error = error, best = lsh;
     }
   }
+  std::lock_guard lock(mutex);
+  answers.emplace(question, best);
   return best;
 }
 

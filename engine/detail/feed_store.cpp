@@ -393,6 +393,7 @@ FeedStore::LoadReport FeedStore::load(FeedEngine& engine) {
   if (::access(snapshot_path().c_str(), F_OK) == 0) {
     try {
       FeedEngine candidate(params_);
+      candidate.reserve(now.documents);  // sized once for the rows after the snapshot too
       const FeedEngine::SnapshotMark m = candidate.load_snapshot(snapshot_path());
       if (m.state_id != now.state_id) throw CorruptIndex("the snapshot belongs to another state");
       if (m.documents > now.documents || m.removals > now.removals) {

@@ -43,6 +43,11 @@ class FlatHashMap {
 
   std::size_t size() const { return size_; }
 
+  /// Room for n entries without growing.
+  void reserve(std::size_t n) {
+    while ((n + 1) * 10 > keys_.size() * 7) grow();
+  }
+
   /// Starts fetching the slot of key into the cache: for loops over many keys of a large map, a few
   /// keys ahead of the one used.
   void prefetch(std::uint64_t key) const {
