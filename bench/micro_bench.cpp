@@ -1,5 +1,6 @@
-// Micro benchmarks of the dedup hot paths. Inputs are built outside the timed loops; every benchmark
-// reports bytes/s or items/s. Run: build/bench/bench/storyline_bench --benchmark_counters_tabular=true
+// Micro benchmarks of the dedup hot paths (the clustering ones: cluster_micro_bench.cpp). Inputs are
+// built outside the timed loops; every benchmark reports bytes/s or items/s. Run:
+// build/bench/bench/storyline_bench --benchmark_counters_tabular=true
 #include <benchmark/benchmark.h>
 
 #include <random>

@@ -24,6 +24,7 @@ void write_sample(const std::string& path) {
   std::vector<std::uint8_t> block(kBig);
   std::iota(block.begin(), block.end(), std::uint8_t{0});
   out.bytes(block.data(), block.size());
+  out.bytes(nullptr, 0);  // an empty vector's data(): nothing to copy, nothing to fail on
   out.string("the end");
   out.value(std::uint64_t{42});
   out.finish();
@@ -35,6 +36,7 @@ void read_sample(const std::string& path) {
   std::vector<std::uint8_t> block(kBig);
   in.bytes(block.data(), block.size());
   for (std::size_t i = 0; i < block.size(); i += 4099) ASSERT_EQ(block[i], static_cast<std::uint8_t>(i));
+  in.bytes(nullptr, 0);
   EXPECT_EQ(in.string(100), "the end");
   EXPECT_EQ(in.value<std::uint64_t>(), 42u);
   EXPECT_EQ(in.remaining(), 0u);

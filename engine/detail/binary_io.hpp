@@ -23,6 +23,7 @@ class BinaryWriter {
   BinaryWriter& operator=(const BinaryWriter&) = delete;
 
   void bytes(const void* data, std::size_t size) {
+    if (size == 0) return;  // an empty vector's data() may be null, which memcpy must not get
     if (size <= buffer_.size() - used_) {
       std::memcpy(buffer_.data() + used_, data, size);
       used_ += size;
@@ -64,6 +65,7 @@ class BinaryReader {
   BinaryReader& operator=(const BinaryReader&) = delete;
 
   void bytes(void* data, std::size_t size) {
+    if (size == 0) return;  // as in BinaryWriter::bytes
     if (size <= end_ - pos_) {
       std::memcpy(data, buffer_.data() + pos_, size);
       pos_ += size;
