@@ -4,6 +4,7 @@
 // (documents) and bytes/s (of the documents' title and text). Part of storyline_bench.
 #include <benchmark/benchmark.h>
 
+#include <algorithm>
 #include <random>
 #include <string>
 #include <vector>
@@ -87,42 +88,57 @@ void BM_TermExtraction(benchmark::State& state) {
 }
 BENCHMARK(BM_TermExtraction)->Arg(0)->Arg(1)->ArgName("names");
 
+// A corpus made ready for the stages after term extraction.
+struct Prepared {
+  std::vector<Document> docs;
+  std::vector<TermCounts> counts;
+  std::vector<std::int32_t> dates;
+  std::int64_t bytes = 0;
+
+  explicit Prepared(std::size_t n)
+      : docs(event_corpus(n)), counts(counts_of(docs)), dates(dates_of(docs)), bytes(bytes_of(docs)) {}
+
+  // Per run: every document once.
+  void count(benchmark::State& state) const {
+    state.SetItemsProcessed(state.iterations() * static_cast<std::int64_t>(docs.size()));
+    state.SetBytesProcessed(state.iterations() * bytes);
+  }
+};
+
+NeighborParams windowed() {
+  NeighborParams params;
+  params.window_days = 3;
+  return params;
+}
+
 void BM_TfidfBuild(benchmark::State& state) {
-  const auto docs = event_corpus(static_cast<std::size_t>(state.range(0)));
-  const auto counts = counts_of(docs);
+  const Prepared corpus(static_cast<std::size_t>(state.range(0)));
   for (auto _ : state) {
-    const TfidfMatrix m = build_tfidf(counts, TfidfParams{});
+    const TfidfMatrix m = build_tfidf(corpus.counts, TfidfParams{});
     benchmark::DoNotOptimize(m.rows.nonZeros());
   }
-  state.SetItemsProcessed(state.iterations() * state.range(0));
-  state.SetBytesProcessed(state.iterations() * bytes_of(docs));
+  corpus.count(state);
 }
 BENCHMARK(BM_TfidfBuild)->Arg(10000)->Arg(50000)->Unit(benchmark::kMillisecond);
 
 void BM_NeighborGraph(benchmark::State& state) {
-  const auto docs = event_corpus(static_cast<std::size_t>(state.range(0)));
-  const TfidfMatrix m = build_tfidf(counts_of(docs), TfidfParams{});
-  const auto dates = dates_of(docs);
-  NeighborParams params;
-  params.window_days = 3;
+  const Prepared corpus(static_cast<std::size_t>(state.range(0)));
+  const TfidfMatrix m = build_tfidf(corpus.counts, TfidfParams{});
   std::size_t edges = 0;
   for (auto _ : state) {
-    const auto graph = neighbor_graph(m.rows, dates, params);
+    const auto graph = neighbor_graph(m.rows, corpus.dates, windowed());
     edges = graph.size();
     benchmark::DoNotOptimize(graph.data());
   }
   state.counters["edges"] = static_cast<double>(edges);
-  state.SetItemsProcessed(state.iterations() * state.range(0));
-  state.SetBytesProcessed(state.iterations() * bytes_of(docs));
+  corpus.count(state);
 }
 BENCHMARK(BM_NeighborGraph)->Arg(10000)->Arg(50000)->Unit(benchmark::kMillisecond);
 
 void BM_AverageLinkage(benchmark::State& state) {
-  const auto docs = event_corpus(static_cast<std::size_t>(state.range(0)));
-  const TfidfMatrix m = build_tfidf(counts_of(docs), TfidfParams{});
-  NeighborParams params;
-  params.window_days = 3;
-  const auto graph = neighbor_graph(m.rows, dates_of(docs), params);
+  const Prepared corpus(static_cast<std::size_t>(state.range(0)));
+  const TfidfMatrix m = build_tfidf(corpus.counts, TfidfParams{});
+  const auto graph = neighbor_graph(m.rows, corpus.dates, windowed());
   std::uint32_t clusters = 0;
   for (auto _ : state) {
     const auto labels = average_linkage(m.rows, graph, 0.3f);
@@ -130,8 +146,7 @@ void BM_AverageLinkage(benchmark::State& state) {
     benchmark::DoNotOptimize(labels.data());
   }
   state.counters["clusters"] = clusters;  // the corpus plants n / 8 events
-  state.SetItemsProcessed(state.iterations() * state.range(0));
-  state.SetBytesProcessed(state.iterations() * bytes_of(docs));
+  corpus.count(state);
 }
 BENCHMARK(BM_AverageLinkage)->Arg(10000)->Arg(50000)->Unit(benchmark::kMillisecond);
 
