@@ -113,7 +113,7 @@ void LshIndex::rehash(Table& table, std::size_t capacity) {
                                                 return s.doc == kEmpty;
                                               }) - old.begin();
   for (std::size_t k = 0; k < old.size(); ++k) {
-    const Slot& slot = old[(start + k) % old.size()];
+    const Slot& slot = old[(start + k) & (old.size() - 1)];  // sizes are powers of two
     if (slot.doc >= kTombstone) continue;
     std::size_t pos = detail::mix64(slot.tag) & mask;
     while (table.slots[pos].doc != kEmpty) pos = (pos + 1) & mask;
