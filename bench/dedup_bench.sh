@@ -1,13 +1,17 @@
 #!/usr/bin/env bash
-# End-to-end dedup throughput: generates deterministic corpora of ~2 KB documents with planted copies,
-# runs `storyline dedup` at 1 and 2 threads, and prints documents/s, MB/s, per core, peak memory and
-# quality against the planted truth. Writes bench/results/dedup-DATE.json with the machine it ran on.
-# Usage: bench/dedup_bench.sh [SIZES...]      (default: 10000 100000 1000000; needs build/release)
+# End-to-end throughput: generates deterministic corpora of ~2 KB documents with planted copies, runs
+# `storyline dedup` (or, with COMMAND=cluster, `storyline cluster`: duplicates, stories and threads) at
+# 1 and 2 threads, and prints documents/s, MB/s, per core, peak memory and the duplicate groups' quality
+# against the planted truth. Writes bench/results/COMMAND-DATE.json with the machine it ran on.
+# Usage: [COMMAND=dedup|cluster] bench/dedup_bench.sh [SIZES...]
+#        (default: 10000 100000 1000000; needs build/release)
 set -euo pipefail
 cd "$(dirname "$0")/.."
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(10000 100000 1000000)
 bin=build/release/storyline
+command=${COMMAND:-dedup}
+case "$command" in dedup | cluster) ;; *) echo "COMMAND is dedup or cluster" >&2; exit 1 ;; esac
 data=${STORYLINE_BENCH_DATA:-build/bench-data}
 mkdir -p "$data" bench/results
 [ -x /usr/bin/time ] || { echo "needs /usr/bin/time (apt-get install time)" >&2; exit 1; }
@@ -15,7 +19,7 @@ mkdir -p "$data" bench/results
 cpu=$(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//')
 mem=$(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo)
 stamp=$(date -u +%Y-%m-%dT%H:%M:%SZ)
-json="bench/results/dedup-$(date -u +%Y%m%d).json"
+json="bench/results/$command-$(date -u +%Y%m%d).json"
 rows=()
 
 printf '%-9s %4s %8s %11s %8s %11s %13s %9s %7s\n' docs jobs seconds docs/s MB/s "docs/s/core" "MB/s/core" "peak MB" "pair F1"
@@ -25,8 +29,12 @@ for n in "${sizes[@]}"; do
   mb=$(stat -c %s "$corpus" | awk '{printf "%.1f", $1 / 1e6}')
   for jobs in 1 2; do
     out=$(mktemp -d)
-    /usr/bin/time -v "$bin" dedup "$corpus" -o "$out/kept.jsonl" --annotate "$out/ann.jsonl" --jobs "$jobs" \
-      2> "$out/err"
+    if [ "$command" = dedup ]; then
+      /usr/bin/time -v "$bin" dedup "$corpus" -o "$out/kept.jsonl" --annotate "$out/ann.jsonl" --jobs "$jobs" \
+        2> "$out/err"
+    else
+      /usr/bin/time -v "$bin" cluster "$corpus" -o "$out/ann.jsonl" --jobs "$jobs" 2> "$out/err"
+    fi
     seconds=$(grep -oE '[0-9.]+ s, ' "$out/err" | grep -oE '[0-9.]+')
     peak=$(awk '/Maximum resident/ {printf "%.0f", $6 / 1024}' "$out/err")
     f1=$("$bin" eval --json --gold "$corpus" --pred "$out/ann.jsonl" |
@@ -39,8 +47,8 @@ for n in "${sizes[@]}"; do
   done
 done
 {
-  printf '{"bench":"dedup","date":"%s","machine":{"cpu":"%s","cores":%s,"memory":"%s"},' "$stamp" "$cpu" "$(nproc)" "$mem"
-  printf '"command":"bench/dedup_bench.sh %s","results":[' "${sizes[*]}"
+  printf '{"bench":"%s","date":"%s","machine":{"cpu":"%s","cores":%s,"memory":"%s"},' "$command" "$stamp" "$cpu" "$(nproc)" "$mem"
+  printf '"command":"COMMAND=%s bench/dedup_bench.sh %s","results":[' "$command" "${sizes[*]}"
   (IFS=,; printf '%s' "${rows[*]}")
   printf ']}\n'
 } > "$json"
