@@ -243,11 +243,35 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     }
     return x;
   };
-  const auto push = [&](DocIndex x, DocIndex y) {
+  // Pushes the pair when its mean (from dot, the dot product of the two sums) passes the threshold.
+  const auto push_scored = [&](DocIndex x, DocIndex y, double dot_product) {
     const DocIndex a = std::min(x, y), b = std::max(x, y);
-    const double mean = dot(sums[a], sums[b]) / (static_cast<double>(size[a]) * static_cast<double>(size[b]));
+    const double mean = dot_product / (static_cast<double>(size[a]) * static_cast<double>(size[b]));
     const bool both_dated = !dated.empty() && undated[a] == 0 && undated[b] == 0;
     if (mean >= (both_dated ? dated_threshold : threshold)) heap.push({mean, a, b, version[a], version[b]});
+  };
+  const auto push = [&](DocIndex x, DocIndex y) { push_scored(x, y, dot(sums[x], sums[y])); };
+  // A merged cluster is scored against all its neighbours at once: its sum scattered into a dense row,
+  // each neighbour then costs its own size (walking the merged sum again per neighbour made large
+  // clusters quadratic). The products and their order are dot()'s, so the scores are the same.
+  std::vector<float> dense(static_cast<std::size_t>(rows.cols()), 0.0f);
+  const auto push_all = [&](DocIndex keep, std::span<const DocIndex> neighbours) {
+    const SumVector& k = sums[keep];
+    for (const auto& [col, value] : k) dense[static_cast<std::size_t>(col)] = value;
+    for (const DocIndex c : neighbours) {
+      const SumVector& y = sums[c];
+      if (y.size() > 8 * k.size()) {  // a small merged cluster against a large one: dot() looks up
+        push(keep, c);
+        continue;
+      }
+      double d = 0.0;
+      for (const auto& [col, value] : y) {
+        const float x = dense[static_cast<std::size_t>(col)];
+        if (x != 0.0f) d += static_cast<double>(x) * value;
+      }
+      push_scored(keep, c, d);
+    }
+    for (const auto& [col, value] : k) dense[static_cast<std::size_t>(col)] = 0.0f;
   };
   for (const Edge& e : edges) push(e.a, e.b);
   while (!heap.empty()) {
@@ -276,7 +300,7 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     next.erase(std::unique(next.begin(), next.end()), next.end());
     adjacent[keep] = next;
     std::vector<DocIndex>().swap(adjacent[gone]);
-    for (const DocIndex c : next) push(keep, c);
+    push_all(keep, adjacent[keep]);
   }
   // Dense labels in order of first node.
   std::vector<std::uint32_t> label(n), root_label(n, UINT32_MAX);
