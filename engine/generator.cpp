@@ -6,6 +6,7 @@
 #include <optional>
 #include <random>
 #include <string_view>
+#include <unordered_map>
 #include <unordered_set>
 #include <vector>
 
@@ -56,6 +57,8 @@ class Vocabulary {
     for (std::size_t i = 0; i < kWords; ++i) cdf_.push_back(total += 1.0 / std::pow(i + 1.0, 1.07));
     for (double& c : cdf_) c /= total;
   }
+  /// A word of the rare tail (rank 1,000 and beyond), uniformly: what makes an event's vocabulary.
+  const std::string& rare(Rng& rng) const { return words_[1000 + below(rng, words_.size() - 1000)]; }
   const std::string& draw(Rng& rng) const {
     const auto it = std::lower_bound(cdf_.begin(), cdf_.end(), uniform(rng));
     return words_[std::min<std::size_t>(it - cdf_.begin(), words_.size() - 1)];
@@ -106,6 +109,92 @@ std::string join(const std::vector<std::string>& sentences) {
     out += s;
   }
   return out;
+}
+
+// A planted story (an event) within a planted thread (a topic). A topic has 30 rare words and two
+// names that run through all its events; an event adds 10 words and a name of its own.
+struct Topic {
+  std::string id;
+  std::vector<std::string> words, names;
+};
+
+struct Event {
+  std::string id;
+  const Topic* topic = nullptr;
+  std::int32_t first_day = 0;
+  std::vector<std::string> words, names;
+};
+
+constexpr std::size_t kActiveEvents = 32;          // events an original may join
+constexpr std::uint64_t kDocumentsPerTopic = 400;  // topics scale with the corpus: same density at any size
+
+std::string capitalised(std::string w) {
+  if (!w.empty() && w[0] >= 'a' && w[0] <= 'z') w[0] = static_cast<char>(w[0] - 'a' + 'A');
+  return w;
+}
+
+std::string name(const Vocabulary& vocab, Rng& rng) {
+  return capitalised(vocab.rare(rng)) + " " + capitalised(vocab.rare(rng));
+}
+
+// Topics are made on first use from their own seed, so their words do not depend on the order of use.
+class Topics {
+ public:
+  Topics(const Vocabulary& vocab, std::uint64_t seed, std::uint64_t documents)
+      : vocab_(vocab), seed_(seed), count_(std::max<std::uint64_t>(8, documents / kDocumentsPerTopic)) {}
+  const Topic& draw(Rng& rng) {
+    const std::uint64_t t = below(rng, count_);
+    auto [it, fresh] = topics_.try_emplace(t);
+    if (fresh) {
+      Rng topic_rng(seed_ ^ (0x70b1c5ULL + t * 0x9e3779b97f4a7c15ULL));
+      it->second.id = "tp" + std::to_string(t);
+      for (int i = 0; i < 30; ++i) it->second.words.push_back(vocab_.rare(topic_rng));
+      for (int i = 0; i < 2; ++i) it->second.names.push_back(name(vocab_, topic_rng));
+    }
+    return it->second;
+  }
+
+ private:
+  const Vocabulary& vocab_;
+  std::uint64_t seed_, count_;
+  std::unordered_map<std::uint64_t, Topic> topics_;  // node-based: references stay valid
+};
+
+Event new_event(const Vocabulary& vocab, Topics& topics, Rng& rng, std::uint64_t number, std::int32_t day) {
+  Event e;
+  e.id = "ev" + std::to_string(number);
+  e.topic = &topics.draw(rng);
+  e.first_day = day;
+  for (int i = 0; i < 10; ++i) e.words.push_back(vocab.rare(rng));
+  e.names = e.topic->names;
+  e.names.push_back(name(vocab, rng));
+  return e;
+}
+
+// One sentence of an event's article: about one word in sixteen is the event's and one in sixteen its
+// topic's; a third of the sentences open with one of its names.
+std::string event_sentence(const Vocabulary& vocab, const Event& e, Rng& rng) {
+  const std::size_t words = 8 + below(rng, 18);
+  const bool named = uniform(rng) < 0.35;
+  std::string s = named ? e.names[below(rng, e.names.size())] + " said" : std::string();
+  for (std::size_t i = 0; i < words; ++i) {
+    const double u = uniform(rng);
+    std::string w = u < 0.0625  ? e.words[below(rng, e.words.size())]
+                    : u < 0.125 ? e.topic->words[below(rng, e.topic->words.size())]
+                                : vocab.draw(rng);
+    if (!s.empty()) s.push_back(' ');
+    s += i == 0 && !named ? capitalised(std::move(w)) : w;
+  }
+  s.push_back('.');
+  return s;
+}
+
+std::string event_title(const Vocabulary& vocab, const Event& e, Rng& rng) {
+  std::string t = e.names[below(rng, e.names.size())];
+  t.append(" ").append(e.words[below(rng, e.words.size())]);
+  t.append(" ").append(e.topic->words[below(rng, e.topic->words.size())]);
+  for (int i = 0; i < 4; ++i) t.append(" ").append(vocab.draw(rng));
+  return t;
 }
 
 // The ways a syndicated copy differs from the original.
@@ -228,6 +317,7 @@ class SourceArticles {
 
 struct WindowEntry {
   Article article;
+  std::string story, thread;  // the planted event and topic, if any
   std::int32_t date = 0;
   std::vector<std::uint64_t> shingles;  // set, for the copies' Jaccard
 };
@@ -249,7 +339,8 @@ std::string headline(const Vocabulary& vocab, Rng& rng) {
 }
 
 void write_line(detail::OutputFile& out, std::string& line, const std::string& id, const std::string& title,
-                const std::string& text, std::int32_t date, const std::string& label, double jaccard,
+                const std::string& text, std::int32_t date, const std::string& label,
+                const std::string& story, const std::string& thread, double jaccard,
                 const std::string& edits) {
   line.assign("{\"id\":");
   detail::append_json_string(line, id);
@@ -261,6 +352,12 @@ void write_line(detail::OutputFile& out, std::string& line, const std::string& i
   detail::append_json_string(line, format_date(date));
   line += ",\"label\":";
   detail::append_json_string(line, label);
+  if (!story.empty()) {
+    line += ",\"story\":";
+    detail::append_json_string(line, story);
+    line += ",\"thread\":";
+    detail::append_json_string(line, thread);
+  }
   if (!edits.empty()) {
     line += ",\"jaccard\":";
     detail::append_json_number(line, jaccard);
@@ -280,6 +377,7 @@ GeneratorReport generate_corpus(const GeneratorParams& params, const std::string
                       "min_jaccard must be in [0, 1]");
   STORYLINE_CHECK_ARG(params.edit_strength >= 0.0, "edit_strength must be >= 0");
   STORYLINE_CHECK_ARG(params.mean_words >= 10, "mean_words must be at least 10");
+  STORYLINE_CHECK_ARG(params.event_size == 0.0 || params.event_size >= 1.0, "event_size must be 0 or >= 1");
   Rng vocab_rng(params.seed ^ 0x5eed5eedULL);
   const Vocabulary vocab(vocab_rng);
   Rng rng(params.seed);
@@ -290,6 +388,9 @@ GeneratorReport generate_corpus(const GeneratorParams& params, const std::string
 
   detail::OutputFile out(path);
   std::deque<WindowEntry> window;
+  std::deque<Event> events;  // the active ones, newest last
+  Topics topics(vocab, params.seed, params.documents);
+  const bool plant_events = params.event_size > 0.0 && !source;
   GeneratorReport report;
   const std::int32_t first_day = *parse_date("2024-01-01");
   std::string line, edits, text;
@@ -316,7 +417,7 @@ GeneratorReport generate_corpus(const GeneratorParams& params, const std::string
       }
       const std::string title = uniform(rng) < 0.7 ? headline(vocab, rng) : original.article.title;
       write_line(out, line, id, title, text, original.date + static_cast<std::int32_t>(below(rng, 3)),
-                 original.article.id, j, edits);
+                 original.article.id, original.story, original.thread, j, edits);
       ++report.copies;
       jaccard_sum += j;
       continue;
@@ -331,20 +432,33 @@ GeneratorReport generate_corpus(const GeneratorParams& params, const std::string
         continue;
       }
     } else {
+      const Event* event = nullptr;
+      if (plant_events) {
+        if (events.empty() || uniform(rng) < 1.0 / params.event_size) {
+          events.push_back(new_event(vocab, topics, rng, report.events++, day));
+          if (events.size() > kActiveEvents) events.pop_front();
+          event = &events.back();
+        } else {
+          event = &events[below(rng, events.size())];
+        }
+        entry.story = event->id;
+        entry.thread = event->topic->id;
+        entry.date = event->first_day + static_cast<std::int32_t>(below(rng, 3));
+      }
       const std::size_t target = params.mean_words / 2 + below(rng, params.mean_words + 1);
       std::size_t words = 0;
       while (words < target) {
-        entry.article.sentences.push_back(sentence(vocab, rng));
+        entry.article.sentences.push_back(event ? event_sentence(vocab, *event, rng) : sentence(vocab, rng));
         words += static_cast<std::size_t>(std::count(entry.article.sentences.back().begin(),
                                                      entry.article.sentences.back().end(), ' ')) +
                  1;
       }
-      entry.article.title = headline(vocab, rng);
+      entry.article.title = event ? event_title(vocab, *event, rng) : headline(vocab, rng);
     }
     entry.article.id = id;
     text = join(entry.article.sentences);
     entry.shingles = shingle_set(shingler, text);
-    write_line(out, line, id, entry.article.title, text, day, id, 0.0, "");
+    write_line(out, line, id, entry.article.title, text, entry.date, id, entry.story, entry.thread, 0.0, "");
     ++report.originals;
     window.push_back(std::move(entry));
     if (window.size() > kWindow) window.pop_front();

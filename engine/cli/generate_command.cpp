@@ -30,15 +30,19 @@ std::function<int()> register_generate(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::Range(10, 1000000));
   c->add_option("--source", p.source_path, "take originals from this JSONL (syndication-style copies)");
+  c->add_option("--event-size", p.event_size,
+                "plant stories of about this many originals each, labelled \"story\" (0 = none)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1e9));
   c->add_option("--seed", p.seed, "random seed")->capture_default_str();
   return [o] {
     const GeneratorReport r = generate_corpus(o->params, o->output);
     std::fprintf(stderr,
                  "storyline generate: %llu documents (%llu originals, %llu copies, mean copy Jaccard %.3f, "
-                 "%llu regenerated below --min-jaccard)\n",
+                 "%llu regenerated below --min-jaccard, %llu stories)\n",
                  static_cast<unsigned long long>(r.documents), static_cast<unsigned long long>(r.originals),
                  static_cast<unsigned long long>(r.copies), r.mean_copy_jaccard,
-                 static_cast<unsigned long long>(r.regenerated));
+                 static_cast<unsigned long long>(r.regenerated), static_cast<unsigned long long>(r.events));
     return 0;
   };
 }

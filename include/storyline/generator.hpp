@@ -19,6 +19,14 @@ struct GeneratorParams {
   /// Optional JSONL of real articles (field "text", optional "title"): its articles become the originals,
   /// in file order, and copies imitate syndication. Empty: Zipfian synthetic text.
   std::string source_path;
+  /// Planted stories and threads: when > 0, synthetic originals belong to events of about this many
+  /// originals (a geometric law), and each event to one of documents / 400 topics (at least 8). A topic
+  /// has rare words and two names that run through all its events; an event adds words and a name of
+  /// its own (each about 6% of its articles' words; names open a third of the sentences and every
+  /// title). An event's articles are dated within three days of its start. Each line gets the fields
+  /// "story" (the event) and "thread" (the topic); copies inherit their original's. 0 writes neither;
+  /// ignored with source_path.
+  double event_size = 0.0;
 };
 
 /// Counts of a generated corpus.
@@ -27,13 +35,15 @@ struct GeneratorReport {
   std::uint64_t originals = 0;
   std::uint64_t copies = 0;
   std::uint64_t regenerated = 0;  ///< copies made again because they fell below min_jaccard
+  std::uint64_t events = 0;       ///< planted stories (0 without event_size)
   double mean_copy_jaccard = 0;   ///< mean exact Jaccard of copies with their originals
 };
 
-/// Streams the corpus to path as JSONL: {"id","title","text","date","label","jaccard","edits"}. label is
-/// the original's id for the original and all its copies; jaccard and edits (e.g. "boilerplate+truncate")
-/// are set on copies. Memory is bounded by a window of recent originals, so 10M documents stream to disk.
-/// Throws IoError or InvalidArgument.
+/// Streams the corpus to path as JSONL: {"id","title","text","date","label","story","thread",
+/// "jaccard","edits"}. label is the original's id for the original and all its copies; story and thread
+/// are the planted event and topic (with event_size); jaccard and edits (e.g. "boilerplate+truncate") are set
+/// on copies. Memory is bounded by a window of recent originals, so 10M documents stream to disk. Throws
+/// IoError or InvalidArgument.
 GeneratorReport generate_corpus(const GeneratorParams& params, const std::string& path);
 
 }  // namespace storyline
