@@ -17,6 +17,7 @@ using RowMatrix = Eigen::SparseMatrix<float, Eigen::RowMajor>;
 struct Posting {
   DocIndex row;
   float weight;
+  std::int32_t date;  // the row's, so that the time window is checked without a random read
 };
 
 // Per-thread scratch of the neighbour search: a dense accumulator and the rows it touched.
@@ -24,22 +25,16 @@ struct Scratch {
   std::vector<float> score;
   std::vector<DocIndex> touched;
   std::vector<std::pair<float, DocIndex>> ranked;
+  std::vector<float> dense;  // the probing row, scattered
 };
 
-float sparse_dot(const RowMatrix& m, Eigen::Index a, Eigen::Index b) {
-  RowMatrix::InnerIterator x(m, a), y(m, b);
+// dot(row a, row b) with row a scattered into `dense` (zero elsewhere): one pass over b's entries,
+// without the branches of merging two sorted lists. The products are added in column order, as a merge
+// would add them, so the result is the same float.
+float scattered_dot(const RowMatrix& m, Eigen::Index b, const std::vector<float>& dense) {
   float dot = 0.0f;
-  while (x && y) {
-    if (x.index() < y.index()) {
-      ++x;
-    } else if (y.index() < x.index()) {
-      ++y;
-    } else {
-      dot += x.value() * y.value();
-      ++x;
-      ++y;
-    }
-  }
+  for (RowMatrix::InnerIterator y(m, b); y; ++y)
+    dot += dense[static_cast<std::size_t>(y.index())] * y.value();
   return dot;
 }
 
@@ -75,12 +70,14 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
     for (const auto& [col, w] : t) ++offsets[static_cast<std::size_t>(col) + 1];
   }
   for (std::size_t c = 1; c < offsets.size(); ++c) offsets[c] += offsets[c - 1];
+  const bool windowed = params.window_days >= 0 && !dates.empty();
   std::vector<Posting> postings(offsets.back());
   {
     std::vector<std::size_t> fill(offsets.begin(), offsets.end() - 1);
     for (std::size_t i = 0; i < n; ++i) {
+      const std::int32_t date = windowed ? dates[i] : kNoDate;
       for (const auto& [col, w] : tops[i])
-        postings[fill[static_cast<std::size_t>(col)]++] = {static_cast<DocIndex>(i), w};
+        postings[fill[static_cast<std::size_t>(col)]++] = {static_cast<DocIndex>(i), w, date};
     }
   }
   // Each posting list by weight, heaviest first: a probe reads at most max_postings of them, the rows
@@ -92,29 +89,30 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
                 return x.weight != y.weight ? x.weight > y.weight : x.row < y.row;
               });
   });
-  const auto within_window = [&](std::size_t i, std::size_t j) {
-    if (params.window_days < 0 || dates.empty()) return true;
-    if (dates[i] == kNoDate || dates[j] == kNoDate) return true;
-    return std::abs(static_cast<std::int64_t>(dates[i]) - dates[j]) <= params.window_days;
+  // Undated rows (and every row without a window) carry kNoDate and pair with any row.
+  const auto within_window = [&](std::int32_t a, std::int32_t b) {
+    return a == kNoDate || b == kNoDate || std::abs(static_cast<std::int64_t>(a) - b) <= params.window_days;
   };
 
   std::vector<std::vector<Edge>> found(n);
   tbb::enumerable_thread_specific<Scratch> scratch([&] {
     Scratch s;
     s.score.assign(n, 0.0f);
+    s.dense.assign(static_cast<std::size_t>(rows.cols()), 0.0f);
     return s;
   });
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
     Scratch& s = scratch.local();
     for (std::size_t i = range.begin(); i < range.end(); ++i) {
       s.touched.clear();
+      const std::int32_t date = windowed ? dates[i] : kNoDate;
       for (const auto& [col, w] : tops[i]) {
         const std::size_t begin = offsets[static_cast<std::size_t>(col)];
         const std::size_t end =
             std::min(offsets[static_cast<std::size_t>(col) + 1], begin + params.max_postings);
         for (std::size_t p = begin; p < end; ++p) {
           const DocIndex j = postings[p].row;
-          if (j == i || !within_window(i, j)) continue;
+          if (j == i || !within_window(date, postings[p].date)) continue;
           if (s.score[j] == 0.0f) s.touched.push_back(j);
           s.score[j] += w * postings[p].weight;
         }
@@ -131,7 +129,11 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
         std::partial_sort(s.ranked.begin(), s.ranked.begin() + params.rerank, s.ranked.end(), better);
         s.ranked.resize(params.rerank);
       }
-      for (auto& [score, j] : s.ranked) score = sparse_dot(rows, static_cast<Eigen::Index>(i), j);
+      const auto row = static_cast<Eigen::Index>(i);
+      for (RowMatrix::InnerIterator x(rows, row); x; ++x)
+        s.dense[static_cast<std::size_t>(x.index())] = x.value();
+      for (auto& [score, j] : s.ranked) score = scattered_dot(rows, j, s.dense);
+      for (RowMatrix::InnerIterator x(rows, row); x; ++x) s.dense[static_cast<std::size_t>(x.index())] = 0.0f;
       std::sort(s.ranked.begin(), s.ranked.end(), better);
       for (std::size_t r = 0; r < s.ranked.size() && r < params.k; ++r) {
         const auto [sim, j] = s.ranked[r];
@@ -210,11 +212,12 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
   // cluster keeps the sum of its rows and every score is exact; the graph only says which pairs of
   // clusters are worth scoring (those joined by at least one edge).
   std::vector<SumVector> sums(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    for (RowMatrix::InnerIterator it(rows, static_cast<Eigen::Index>(i)); it; ++it) {
+  tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
+    const auto row = static_cast<Eigen::Index>(i);
+    sums[i].reserve(static_cast<std::size_t>(rows.outerIndexPtr()[row + 1] - rows.outerIndexPtr()[row]));
+    for (RowMatrix::InnerIterator it(rows, row); it; ++it)
       sums[i].emplace_back(static_cast<int>(it.index()), it.value());
-    }
-  }
+  });
   std::vector<std::vector<DocIndex>> adjacent(n);
   for (const Edge& e : edges) {
     STORYLINE_CHECK_ARG(e.a < n && e.b < n && e.a != e.b, "edge out of range");
@@ -273,7 +276,12 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     }
     for (const auto& [col, value] : k) dense[static_cast<std::size_t>(col)] = 0.0f;
   };
-  for (const Edge& e : edges) push(e.a, e.b);
+  {  // the edges' first scores in parallel (the same dot() per pair), pushed in edge order
+    std::vector<double> first(edges.size());
+    tbb::parallel_for(std::size_t{0}, edges.size(),
+                      [&](std::size_t e) { first[e] = dot(sums[edges[e].a], sums[edges[e].b]); });
+    for (std::size_t e = 0; e < edges.size(); ++e) push_scored(edges[e].a, edges[e].b, first[e]);
+  }
   while (!heap.empty()) {
     const Candidate top = heap.top();
     heap.pop();

@@ -4,6 +4,7 @@
 
 #include <cstdint>
 #include <string>
+#include <utility>
 #include <vector>
 
 #include "storyline/cluster.hpp"
@@ -52,6 +53,9 @@ struct ClusterJobReport {
   std::size_t terms = 0;  ///< TF-IDF columns
   std::size_t edges = 0;  ///< story graph edges
   double seconds = 0.0;
+  /// Wall seconds per phase, in order: "read" (parse, fingerprint, extract terms), "dedup", "tfidf",
+  /// "story graph", "stories" (average linkage), "threads", "write".
+  std::vector<std::pair<std::string, double>> phases;
 };
 
 /// Runs the job; output does not depend on the thread count. Throws like run_dedup_job.
