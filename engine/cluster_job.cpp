@@ -111,12 +111,7 @@ void join_small_threads(const RowMatrix& story_rows, std::vector<std::uint32_t>&
 ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* observer) {
   const auto start = std::chrono::steady_clock::now();
   ClusterJobReport report;
-  auto lap_start = start;
-  const auto lap = [&](const char* phase) {
-    const auto now = std::chrono::steady_clock::now();
-    report.phases.emplace_back(phase, std::chrono::duration<double>(now - lap_start).count());
-    lap_start = now;
-  };
+  detail::PhaseClock clock(report.phases);
   const FingerprintScheme scheme(options.dedup);
   const detail::PreparedInputs inputs(options.inputs);
   detail::RejectsWriter rejects(options.rejects_path);
@@ -153,7 +148,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     }
   }
 
-  lap("read");
+  clock.lap("read");
 
   // Near-duplicates enter clustering once, through their representative.
   if (observer != nullptr) observer->progress("dedup", report.ingest);
@@ -172,17 +167,17 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   }
   for (std::size_t d = 0; d < n; ++d) rep_index[d] = rep_index[groups.representative[d]];
   report.duplicates = n - rep_doc.size();
-  lap("dedup");
+  clock.lap("dedup");
 
   if (observer != nullptr) observer->progress("stories", report.ingest);
   const TfidfMatrix tfidf = build_tfidf(rep_terms, options.cluster.tfidf);
   rep_terms = {};
   report.terms = tfidf.term_hash.size();
-  lap("tfidf");
+  clock.lap("tfidf");
   const std::vector<Edge> story_edges =
       neighbor_graph(tfidf.rows, rep_dates, options.cluster.story_neighbors);
   report.edges = story_edges.size();
-  lap("story graph");
+  clock.lap("story graph");
   std::vector<std::uint8_t> dated(rep_dates.size());
   for (std::size_t r = 0; r < dated.size(); ++r) dated[r] = rep_dates[r] != kNoDate ? 1 : 0;
   const bool windowed = options.cluster.story_neighbors.window_days >= 0;
@@ -192,7 +187,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
                       options.cluster.dated_story_threshold);
   const std::size_t stories = rep_doc.empty() ? 0 : *std::max_element(story.begin(), story.end()) + 1;
   const RowMatrix story_rows = centroids(tfidf.rows, story, stories);
-  lap("stories");
+  clock.lap("stories");
 
   if (observer != nullptr) observer->progress("threads", report.ingest);
   const RowMatrix thread_input = boost_entities(story_rows, tfidf, options.cluster.thread_entity_boost);
@@ -204,7 +199,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   const RowMatrix thread_rows = centroids(story_rows, thread, threads);
   report.stories = stories;
   report.threads = threads;
-  lap("threads");
+  clock.lap("threads");
 
   // Summaries: sizes, spans, and each story's member closest to its centroid as its representative.
   std::vector<Summary> story_summary(stories), thread_summary(threads);
@@ -294,7 +289,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     }
     out.close();
   }
-  lap("write");
+  clock.lap("write");
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

@@ -87,6 +87,7 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
   const auto start = std::chrono::steady_clock::now();
   STORYLINE_CHECK_ARG(!options.inputs.empty(), "no input files");
   DedupJobReport report;
+  detail::PhaseClock clock(report.phases);
 
   std::optional<DedupIndex> loaded;
   if (!options.index_path.empty()) loaded.emplace(DedupIndex::load(options.index_path));
@@ -113,6 +114,7 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
   report.prior_documents = prior;
   report.ingest = ingest(inputs.paths, options.ingest, docs, inputs.names);
   rejects.close();
+  clock.lap("read");
 
   if (observer != nullptr) observer->progress("group", report.ingest);
   const DuplicateGroups groups = find_duplicate_groups(scheme, docs.dedup_input(prior));
@@ -124,6 +126,7 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
     ++report.removed;
     if (rep < prior) ++report.duplicates_of_prior;
   }
+  clock.lap("group");
 
   if (observer != nullptr) observer->progress("write", report.ingest);
   write_outputs(options, inputs.paths, docs, groups, prior);
@@ -135,6 +138,7 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
       if (rep != d && !counted[rep]) counted[rep] = 1, ++report.groups;
     }
   }
+  clock.lap("write");
 
   if (!options.save_index_path.empty()) {
     DedupIndex index(report.params);
@@ -148,6 +152,7 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
           std::span<const std::uint32_t>(docs.fingerprints).subspan(d * scheme.words(), scheme.words()));
     }
     index.save(options.save_index_path);
+    clock.lap("save index");
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;

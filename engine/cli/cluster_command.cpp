@@ -1,6 +1,5 @@
 #include <cstdio>
 #include <memory>
-#include <string>
 
 #include "cli/commands.hpp"
 #include "cli/ingest_options.hpp"
@@ -28,13 +27,7 @@ int run(ClusterCli& cli) {
   std::fprintf(stderr, "  %s stories, %s threads\n", with_commas(r.stories).c_str(),
                with_commas(r.threads).c_str());
   print_throughput(s, r.seconds);
-  std::string phases;
-  for (const auto& [phase, seconds] : r.phases) {
-    char part[64];
-    std::snprintf(part, sizeof part, "%s%s %.2f s", phases.empty() ? "" : ", ", phase.c_str(), seconds);
-    phases += part;
-  }
-  std::fprintf(stderr, "  phases: %s\n", phases.c_str());
+  print_phases(r.phases);
   return 0;
 }
 

@@ -53,6 +53,7 @@ int run(DedupCli& cli) {
                with_commas(s.documents - r.removed).c_str(), with_commas(r.candidate_pairs).c_str(),
                with_commas(r.verified_pairs).c_str());
   print_throughput(s, r.seconds);
+  print_phases(r.phases);
   return 0;
 }
 

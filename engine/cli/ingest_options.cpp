@@ -66,6 +66,16 @@ void print_throughput(const IngestStats& stats, double seconds) {
                stats.bytes / 1e6 / seconds);
 }
 
+void print_phases(const PhaseSeconds& phases) {
+  std::string line;
+  for (const auto& [phase, seconds] : phases) {
+    char part[64];
+    std::snprintf(part, sizeof part, "%s%s %.2f s", line.empty() ? "" : ", ", phase.c_str(), seconds);
+    line += part;
+  }
+  std::fprintf(stderr, "  phases: %s\n", line.c_str());
+}
+
 void print_issue_counts(const IngestStats& stats) {
   for (std::size_t i = 0; i < stats.issues.size(); ++i) {
     if (stats.issues[i] == 0) continue;

@@ -41,6 +41,9 @@ void print_ingest_summary(const char* command, const IngestStats& stats);
 /// Prints "  S s, N documents/s, M MB/s" to stderr.
 void print_throughput(const IngestStats& stats, double seconds);
 
+/// Prints "  phases: read 1.20 s, group 0.30 s, ..." to stderr.
+void print_phases(const PhaseSeconds& phases);
+
 /// Seconds since an arbitrary start (steady clock).
 double now_seconds();
 

@@ -4,6 +4,7 @@
 
 #include <tbb/enumerable_thread_specific.h>
 
+#include <chrono>
 #include <functional>
 #include <optional>
 #include <span>
@@ -17,6 +18,21 @@
 #include "storyline/ingest.hpp"
 
 namespace storyline::detail {
+
+/// Appends the wall seconds since the previous lap (or construction) to a job's phase list.
+class PhaseClock {
+ public:
+  explicit PhaseClock(PhaseSeconds& out) : out_(out) {}
+  void lap(const char* phase) {
+    const auto now = std::chrono::steady_clock::now();
+    out_.emplace_back(phase, std::chrono::duration<double>(now - last_).count());
+    last_ = now;
+  }
+
+ private:
+  PhaseSeconds& out_;
+  std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
+};
 
 /// Writes one rejects line per issue: {"file","line","reason","action","detail","content"}.
 class RejectsWriter {

@@ -4,7 +4,6 @@
 
 #include <cstdint>
 #include <string>
-#include <utility>
 #include <vector>
 
 #include "storyline/cluster.hpp"
@@ -55,7 +54,7 @@ struct ClusterJobReport {
   double seconds = 0.0;
   /// Wall seconds per phase, in order: "read" (parse, fingerprint, extract terms), "dedup", "tfidf",
   /// "story graph", "stories" (average linkage), "threads", "write".
-  std::vector<std::pair<std::string, double>> phases;
+  PhaseSeconds phases;
 };
 
 /// Runs the job; output does not depend on the thread count. Throws like run_dedup_job.

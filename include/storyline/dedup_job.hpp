@@ -4,6 +4,7 @@
 #include <cstdint>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 #include "storyline/fingerprint.hpp"
@@ -25,6 +26,9 @@ struct DedupJobOptions {
   std::string save_index_path;      ///< write the index of everything seen (loaded + new) here
 };
 
+/// Wall seconds per phase of a job, in the order the phases ran.
+using PhaseSeconds = std::vector<std::pair<std::string, double>>;
+
 /// Figures of a finished job.
 struct DedupJobReport {
   IngestStats ingest;                   ///< lines, documents, bytes, issues
@@ -38,6 +42,8 @@ struct DedupJobReport {
   DedupParams params;                   ///< the parameters used (from the index when one was loaded)
   LshBands bands;                       ///< the resolved LSH bands (MinHash)
   double seconds = 0.0;                 ///< wall time of the whole job
+  /// "read" (parse, fingerprint), "group" (LSH, verify, union-find), "write", and "save index" when asked.
+  PhaseSeconds phases;
 };
 
 /// Progress callbacks from run_dedup_job, on the calling thread.
