@@ -52,7 +52,8 @@ for n in "${sizes[@]}"; do
       else
         /usr/bin/time -v "$bin" cluster "$corpus" -o "$out/ann.jsonl" --jobs "$jobs" 2> "$out/err"
       fi
-      seconds=$(grep -oE '[0-9.]+ s, ' "$out/err" | grep -oE '[0-9.]+')
+      seconds=$(grep -oE '[0-9.]+ s, [0-9]+ documents/s' "$out/err" | grep -oE '^[0-9.]+')
+      phases=$(sed -n 's/^  phases: //p' "$out/err")
       peak=$(awk '/Maximum resident/ {printf "%.0f", $6 / 1024}' "$out/err")
       [ "$jobs" = 1 ] && one_job_seconds=$seconds
       speedup=$(awk -v a="$one_job_seconds" -v b="$seconds" 'BEGIN{if (a == "") print "-"; else printf "%.2f", a / b}')
@@ -64,7 +65,7 @@ for n in "${sizes[@]}"; do
       # shellcheck disable=SC2059
       printf "$format" "$command" "$n" "$jobs" "$seconds" "$dps" "$mbps" "$dpsc" "$mbpsc" "$peak" "$speedup" "$dup" "$story" "$thread"
       quote() { [ "$1" = - ] && echo null || echo "$1"; }
-      rows+=("{\"command\":\"$command\",\"documents\":$n,\"megabytes\":$mb,\"jobs\":$jobs,\"seconds\":$seconds,\"documents_per_s\":$dps,\"mb_per_s\":$mbps,\"documents_per_s_per_core\":$dpsc,\"mb_per_s_per_core\":$mbpsc,\"peak_rss_mb\":$peak,\"speedup_over_1_job\":$(quote "$speedup"),\"duplicates_pairwise_f1\":$dup,\"stories_bcubed_f1\":$(quote "$story"),\"threads_bcubed_f1\":$(quote "$thread")}")
+      rows+=("{\"command\":\"$command\",\"documents\":$n,\"megabytes\":$mb,\"jobs\":$jobs,\"seconds\":$seconds,\"documents_per_s\":$dps,\"mb_per_s\":$mbps,\"documents_per_s_per_core\":$dpsc,\"mb_per_s_per_core\":$mbpsc,\"peak_rss_mb\":$peak,\"speedup_over_1_job\":$(quote "$speedup"),\"duplicates_pairwise_f1\":$dup,\"stories_bcubed_f1\":$(quote "$story"),\"threads_bcubed_f1\":$(quote "$thread"),\"phases\":\"$phases\"}")
       rm -rf "$out"
     done
   done

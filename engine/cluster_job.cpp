@@ -1,11 +1,13 @@
 #include "storyline/cluster_job.hpp"
 
 #include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cmath>
 #include <optional>
+#include <span>
 #include <unordered_map>
 
 #include "detail/corpus.hpp"
@@ -106,6 +108,41 @@ void join_small_threads(const RowMatrix& story_rows, std::vector<std::uint32_t>&
   }
 }
 
+// Each cluster's member row closest to its centroid (the first row on ties). A centroid is scattered
+// into a dense row once and each member costs its own entries (the products are added in the member's
+// column order, as a sparse lookup per entry would add them).
+std::vector<DocIndex> closest_members(const RowMatrix& rows, std::span<const std::uint32_t> label,
+                                      const RowMatrix& centroids) {
+  const auto clusters = static_cast<std::size_t>(centroids.rows());
+  std::vector<std::size_t> offsets(clusters + 1, 0);
+  for (const std::uint32_t c : label) ++offsets[c + 1];
+  for (std::size_t c = 1; c <= clusters; ++c) offsets[c] += offsets[c - 1];
+  std::vector<DocIndex> members(label.size());
+  {
+    std::vector<std::size_t> fill(offsets.begin(), offsets.end() - 1);
+    for (std::size_t r = 0; r < label.size(); ++r) members[fill[label[r]]++] = static_cast<DocIndex>(r);
+  }
+  std::vector<DocIndex> closest(clusters, 0);
+  tbb::enumerable_thread_specific<std::vector<float>> dense_rows(
+      [&] { return std::vector<float>(static_cast<std::size_t>(centroids.cols()), 0.0f); });
+  tbb::parallel_for(std::size_t{0}, clusters, [&](std::size_t c) {
+    std::vector<float>& dense = dense_rows.local();
+    const auto row = static_cast<Eigen::Index>(c);
+    for (RowMatrix::InnerIterator it(centroids, row); it; ++it)
+      dense[static_cast<std::size_t>(it.index())] = it.value();
+    float best = -1.0f;
+    for (std::size_t m = offsets[c]; m < offsets[c + 1]; ++m) {
+      float sim = 0.0f;
+      for (RowMatrix::InnerIterator it(rows, members[m]); it; ++it)
+        sim += it.value() * dense[static_cast<std::size_t>(it.index())];
+      if (sim > best) best = sim, closest[c] = members[m];
+    }
+    for (RowMatrix::InnerIterator it(centroids, row); it; ++it)
+      dense[static_cast<std::size_t>(it.index())] = 0.0f;
+  });
+  return closest;
+}
+
 }  // namespace
 
 ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* observer) {
@@ -203,8 +240,6 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
 
   // Summaries: sizes, spans, and each story's member closest to its centroid as its representative.
   std::vector<Summary> story_summary(stories), thread_summary(threads);
-  std::vector<DocIndex> story_rep(stories, DocIndex(-1));
-  std::vector<float> story_rep_sim(stories, -1.0f);
   for (std::size_t d = 0; d < n; ++d) {
     const std::uint32_t s = story[rep_index[d]];
     story_summary[s].add_date(docs.info[d].date);
@@ -212,13 +247,10 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     thread_summary[thread[s]].add_date(docs.info[d].date);
     ++thread_summary[thread[s]].size;
   }
-  for (std::size_t r = 0; r < rep_doc.size(); ++r) {
-    const std::uint32_t s = story[r];
-    float sim = 0.0f;
-    for (RowMatrix::InnerIterator it(tfidf.rows, static_cast<Eigen::Index>(r)); it; ++it) {
-      sim += it.value() * story_rows.coeff(s, it.index());
-    }
-    if (sim > story_rep_sim[s]) story_rep_sim[s] = sim, story_rep[s] = rep_doc[r];
+  std::vector<DocIndex> story_rep;
+  if (!options.stories_path.empty()) {
+    story_rep = closest_members(tfidf.rows, story, story_rows);
+    for (DocIndex& r : story_rep) r = rep_doc[r];
   }
   // (Built with append: GCC 12 warns wrongly, -Wrestrict, on "s" + std::to_string(s).)
   const auto label_id = [](char prefix, std::size_t k) {
