@@ -76,6 +76,9 @@ void BM_MinHash(benchmark::State& state) {
     hasher.sign(shingles, sig);
     benchmark::DoNotOptimize(sig.data());
   }
+  // bytes: the 64-bit shingle hashes signed
+  state.SetBytesProcessed(
+      static_cast<std::int64_t>(state.iterations() * shingles.size() * sizeof(std::uint64_t)));
   state.SetItemsProcessed(state.iterations());
   state.counters["shingles"] = static_cast<double>(shingles.size());
 }
@@ -84,6 +87,8 @@ BENCHMARK(BM_MinHash)->Arg(64)->Arg(128)->Arg(256);
 void BM_SimHash(benchmark::State& state) {
   const auto shingles = sample_shingles(4);
   for (auto _ : state) benchmark::DoNotOptimize(simhash(shingles));
+  state.SetBytesProcessed(
+      static_cast<std::int64_t>(state.iterations() * shingles.size() * sizeof(std::uint64_t)));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_SimHash);
@@ -139,6 +144,8 @@ void BM_LshInsert(benchmark::State& state) {
     }
     benchmark::DoNotOptimize(index.memory_bytes());
   }
+  // bytes: the band keys inserted
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * n * tables * sizeof(std::uint64_t)));
   state.SetItemsProcessed(static_cast<std::int64_t>(state.iterations() * n));
 }
 BENCHMARK(BM_LshInsert)->Unit(benchmark::kMillisecond);
@@ -156,6 +163,7 @@ void BM_LshQuery(benchmark::State& state) {
     benchmark::DoNotOptimize(out.data());
     d = (d + 7919) % n;
   }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations() * tables * sizeof(std::uint64_t)));
   state.SetItemsProcessed(state.iterations());
 }
 BENCHMARK(BM_LshQuery);
