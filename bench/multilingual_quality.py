@@ -1,0 +1,93 @@
+#!/usr/bin/python3
+"""Do articles in Spanish, French, Italian and German cluster as well as English ones?
+
+Runs `storyline cluster` (defaults, or the options given after the datasets directory) on the
+semeval_pairs documents (SemEval-2022 Task 8: news articles in ten languages, no dates, no titles) and
+scores its story decisions on the same-language gold pairs, language by language. A pair's gold
+"overall" score runs from 1 (very similar) to 4 (very dissimilar); a pair counts as one story when it is
+at most 1.5 and as two when it is at least 2.5; the pairs between are left out (somewhat similar: the
+annotators disagree whether that is one event). Precision, recall and F1 of "same story_id" follow,
+per language, as `storyline eval --pairs` computes them.
+
+For reference, when scikit-learn is installed (Debian's python3-sklearn), the last column is the ROC AUC
+of a plain bag of words on the same pairs (TfidfVectorizer over all documents, sublinear tf, no stop
+words, cosine of the two articles): how separable a language's pairs are for any term-based method,
+whatever the threshold. A language that scores low there is hard in this data, not for storyline alone.
+
+Usage: bench/multilingual_quality.py [DATASETS_DIR] [cluster options...]   (needs build/release/storyline)
+"""
+import collections
+import json
+import os
+import subprocess
+import sys
+import tempfile
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+BIN = os.path.join(ROOT, "build", "release", "storyline")
+SAME, DIFFERENT = 1.5, 2.5  # gold "overall" score bounds of the two classes
+
+
+def reference_auc(texts, by_lang):
+    """ROC AUC per language of the plain TF-IDF cosine, or {} without scikit-learn."""
+    try:
+        from sklearn.feature_extraction.text import TfidfVectorizer
+        from sklearn.metrics import roc_auc_score
+    except ImportError:
+        return {}
+    ids = list(texts)
+    row = {doc_id: i for i, doc_id in enumerate(ids)}
+    matrix = TfidfVectorizer(sublinear_tf=True, min_df=2, max_df=0.5).fit_transform([texts[i] for i in ids])
+    auc = {}
+    for name, pairs in by_lang.items():
+        labels = [p["label"] for p in pairs]
+        if 0 < sum(labels) < len(labels):
+            scores = [matrix[row[p["id1"]]].multiply(matrix[row[p["id2"]]]).sum() for p in pairs]
+            auc[name] = roc_auc_score(labels, scores)
+    return auc
+
+
+def main():
+    args = sys.argv[1:]
+    data = os.environ.get("STORYLINE_DATASETS", os.path.join(ROOT, "..", "shared", "datasets"))
+    if args and not args[0].startswith("-"):
+        data = args.pop(0)
+    folder = os.path.join(data, "semeval_pairs")
+    if not os.path.exists(os.path.join(folder, "pairs.jsonl")):
+        sys.exit(f"semeval_pairs not found under {data} (give the datasets directory as the first argument)")
+    lang, texts = {}, {}
+    with open(os.path.join(folder, "docs.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            doc = json.loads(line)
+            lang[doc["id"]] = doc.get("lang")
+            texts[doc["id"]] = ((doc.get("title") or "") + "\n" + (doc.get("text") or "")).strip()
+    with tempfile.TemporaryDirectory() as work:
+        out = os.path.join(work, "out.jsonl")
+        subprocess.run([BIN, "cluster", os.path.join(folder, "docs.jsonl"), "-o", out, "-q", *args], check=True)
+        by_lang = collections.defaultdict(list)
+        with open(os.path.join(folder, "pairs.jsonl"), encoding="utf-8") as f:
+            for line in f:
+                pair = json.loads(line)
+                l1, l2 = lang.get(pair["id1"]), lang.get(pair["id2"])
+                score = pair["overall"]
+                if l1 is None or l1 != l2 or SAME < score < DIFFERENT:
+                    continue
+                by_lang[l1].append({"id1": pair["id1"], "id2": pair["id2"], "label": 1 if score <= SAME else 0})
+        auc = reference_auc(texts, by_lang)
+        print(f"{'language':8s} {'pairs':>6s} {'same':>5s} {'precision':>9s} {'recall':>7s} {'F1':>6s}"
+              f" {'TF-IDF AUC':>10s}")
+        for name, pairs in sorted(by_lang.items(), key=lambda x: (-len(x[1]), x[0])):
+            path = os.path.join(work, f"pairs.{name}.jsonl")
+            with open(path, "w", encoding="utf-8") as f:
+                for pair in pairs:
+                    f.write(json.dumps(pair) + "\n")
+            result = json.loads(subprocess.run(
+                [BIN, "eval", "--json", "--pairs", path, "--pred", out, "--pred-field", "story_id"],
+                check=True, capture_output=True, text=True).stdout)
+            same = sum(p["label"] for p in pairs)
+            print(f"{name:8s} {len(pairs):6d} {same:5d} {result['precision']:9.3f} {result['recall']:7.3f}"
+                  f" {result['f1']:6.3f} {auc[name] if name in auc else float('nan'):10.3f}", flush=True)
+
+
+if __name__ == "__main__":
+    main()
