@@ -1,7 +1,8 @@
 #!/usr/bin/env bash
 # Story and thread quality on every labelled dataset, with the default parameters (or extra options
 # given on the command line, e.g. --story-threshold 0.3), scored by `storyline eval`. Also the seeds
-# check: the two seed articles mixed into timeline17 must share a thread and not a story.
+# check: the two seed articles mixed into timeline17 must share a thread and not a story. Then the
+# same-language pairs of semeval_pairs, language by language (bench/multilingual_quality.py).
 # Usage: bench/cluster_quality.sh [DATASETS_DIR] [cluster options...]   (needs build/release/storyline)
 set -euo pipefail
 # shellcheck source=bench/quality_common.sh
@@ -24,3 +25,11 @@ run timeline17 "$data/timeline17/docs.jsonl" thread thread_id
 cat "$data/timeline17/docs.jsonl" datasets/seeds.jsonl > "$work/mixed.jsonl"
 "$bin" cluster "$work/mixed.jsonl" -o "$work/mixed.out.jsonl" --threads "$work/threads.jsonl" -q "${extra[@]}"
 seeds_report "$work/mixed.out.jsonl"
+
+# Languages: story decisions per language on semeval_pairs (needs Python 3; its AUC column, scikit-learn).
+echo
+if [ -x /usr/bin/python3 ]; then
+  /usr/bin/python3 bench/multilingual_quality.py "$data" "${extra[@]}"
+else
+  echo "languages: skipped (bench/multilingual_quality.py needs /usr/bin/python3)"
+fi

@@ -1,0 +1,108 @@
+#!/usr/bin/python3
+"""Ideas for issue #3's story quality, tried in scikit-learn/SciPy before any C++ (all pairs, dense).
+
+Each variant changes the similarity that average linkage cuts, on a plain TF-IDF (sublinear tf, English
+stop words, title counted twice, min_df 2, max_df 0.5: close to storyline's terms, not the same), and is
+cut at a sweep of thresholds; the B-cubed F1 of every cut is printed, so both the best cut per dataset
+and the cut shared by several datasets can be read off:
+
+  plain        cosine
+  scale K      local scaling: cos(x, y) / sqrt(r(x) r(y)), r = mean cosine of the K nearest neighbours
+  snn K        0.5 cosine + 0.5 shared-nearest-neighbour overlap of the K nearest (Jarvis-Patrick)
+  lsa D        0.7 cosine + 0.3 cosine of a D-dimensional truncated SVD (latent semantic analysis)
+  silhouette   plain, and the mean silhouette (cosine distance) of each cut: does the cut with the best
+               silhouette, found without labels, fall where the best B-cubed F1 is?
+
+Usage: /usr/bin/python3 bench/similarity_variants.py VARIANT [PARAM] DATASET...   (e.g. scale 10 ecbplus)
+Datasets are read from $STORYLINE_DATASETS or ../shared/datasets. Needs python3-sklearn.
+"""
+import collections
+import json
+import os
+import sys
+
+import numpy as np
+from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.spatial.distance import squareform
+from sklearn.decomposition import TruncatedSVD
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.metrics import silhouette_score
+from sklearn.preprocessing import normalize
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+DATA = os.environ.get("STORYLINE_DATASETS", os.path.join(ROOT, "..", "shared", "datasets"))
+
+
+def load(name):
+    texts, gold = [], []
+    with open(os.path.join(DATA, name, "docs.jsonl"), encoding="utf-8") as f:
+        for line in f:
+            d = json.loads(line)
+            title, text = d.get("title") or "", d.get("text") or ""
+            joined = (title + "\n" + title + "\n" + text).strip() if text != title else title
+            if joined:
+                texts.append(joined)
+                gold.append(d["label"])
+    return texts, gold
+
+
+def bcubed_f1(pred, gold):
+    both = collections.Counter(zip(pred, gold))
+    in_pred, in_gold = collections.Counter(pred), collections.Counter(gold)
+    precision = sum(c * c / in_pred[p] for (p, g), c in both.items()) / len(pred)
+    recall = sum(c * c / in_gold[g] for (p, g), c in both.items()) / len(pred)
+    return 2 * precision * recall / (precision + recall)
+
+
+def similarity(variant, param, matrix):
+    cosine = (matrix @ matrix.T).toarray()
+    np.fill_diagonal(cosine, 0.0)
+    if variant in ("plain", "silhouette"):
+        return cosine
+    if variant == "scale":
+        r = np.sort(cosine, axis=1)[:, -param:].mean(axis=1)
+        return cosine / np.sqrt(np.outer(r, r) + 1e-9)
+    if variant == "snn":
+        nearest = np.argsort(-cosine, axis=1)[:, :param]
+        member = np.eye(len(cosine))
+        member[np.arange(len(cosine))[:, None], nearest] = 1.0
+        return 0.5 * cosine + 0.5 * (member @ member.T) / (param + 1)
+    if variant == "lsa":
+        z = normalize(TruncatedSVD(param, random_state=0).fit_transform(matrix))
+        latent = z @ z.T
+        np.fill_diagonal(latent, 0.0)
+        return 0.7 * cosine + 0.3 * latent
+    sys.exit(f"unknown variant {variant}")
+
+
+def main():
+    args = sys.argv[1:]
+    if not args:
+        sys.exit(__doc__)
+    variant = args.pop(0)
+    param = int(args.pop(0)) if variant in ("scale", "snn", "lsa") else 0
+    for name in args:
+        texts, gold = load(name)
+        matrix = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5).fit_transform(texts)
+        sim = similarity(variant, param, matrix)
+        top = sim.max() + 1.0  # distances must be non-negative; a cut at similarity t is a cut at top - t
+        distance = top - sim
+        np.fill_diagonal(distance, 0.0)
+        tree = linkage(squareform(distance, checks=False), method="average")
+        cosine_distance = None
+        if variant == "silhouette":
+            cosine_distance = np.clip(1.0 - sim, 0.0, 2.0)
+            np.fill_diagonal(cosine_distance, 0.0)
+        thresholds = [0.05, 0.1, 0.15, 0.2, 0.25, 0.3, 0.35, 0.4, 0.5, 0.6, 0.7, 0.8, 0.9, 1.0, 1.2]
+        cells = []
+        for t in thresholds:
+            labels = fcluster(tree, t=top - t, criterion="distance")
+            cell = f"{t:g}:{bcubed_f1(labels, gold):.3f}"
+            if cosine_distance is not None and 1 < len(set(labels)) < len(labels):
+                cell += f"(sil {silhouette_score(cosine_distance, labels, metric='precomputed'):.3f})"
+            cells.append(cell)
+        print(f"{name} {variant} {param or ''}: " + " ".join(cells), flush=True)
+
+
+if __name__ == "__main__":
+    main()
