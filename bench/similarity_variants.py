@@ -14,12 +14,14 @@ and the cut shared by several datasets can be read off:
                silhouette, found without labels, fall where the best B-cubed F1 is?
 
 Usage: /usr/bin/python3 bench/similarity_variants.py VARIANT [PARAM] DATASET...   (e.g. scale 10 ecbplus)
-Datasets are read from $STORYLINE_DATASETS or ../shared/datasets. Needs python3-sklearn.
+Datasets are read from $STORYLINE_DATASETS or ../shared/datasets. Needs python3-sklearn and
+build/release/storyline (its `eval` scores every cut).
 """
-import collections
 import json
 import os
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -31,27 +33,33 @@ from sklearn.preprocessing import normalize
 
 ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 DATA = os.environ.get("STORYLINE_DATASETS", os.path.join(ROOT, "..", "shared", "datasets"))
+BIN = os.path.join(ROOT, "build", "release", "storyline")
 
 
 def load(name):
-    texts, gold = [], []
+    ids, texts = [], []
     with open(os.path.join(DATA, name, "docs.jsonl"), encoding="utf-8") as f:
         for line in f:
             d = json.loads(line)
             title, text = d.get("title") or "", d.get("text") or ""
             joined = (title + "\n" + title + "\n" + text).strip() if text != title else title
             if joined:
+                ids.append(d["id"])
                 texts.append(joined)
-                gold.append(d["label"])
-    return texts, gold
+    return ids, texts
 
 
-def bcubed_f1(pred, gold):
-    both = collections.Counter(zip(pred, gold))
-    in_pred, in_gold = collections.Counter(pred), collections.Counter(gold)
-    precision = sum(c * c / in_pred[p] for (p, g), c in both.items()) / len(pred)
-    recall = sum(c * c / in_gold[g] for (p, g), c in both.items()) / len(pred)
-    return 2 * precision * recall / (precision + recall)
+def bcubed_f1(name, ids, labels):
+    """B-cubed F1 of one cut, scored by `storyline eval` (the same code that scores storyline)."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        for doc_id, label in zip(ids, labels):
+            f.write(json.dumps({"id": doc_id, "pred": int(label)}) + "\n")
+    try:
+        out = subprocess.run([BIN, "eval", "--json", "--gold", os.path.join(DATA, name, "docs.jsonl"), "--pred",
+                              f.name, "--pred-field", "pred"], check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(f.name)
+    return json.loads(out)["bcubed"]["f1"]
 
 
 def similarity(variant, param, matrix):
@@ -82,7 +90,7 @@ def main():
     variant = args.pop(0)
     param = int(args.pop(0)) if variant in ("scale", "snn", "lsa") else 0
     for name in args:
-        texts, gold = load(name)
+        ids, texts = load(name)
         matrix = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5).fit_transform(texts)
         sim = similarity(variant, param, matrix)
         top = sim.max() + 1.0  # distances must be non-negative; a cut at similarity t is a cut at top - t
@@ -97,7 +105,7 @@ def main():
         cells = []
         for t in thresholds:
             labels = fcluster(tree, t=top - t, criterion="distance")
-            cell = f"{t:g}:{bcubed_f1(labels, gold):.3f}"
+            cell = f"{t:g}:{bcubed_f1(name, ids, labels):.3f}"
             if cosine_distance is not None and 1 < len(set(labels)) < len(labels):
                 cell += f"(sil {silhouette_score(cosine_distance, labels, metric='precomputed'):.3f})"
             cells.append(cell)
