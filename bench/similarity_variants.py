@@ -11,7 +11,9 @@ and the cut shared by several datasets can be read off:
   snn K        0.5 cosine + 0.5 shared-nearest-neighbour overlap of the K nearest (Jarvis-Patrick)
   lsa D        0.7 cosine + 0.3 cosine of a D-dimensional truncated SVD (latent semantic analysis)
   silhouette   plain, and the mean silhouette (cosine distance) of each cut: does the cut with the best
-               silhouette, found without labels, fall where the best B-cubed F1 is?
+               silhouette, found without labels, fall where the best B-cubed F1 is? Printed twice: exact
+               ("sil") and as a scalable engine could compute it ("knn"): the nearest other cluster is
+               looked for only among the clusters of a document's 10 nearest neighbours.
 
 Usage: /usr/bin/python3 bench/similarity_variants.py VARIANT [PARAM] DATASET...   (e.g. scale 10 ecbplus)
 Datasets are read from $STORYLINE_DATASETS or ../shared/datasets. Needs python3-sklearn and
@@ -25,6 +27,7 @@ import tempfile
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
+from scipy.sparse import csr_matrix
 from scipy.spatial.distance import squareform
 from sklearn.decomposition import TruncatedSVD
 from sklearn.feature_extraction.text import TfidfVectorizer
@@ -83,6 +86,24 @@ def similarity(variant, param, matrix):
     sys.exit(f"unknown variant {variant}")
 
 
+def knn_silhouette(cosine, labels, k=10):
+    """Mean silhouette (cosine distance) with the other cluster sought among the k nearest neighbours'."""
+    labels = np.asarray(labels) - 1
+    n, clusters = len(labels), labels.max() + 1
+    member = csr_matrix((np.ones(n), (labels, np.arange(n))), shape=(clusters, n))
+    size = np.bincount(labels, minlength=clusters).astype(float)
+    with_self = cosine + np.eye(n)
+    mean_to = np.asarray(member @ with_self).T / size  # mean cosine of each document to each cluster, itself included
+    own = labels
+    a = np.where(size[own] > 1, (mean_to[np.arange(n), own] * size[own] - 1.0) / np.maximum(size[own] - 1, 1), np.nan)
+    nearest = np.argsort(-cosine, axis=1)[:, :k]
+    other = labels[nearest]
+    b_sim = np.where(other != own[:, None], mean_to[np.arange(n)[:, None], other], -np.inf).max(axis=1)
+    b_sim = np.maximum(b_sim, 0.0)
+    da, db = 1.0 - a, 1.0 - b_sim
+    return float(np.where(np.isnan(a), 0.0, (db - da) / np.maximum(da, db)).mean())
+
+
 def main():
     args = sys.argv[1:]
     if not args:
@@ -107,7 +128,8 @@ def main():
             labels = fcluster(tree, t=top - t, criterion="distance")
             cell = f"{t:g}:{bcubed_f1(name, ids, labels):.3f}"
             if cosine_distance is not None and 1 < len(set(labels)) < len(labels):
-                cell += f"(sil {silhouette_score(cosine_distance, labels, metric='precomputed'):.3f})"
+                cell += (f"(sil {silhouette_score(cosine_distance, labels, metric='precomputed'):.3f}"
+                         f" knn {knn_silhouette(sim, labels):.3f})")
             cells.append(cell)
         print(f"{name} {variant} {param or ''}: " + " ".join(cells), flush=True)
 
