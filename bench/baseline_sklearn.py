@@ -41,9 +41,16 @@ def load(name):
     return docs
 
 
-def bcubed_f1(gold_path, pred_path):
-    out = subprocess.run([BIN, "eval", "--json", "--gold", gold_path, "--pred", pred_path, "--pred-field", "pred"],
-                         check=True, capture_output=True, text=True).stdout
+def bcubed_f1(gold_path, ids, labels):
+    """B-cubed F1 of predicted labels (one per id), scored by `storyline eval`, the code that scores storyline."""
+    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
+        for doc_id, label in zip(ids, labels):
+            f.write(json.dumps({"id": doc_id, "pred": int(label)}) + "\n")
+    try:
+        out = subprocess.run([BIN, "eval", "--json", "--gold", gold_path, "--pred", f.name, "--pred-field", "pred"],
+                             check=True, capture_output=True, text=True).stdout
+    finally:
+        os.unlink(f.name)
     return json.loads(out)["bcubed"]["f1"]
 
 
@@ -63,11 +70,7 @@ def main():
         for threshold in THRESHOLDS:
             # Clusters whose merge distance stays below 1 - threshold, as sklearn's distance_threshold.
             labels = fcluster(tree, t=1.0 - threshold - 1e-12, criterion="distance")
-            with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
-                for (doc_id, _), label in zip(docs, labels):
-                    f.write(json.dumps({"id": doc_id, "pred": int(label)}) + "\n")
-            results[(name, threshold)] = bcubed_f1(gold, f.name)
-            os.unlink(f.name)
+            results[(name, threshold)] = bcubed_f1(gold, [doc_id for doc_id, _ in docs], labels)
         seconds = time.time() - start
         best = max(THRESHOLDS, key=lambda t: results[(name, t)])
         print(f"{name:15s} {level:7s} best similarity threshold {best:.2f}: B-cubed F1 {results[(name, best)]:.4f}"

@@ -21,9 +21,7 @@ build/release/storyline (its `eval` scores every cut).
 """
 import json
 import os
-import subprocess
 import sys
-import tempfile
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -34,9 +32,11 @@ from sklearn.feature_extraction.text import TfidfVectorizer
 from sklearn.metrics import silhouette_score
 from sklearn.preprocessing import normalize
 
-ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
-DATA = os.environ.get("STORYLINE_DATASETS", os.path.join(ROOT, "..", "shared", "datasets"))
-BIN = os.path.join(ROOT, "build", "release", "storyline")
+from baseline_sklearn import bcubed_f1  # bench/ is the script's directory, so on the import path
+
+DATA = os.environ.get("STORYLINE_DATASETS", os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                                         "..", "shared", "datasets"))
+
 
 
 def load(name):
@@ -50,19 +50,6 @@ def load(name):
                 ids.append(d["id"])
                 texts.append(joined)
     return ids, texts
-
-
-def bcubed_f1(name, ids, labels):
-    """B-cubed F1 of one cut, scored by `storyline eval` (the same code that scores storyline)."""
-    with tempfile.NamedTemporaryFile("w", suffix=".jsonl", delete=False) as f:
-        for doc_id, label in zip(ids, labels):
-            f.write(json.dumps({"id": doc_id, "pred": int(label)}) + "\n")
-    try:
-        out = subprocess.run([BIN, "eval", "--json", "--gold", os.path.join(DATA, name, "docs.jsonl"), "--pred",
-                              f.name, "--pred-field", "pred"], check=True, capture_output=True, text=True).stdout
-    finally:
-        os.unlink(f.name)
-    return json.loads(out)["bcubed"]["f1"]
 
 
 def similarity(variant, param, matrix):
@@ -126,7 +113,7 @@ def main():
         cells = []
         for t in thresholds:
             labels = fcluster(tree, t=top - t, criterion="distance")
-            cell = f"{t:g}:{bcubed_f1(name, ids, labels):.3f}"
+            cell = f"{t:g}:{bcubed_f1(os.path.join(DATA, name, 'docs.jsonl'), ids, labels):.3f}"
             if cosine_distance is not None and 1 < len(set(labels)) < len(labels):
                 cell += (f"(sil {silhouette_score(cosine_distance, labels, metric='precomputed'):.3f}"
                          f" knn {knn_silhouette(sim, labels):.3f})")
