@@ -10,6 +10,14 @@ and the cut shared by several datasets can be read off:
   scale K      local scaling: cos(x, y) / sqrt(r(x) r(y)), r = mean cosine of the K nearest neighbours
   snn K        0.5 cosine + 0.5 shared-nearest-neighbour overlap of the K nearest (Jarvis-Patrick)
   lsa D        0.7 cosine + 0.3 cosine of a D-dimensional truncated SVD (latent semantic analysis)
+  fasttext W   (1 - W/100) cosine + W/100 cosine of document vectors: the IDF-weighted mean of word
+               vectors that fastText (Debian's fasttext, skipgram, 100 dimensions, 10 epochs) learns from
+               the dataset itself (no pretrained model may be downloaded)
+  entities A   cosine times A/100 + (1 - A/100) min(1, entity cosine / 0.1) when both documents name
+               entities (runs of capitalised words and numbers): sister events of one kind (two
+               earthquakes, two rehab stays) share words but not names or figures
+  nearest      no clustering: the share of documents whose most similar document is in the same gold
+               event, a ceiling on what any method on these similarities can do
   silhouette   plain, and the mean silhouette (cosine distance) of each cut: does the cut with the best
                silhouette, found without labels, fall where the best B-cubed F1 is? Printed twice: exact
                ("sil") and as a scalable engine could compute it ("knn"): the nearest other cluster is
@@ -21,7 +29,10 @@ build/release/storyline (its `eval` scores every cut).
 """
 import json
 import os
+import re
+import subprocess
 import sys
+import tempfile
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -40,7 +51,7 @@ DATA = os.environ.get("STORYLINE_DATASETS", os.path.join(os.path.dirname(os.path
 
 
 def load(name):
-    ids, texts = [], []
+    ids, texts, labels = [], [], []
     with open(os.path.join(DATA, name, "docs.jsonl"), encoding="utf-8") as f:
         for line in f:
             d = json.loads(line)
@@ -49,13 +60,43 @@ def load(name):
             if joined:
                 ids.append(d["id"])
                 texts.append(joined)
-    return ids, texts
+                labels.append(d["label"])
+    return ids, texts, labels
 
 
-def similarity(variant, param, matrix):
+def fasttext_vectors(texts, vectorizer, matrix):
+    """Rows: the IDF-weighted mean of each document's fastText word vectors, trained on texts."""
+    analyze = vectorizer.build_analyzer()
+    vocabulary = vectorizer.get_feature_names_out()
+    with tempfile.TemporaryDirectory() as work:
+        corpus = os.path.join(work, "corpus.txt")
+        with open(corpus, "w", encoding="utf-8") as f:
+            for text in texts:
+                f.write(" ".join(analyze(text)) + "\n")
+        model = os.path.join(work, "model")
+        subprocess.run(["fasttext", "skipgram", "-input", corpus, "-output", model, "-dim", "100", "-epoch", "10",
+                        "-minCount", "2", "-thread", "2", "-seed", "1", "-verbose", "0"], check=True)
+        printed = subprocess.run(["fasttext", "print-word-vectors", model + ".bin"], input="\n".join(vocabulary),
+                                 capture_output=True, text=True, check=True).stdout
+    words = np.array([[float(x) for x in line.split()[1:]] for line in printed.splitlines()])
+    idf = vectorizer.idf_
+    weighted = (matrix > 0).astype(float).multiply(idf[None, :])
+    return normalize(np.asarray(weighted @ words))
+
+
+ENTITY = re.compile(r"(?:[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)|\d[\d,.]*")
+
+
+def entity_cosine(texts):
+    names = TfidfVectorizer(analyzer=lambda text: [m.group(0) for m in ENTITY.finditer(text)], sublinear_tf=True,
+                            min_df=2, max_df=0.5).fit_transform(texts)
+    return (names @ names.T).toarray(), np.asarray(names.getnnz(axis=1)) > 0
+
+
+def similarity(variant, param, matrix, texts=None, vectorizer=None):
     cosine = (matrix @ matrix.T).toarray()
     np.fill_diagonal(cosine, 0.0)
-    if variant in ("plain", "silhouette"):
+    if variant in ("plain", "silhouette", "nearest"):
         return cosine
     if variant == "scale":
         r = np.sort(cosine, axis=1)[:, -param:].mean(axis=1)
@@ -70,6 +111,16 @@ def similarity(variant, param, matrix):
         latent = z @ z.T
         np.fill_diagonal(latent, 0.0)
         return 0.7 * cosine + 0.3 * latent
+    if variant == "fasttext":
+        z = fasttext_vectors(texts, vectorizer, matrix)
+        embedded = z @ z.T
+        np.fill_diagonal(embedded, 0.0)
+        return (1.0 - param / 100) * cosine + param / 100 * embedded
+    if variant == "entities":
+        names, has = entity_cosine(texts)
+        both = np.outer(has, has)
+        veto = param / 100 + (1.0 - param / 100) * np.minimum(1.0, names / 0.1)
+        return np.where(both, cosine * veto, cosine)
     sys.exit(f"unknown variant {variant}")
 
 
@@ -96,11 +147,19 @@ def main():
     if not args:
         sys.exit(__doc__)
     variant = args.pop(0)
-    param = int(args.pop(0)) if variant in ("scale", "snn", "lsa") else 0
+    param = int(args.pop(0)) if variant in ("scale", "snn", "lsa", "fasttext", "entities") else 0
     for name in args:
-        ids, texts = load(name)
-        matrix = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5).fit_transform(texts)
-        sim = similarity(variant, param, matrix)
+        ids, texts, gold = load(name)
+        vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5)
+        matrix = vectorizer.fit_transform(texts)
+        sim = similarity(variant, param, matrix, texts, vectorizer)
+        if variant == "nearest":
+            gold = np.asarray(gold)
+            same = gold[sim.argmax(axis=1)] == gold
+            alone = np.array([np.sum(gold == g) == 1 for g in gold])  # no other document of its event
+            print(f"{name}: the most similar document is in the same gold event for {same.mean():.2%} of "
+                  f"{len(gold)} documents ({(~same & ~alone).sum()} not, {alone.sum()} alone in their event)")
+            continue
         top = sim.max() + 1.0  # distances must be non-negative; a cut at similarity t is a cut at top - t
         distance = top - sim
         np.fill_diagonal(distance, 0.0)

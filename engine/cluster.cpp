@@ -344,4 +344,30 @@ RowMatrix centroids(const RowMatrix& rows, std::span<const std::uint32_t> labels
   return sums;
 }
 
+void join_small_clusters(const RowMatrix& rows, std::vector<std::uint32_t>& labels, std::uint32_t min_members,
+                         float threshold, NeighborParams search) {
+  STORYLINE_CHECK_ARG(labels.size() == static_cast<std::size_t>(rows.rows()), "one label per row");
+  if (labels.empty() || min_members <= 1) return;
+  const std::size_t count = *std::max_element(labels.begin(), labels.end()) + 1;
+  std::vector<std::uint32_t> members(count, 0);
+  for (const std::uint32_t c : labels) ++members[c];
+  search.min_similarity = threshold;
+  std::vector<std::uint32_t> target(count);
+  std::vector<float> best(count, -1.0f);
+  for (std::uint32_t c = 0; c < count; ++c) target[c] = c;
+  for (const Edge& e : neighbor_graph(centroids(rows, labels, count), {}, search)) {
+    for (const auto& [from, to] : {std::pair{e.a, e.b}, std::pair{e.b, e.a}}) {
+      if (members[from] >= min_members || members[to] < min_members) continue;
+      if (e.similarity > best[from]) best[from] = e.similarity, target[from] = to;
+    }
+  }
+  std::vector<std::uint32_t> relabel(count, UINT32_MAX);
+  std::uint32_t next = 0;
+  for (std::uint32_t& c : labels) {
+    const std::uint32_t joined = target[c];
+    if (relabel[joined] == UINT32_MAX) relabel[joined] = next++;
+    c = relabel[joined];
+  }
+}
+
 }  // namespace storyline

@@ -77,37 +77,6 @@ RowMatrix boost_entities(const RowMatrix& rows, const TfidfMatrix& tfidf, float 
   return out;
 }
 
-// The join-or-new decision for what average linkage left alone: a thread of fewer than min_stories
-// stories joins the most similar thread of at least that many when their centroids' cosine reaches
-// join_threshold. One pass, in thread order, so the result is deterministic.
-void join_small_threads(const RowMatrix& story_rows, std::vector<std::uint32_t>& thread,
-                        const ClusterParams& p) {
-  if (thread.empty() || p.thread_min_stories <= 1) return;
-  const std::size_t count = *std::max_element(thread.begin(), thread.end()) + 1;
-  std::vector<std::uint32_t> stories_in(count, 0);
-  for (const std::uint32_t t : thread) ++stories_in[t];
-  const RowMatrix thread_rows = centroids(story_rows, thread, count);
-  NeighborParams search = p.thread_neighbors;
-  search.min_similarity = p.thread_join_threshold;
-  std::vector<std::uint32_t> target(count);
-  std::vector<float> best(count, -1.0f);
-  for (std::uint32_t t = 0; t < count; ++t) target[t] = t;
-  for (const Edge& e : neighbor_graph(thread_rows, {}, search)) {
-    for (const auto& [from, to] : {std::pair{e.a, e.b}, std::pair{e.b, e.a}}) {
-      if (stories_in[from] >= p.thread_min_stories || stories_in[to] < p.thread_min_stories) continue;
-      if (e.similarity > best[from]) best[from] = e.similarity, target[from] = to;
-    }
-  }
-  // Dense labels again, in order of first story.
-  std::vector<std::uint32_t> relabel(count, UINT32_MAX);
-  std::uint32_t next = 0;
-  for (std::uint32_t& t : thread) {
-    const std::uint32_t joined = target[t];
-    if (relabel[joined] == UINT32_MAX) relabel[joined] = next++;
-    t = relabel[joined];
-  }
-}
-
 // Each cluster's member row closest to its centroid (the first row on ties). A centroid is scattered
 // into a dense row once and each member costs its own entries (the products are added in the member's
 // column order, as a sparse lookup per entry would add them).
@@ -231,7 +200,8 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   const std::vector<Edge> thread_edges = neighbor_graph(thread_input, {}, options.cluster.thread_neighbors);
   std::vector<std::uint32_t> thread =
       average_linkage(thread_input, thread_edges, options.cluster.thread_threshold);
-  join_small_threads(thread_input, thread, options.cluster);
+  join_small_clusters(thread_input, thread, options.cluster.thread_min_stories,
+                      options.cluster.thread_join_threshold, options.cluster.thread_neighbors);
   const std::size_t threads = stories == 0 ? 0 : *std::max_element(thread.begin(), thread.end()) + 1;
   const RowMatrix thread_rows = centroids(story_rows, thread, threads);
   report.stories = stories;

@@ -157,6 +157,33 @@ TEST(AverageLinkage, DatedClustersMergeAtTheirOwnThreshold) {
   EXPECT_THROW(average_linkage(m, edges, 0.6f, std::vector<std::uint8_t>{1}, 0.4f), InvalidArgument);
 }
 
+TEST(JoinSmallClusters, JoinsTheMostSimilarLargeClusterAboveTheThreshold) {
+  // Clusters: {0,1,2} on term 0; {3} = 0.8 term 0 + 0.6 term 5; {4} and {7} on term 9; {5,6} on term 5.
+  std::vector<Eigen::Triplet<float>> t;
+  for (int r : {0, 1, 2}) t.emplace_back(r, 0, 1.0f);
+  t.emplace_back(3, 0, 0.8f), t.emplace_back(3, 5, 0.6f);
+  for (int r : {4, 7}) t.emplace_back(r, 9, 1.0f);
+  for (int r : {5, 6}) t.emplace_back(r, 5, 1.0f);
+  RowMatrix m(8, 10);
+  m.setFromTriplets(t.begin(), t.end());
+  const std::vector<std::uint32_t> clusters{0, 0, 0, 1, 2, 3, 3, 4};
+  auto labels = clusters;
+  join_small_clusters(m, labels, 2, 0.5f);
+  // {3} joins {0,1,2} (cosine 0.8, above {5,6}'s 0.6); {4} and {7} are both small, so they stay apart.
+  EXPECT_EQ(labels, (std::vector<std::uint32_t>{0, 0, 0, 0, 1, 2, 2, 3}));
+  labels = clusters;
+  join_small_clusters(m, labels, 2, 0.9f);  // nothing reaches 0.9
+  EXPECT_EQ(labels, clusters);
+  labels = clusters;
+  join_small_clusters(m, labels, 1, 0.0f);  // no cluster is smaller than 1
+  EXPECT_EQ(labels, clusters);
+  std::vector<std::uint32_t> none;
+  join_small_clusters(RowMatrix(0, 10), none, 2, 0.5f);
+  EXPECT_TRUE(none.empty());
+  labels = {0, 1};
+  EXPECT_THROW(join_small_clusters(m, labels, 2, 0.5f), InvalidArgument);
+}
+
 TEST(Centroids, AreNormalisedSums) {
   const RowMatrix m = toy_rows();
   const std::vector<std::uint32_t> labels{0, 0, 0, 1, 1, 2};

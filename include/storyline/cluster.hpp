@@ -55,6 +55,16 @@ std::vector<std::uint32_t> average_linkage(const Eigen::SparseMatrix<float, Eige
                                            std::span<const std::uint8_t> dated = {},
                                            float dated_threshold = 0.0f);
 
+/// The join-or-new pass that follows average linkage (after Miranda et al. 2018): each cluster of fewer
+/// than min_members rows joins the cluster of at least min_members rows whose centroid is most similar
+/// to its own, when that cosine reaches threshold (pairs found by neighbor_graph on the centroids with
+/// search, its min_similarity replaced by threshold). Larger clusters never move, so one pass settles
+/// it. labels (dense) are rewritten, dense again, numbered in order of each cluster's first row.
+/// Deterministic. min_members <= 1 changes nothing.
+void join_small_clusters(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
+                         std::vector<std::uint32_t>& labels, std::uint32_t min_members, float threshold,
+                         NeighborParams search = {});
+
 /// Sum of the rows of each cluster, L2-normalised: one row per cluster (labels dense from 0).
 Eigen::SparseMatrix<float, Eigen::RowMajor> centroids(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
                                                       std::span<const std::uint32_t> labels,

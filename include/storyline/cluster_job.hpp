@@ -27,8 +27,8 @@ struct ClusterParams {
   float thread_entity_boost = 4.0f;
   /// Threads of fewer stories than this join their most similar larger thread when the cosine of the
   /// two centroids reaches thread_join_threshold (1: no joining).
-  std::uint32_t thread_min_stories = 3;
-  float thread_join_threshold = 0.1f;  ///< see thread_min_stories
+  std::uint32_t thread_min_stories = 5;
+  float thread_join_threshold = 0.15f;  ///< see thread_min_stories
 };
 
 /// What to read and write. Empty paths mean "do not write".
