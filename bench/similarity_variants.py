@@ -13,11 +13,16 @@ and the cut shared by several datasets can be read off:
   fasttext W   (1 - W/100) cosine + W/100 cosine of document vectors: the IDF-weighted mean of word
                vectors that fastText (Debian's fasttext, skipgram, 100 dimensions, 10 epochs) learns from
                the dataset itself (no pretrained model may be downloaded)
+  wordnet W    (1 - W/100) cosine + W/100 cosine of word senses: each word's first two WordNet synsets and
+               their first hypernyms (Debian's python3-nltk and wordnet-base), so "slams" may meet "criticizes"
   entities A   cosine times A/100 + (1 - A/100) min(1, entity cosine / 0.1) when both documents name
                entities (runs of capitalised words and numbers): sister events of one kind (two
                earthquakes, two rehab stays) share words but not names or figures
-  nearest      no clustering: the share of documents whose most similar document is in the same gold
-               event, a ceiling on what any method on these similarities can do
+  nearest N    no clustering: N documents (a fixed sample) whose most similar document is in another
+               gold event, with it and their own event's documents
+
+Every variant also prints the share of documents whose most similar document (by that variant's
+similarity) is in the same gold event: a ceiling on what any clustering of that similarity can do.
   silhouette   plain, and the mean silhouette (cosine distance) of each cut: does the cut with the best
                silhouette, found without labels, fall where the best B-cubed F1 is? Printed twice: exact
                ("sil") and as a scalable engine could compute it ("knn"): the nearest other cluster is
@@ -33,6 +38,7 @@ import re
 import subprocess
 import sys
 import tempfile
+import warnings
 
 import numpy as np
 from scipy.cluster.hierarchy import fcluster, linkage
@@ -84,6 +90,43 @@ def fasttext_vectors(texts, vectorizer, matrix):
     return normalize(np.asarray(weighted @ words))
 
 
+# Debian's wordnet-base lacks the lexnames file that NLTK's reader opens; it is the fixed list of
+# WordNet's lexicographer files, written beside links to the rest.
+LEXNAMES = ("adj.all adj.pert adv.all noun.Tops noun.act noun.animal noun.artifact noun.attribute noun.body "
+            "noun.cognition noun.communication noun.event noun.feeling noun.food noun.group noun.location "
+            "noun.motive noun.object noun.person noun.phenomenon noun.plant noun.possession noun.process "
+            "noun.quantity noun.relation noun.shape noun.state noun.substance noun.time verb.body verb.change "
+            "verb.cognition verb.communication verb.competition verb.consumption verb.contact verb.creation "
+            "verb.emotion verb.motion verb.perception verb.possession verb.social verb.stative verb.weather "
+            "adj.ppl").split()
+
+
+def wordnet_rows(texts, vectorizer):
+    """TF-IDF rows over word senses: each word's first two synsets and their first hypernyms."""
+    from nltk.corpus.reader.wordnet import WordNetCorpusReader
+    part = {"adj": 3, "adv": 4, "noun": 1, "verb": 2}
+    with tempfile.TemporaryDirectory() as folder:
+        for name in os.listdir("/usr/share/wordnet"):
+            os.symlink(os.path.join("/usr/share/wordnet", name), os.path.join(folder, name))
+        with open(os.path.join(folder, "lexnames"), "w", encoding="utf-8") as f:
+            for i, name in enumerate(LEXNAMES):
+                f.write(f"{i:02d}\t{name}\t{part[name.split('.')[0]]}\n")
+        with warnings.catch_warnings():  # "multilingual functions are not available": not needed here
+            warnings.simplefilter("ignore")
+            wordnet = WordNetCorpusReader(folder, None)
+        senses = {}
+
+        def concepts(word):
+            if word not in senses:
+                synsets = wordnet.synsets(word)[:2]
+                senses[word] = [s.name() for s in synsets] + [h.name() for s in synsets for h in s.hypernyms()[:1]]
+            return senses[word]
+
+        analyze = vectorizer.build_analyzer()
+        return TfidfVectorizer(analyzer=lambda text: [c for w in analyze(text) for c in concepts(w)],
+                               sublinear_tf=True, min_df=2, max_df=0.5).fit_transform(texts)
+
+
 ENTITY = re.compile(r"(?:[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)|\d[\d,.]*")
 
 
@@ -116,6 +159,11 @@ def similarity(variant, param, matrix, texts=None, vectorizer=None):
         embedded = z @ z.T
         np.fill_diagonal(embedded, 0.0)
         return (1.0 - param / 100) * cosine + param / 100 * embedded
+    if variant == "wordnet":
+        rows = wordnet_rows(texts, vectorizer)
+        senses = (rows @ rows.T).toarray()
+        np.fill_diagonal(senses, 0.0)
+        return (1.0 - param / 100) * cosine + param / 100 * senses
     if variant == "entities":
         names, has = entity_cosine(texts)
         both = np.outer(has, has)
@@ -147,18 +195,27 @@ def main():
     if not args:
         sys.exit(__doc__)
     variant = args.pop(0)
-    param = int(args.pop(0)) if variant in ("scale", "snn", "lsa", "fasttext", "entities") else 0
+    param = int(args.pop(0)) if variant in ("scale", "snn", "lsa", "fasttext", "wordnet", "entities", "nearest") else 0
     for name in args:
         ids, texts, gold = load(name)
         vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5)
         matrix = vectorizer.fit_transform(texts)
         sim = similarity(variant, param, matrix, texts, vectorizer)
+        gold = np.asarray(gold)
+        nearest = sim.argmax(axis=1)
+        same = gold[nearest] == gold
+        _, event, event_size = np.unique(gold, return_inverse=True, return_counts=True)
+        alone = event_size[event] == 1  # no other document of its event
+        print(f"{name} {variant} {param or ''}: the most similar document is in the same gold event for "
+              f"{same.mean():.2%} of {len(gold)} documents ({(~same & ~alone).sum()} not, {alone.sum()} alone "
+              "in their event)")
         if variant == "nearest":
-            gold = np.asarray(gold)
-            same = gold[sim.argmax(axis=1)] == gold
-            alone = np.array([np.sum(gold == g) == 1 for g in gold])  # no other document of its event
-            print(f"{name}: the most similar document is in the same gold event for {same.mean():.2%} of "
-                  f"{len(gold)} documents ({(~same & ~alone).sum()} not, {alone.sum()} alone in their event)")
+            first_line = [text.split("\n")[0][:100] for text in texts]
+            for i in np.random.default_rng(3).choice(np.flatnonzero(~same & ~alone), param, replace=False):
+                print(f"  {first_line[i]}\n    nearest  {sim[i, nearest[i]]:.2f} {first_line[nearest[i]]}")
+                for j in np.flatnonzero(gold == gold[i]):
+                    if j != i:
+                        print(f"    same event {sim[i, j]:.2f} {first_line[j]}")
             continue
         top = sim.max() + 1.0  # distances must be non-negative; a cut at similarity t is a cut at top - t
         distance = top - sim
