@@ -344,6 +344,33 @@ RowMatrix centroids(const RowMatrix& rows, std::span<const std::uint32_t> labels
   return sums;
 }
 
+namespace {
+
+// Dense labels in order of each label's first appearance.
+void renumber(std::vector<std::uint32_t>& labels, std::size_t count) {
+  std::vector<std::uint32_t> relabel(count, UINT32_MAX);
+  std::uint32_t next = 0;
+  for (std::uint32_t& c : labels) {
+    if (relabel[c] == UINT32_MAX) relabel[c] = next++;
+    c = relabel[c];
+  }
+}
+
+// dot(row r of a, row c of b), looking each entry of a's row up in b's (sorted) row.
+double sparse_dot(const RowMatrix& a, Eigen::Index r, const RowMatrix& b, Eigen::Index c) {
+  const Eigen::Index begin = b.outerIndexPtr()[c];
+  const Eigen::Index end = b.outerIndexPtr()[c + 1];
+  const int* index = b.innerIndexPtr();
+  double dot = 0.0;
+  for (RowMatrix::InnerIterator it(a, r); it; ++it) {
+    const int* found = std::lower_bound(index + begin, index + end, static_cast<int>(it.index()));
+    if (found != index + end && *found == it.index()) dot += double(it.value()) * b.valuePtr()[found - index];
+  }
+  return dot;
+}
+
+}  // namespace
+
 void join_small_clusters(const RowMatrix& rows, std::vector<std::uint32_t>& labels, std::uint32_t min_members,
                          float threshold, NeighborParams search) {
   STORYLINE_CHECK_ARG(labels.size() == static_cast<std::size_t>(rows.rows()), "one label per row");
@@ -361,12 +388,68 @@ void join_small_clusters(const RowMatrix& rows, std::vector<std::uint32_t>& labe
       if (e.similarity > best[from]) best[from] = e.similarity, target[from] = to;
     }
   }
-  std::vector<std::uint32_t> relabel(count, UINT32_MAX);
-  std::uint32_t next = 0;
-  for (std::uint32_t& c : labels) {
-    const std::uint32_t joined = target[c];
-    if (relabel[joined] == UINT32_MAX) relabel[joined] = next++;
-    c = relabel[joined];
+  for (std::uint32_t& c : labels) c = target[c];
+  renumber(labels, count);
+}
+
+void refine_clusters(const RowMatrix& rows, std::span<const Edge> edges, std::vector<std::uint32_t>& labels,
+                     std::uint32_t rounds) {
+  STORYLINE_CHECK_ARG(labels.size() == static_cast<std::size_t>(rows.rows()), "one label per row");
+  if (labels.empty()) return;
+  const std::size_t n = labels.size();
+  std::vector<std::size_t> first(n + 1, 0);  // neighbours of row r: near[first[r] .. first[r + 1])
+  for (const Edge& e : edges) ++first[e.a + 1], ++first[e.b + 1];
+  for (std::size_t r = 1; r <= n; ++r) first[r] += first[r - 1];
+  std::vector<DocIndex> near(first[n]);
+  {
+    std::vector<std::size_t> fill(first.begin(), first.end() - 1);
+    for (const Edge& e : edges) near[fill[e.a]++] = e.b, near[fill[e.b]++] = e.a;
+  }
+  for (std::uint32_t round = 0; round < rounds; ++round) {
+    const std::size_t count = *std::max_element(labels.begin(), labels.end()) + 1;
+    std::vector<std::uint32_t> size(count, 0);
+    for (const std::uint32_t c : labels) ++size[c];
+    std::vector<Eigen::Triplet<float>> assign;
+    assign.reserve(n);
+    for (std::size_t r = 0; r < n; ++r)
+      assign.emplace_back(static_cast<int>(labels[r]), static_cast<int>(r), 1.0f);
+    RowMatrix membership(static_cast<Eigen::Index>(count), rows.rows());
+    membership.setFromTriplets(assign.begin(), assign.end());
+    RowMatrix sums = membership * rows;
+    sums.makeCompressed();
+    std::vector<double> sum_norm2(count, 0.0);
+    for (Eigen::Index c = 0; c < sums.rows(); ++c) {
+      for (RowMatrix::InnerIterator it(sums, c); it; ++it) sum_norm2[c] += double(it.value()) * it.value();
+    }
+    std::vector<std::uint32_t> next(labels);
+    tbb::enumerable_thread_specific<std::vector<std::uint32_t>> candidate_lists;
+    tbb::parallel_for(std::size_t{0}, n, [&](std::size_t r) {
+      const std::uint32_t own = labels[r];
+      if (size[own] < 2) return;
+      const auto row = static_cast<Eigen::Index>(r);
+      double self = 0.0;
+      for (RowMatrix::InnerIterator it(rows, row); it; ++it) self += double(it.value()) * it.value();
+      // Own cluster without this row: sum - row, whose squared norm is |sum|^2 - 2 dot + |row|^2.
+      const double own_dot = sparse_dot(rows, row, sums, own);
+      const double rest = sum_norm2[own] - 2.0 * own_dot + self;
+      double best = rest > 1e-12 ? (own_dot - self) / std::sqrt(rest) : 0.0;
+
+      std::vector<std::uint32_t>& candidates = candidate_lists.local();
+      candidates.clear();
+      for (std::size_t k = first[r]; k < first[r + 1]; ++k) candidates.push_back(labels[near[k]]);
+      std::sort(candidates.begin(), candidates.end());
+      candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
+      for (const std::uint32_t c : candidates) {
+        if (c == own || sum_norm2[c] <= 0.0) continue;
+
+        const double sim = sparse_dot(rows, row, sums, c) / std::sqrt(sum_norm2[c]);
+        if (sim > best) best = sim, next[r] = c;
+      }
+    });
+    const bool moved = next != labels;
+    labels.swap(next);
+    renumber(labels, count);
+    if (!moved) break;
   }
 }
 

@@ -202,6 +202,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
       average_linkage(thread_input, thread_edges, options.cluster.thread_threshold);
   join_small_clusters(thread_input, thread, options.cluster.thread_min_stories,
                       options.cluster.thread_join_threshold, options.cluster.thread_neighbors);
+  refine_clusters(thread_input, thread_edges, thread, options.cluster.thread_refine_rounds);
   const std::size_t threads = stories == 0 ? 0 : *std::max_element(thread.begin(), thread.end()) + 1;
   const RowMatrix thread_rows = centroids(story_rows, thread, threads);
   report.stories = stories;

@@ -184,6 +184,35 @@ TEST(JoinSmallClusters, JoinsTheMostSimilarLargeClusterAboveTheThreshold) {
   EXPECT_THROW(join_small_clusters(m, labels, 2, 0.5f), InvalidArgument);
 }
 
+TEST(RefineClusters, MovesARowToTheClusterItMatchesWithoutItsOwnWeight) {
+  // Rows 0, 1 on term 0; row 2 = 0.6 term 0 + 0.8 term 5; rows 3, 4 on term 5. With row 2 in the first
+  // cluster, that cluster's centroid without row 2 has cosine 0.6 with it, the second cluster's 0.8
+  // (with its own weight counted the first would score 0.81 and keep it).
+  std::vector<Eigen::Triplet<float>> t;
+  for (int r : {0, 1}) t.emplace_back(r, 0, 1.0f);
+  t.emplace_back(2, 0, 0.6f), t.emplace_back(2, 5, 0.8f);
+  for (int r : {3, 4}) t.emplace_back(r, 5, 1.0f);
+  RowMatrix m(5, 6);
+  m.setFromTriplets(t.begin(), t.end());
+  const auto edges = neighbor_graph(m, {}, NeighborParams{});
+  std::vector<std::uint32_t> labels{0, 0, 0, 1, 1};
+  refine_clusters(m, edges, labels, 5);
+  EXPECT_EQ(labels, (std::vector<std::uint32_t>{0, 0, 1, 1, 1}));
+  labels = {0, 0, 0, 1, 1};
+  refine_clusters(m, edges, labels, 0);  // no rounds: unchanged
+  EXPECT_EQ(labels, (std::vector<std::uint32_t>{0, 0, 0, 1, 1}));
+  labels = {0, 0, 1, 2, 2};  // row 2 alone: single rows stay
+  refine_clusters(m, edges, labels, 5);
+  EXPECT_EQ(labels, (std::vector<std::uint32_t>{0, 0, 1, 2, 2}));
+  labels = {1, 1, 0, 0, 0};  // renumbered in order of first row
+  refine_clusters(m, edges, labels, 5);
+  EXPECT_EQ(labels, (std::vector<std::uint32_t>{0, 0, 1, 1, 1}));
+  refine_clusters(m, {}, labels, 5);  // no edges: nothing to compare with, nothing moves
+  EXPECT_EQ(labels, (std::vector<std::uint32_t>{0, 0, 1, 1, 1}));
+  labels = {0, 1};
+  EXPECT_THROW(refine_clusters(m, edges, labels, 1), InvalidArgument);
+}
+
 TEST(Centroids, AreNormalisedSums) {
   const RowMatrix m = toy_rows();
   const std::vector<std::uint32_t> labels{0, 0, 0, 1, 1, 2};

@@ -67,6 +67,9 @@ std::function<int()> register_cluster(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--thread-join-threshold", p.thread_join_threshold, "centroid cosine needed to join")
       ->capture_default_str();
+  c->add_option("--thread-refine-rounds", p.thread_refine_rounds,
+                "rounds in which stories move to the thread with the most similar centroid (0: none)")
+      ->capture_default_str();
   c->add_flag("--bigrams", p.tfidf.bigrams, "add adjacent word pairs as features");
   c->add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times")
       ->capture_default_str();

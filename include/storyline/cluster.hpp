@@ -65,6 +65,17 @@ void join_small_clusters(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows
                          std::vector<std::uint32_t>& labels, std::uint32_t min_members, float threshold,
                          NeighborParams search = {});
 
+/// Refinement after agglomeration: spherical k-means steps that start from the given clusters. In each
+/// of at most `rounds` rounds, every row of a cluster of two or more rows moves to the cluster whose
+/// centroid is most similar to it (cosine with the sum of the cluster's rows), its own cluster counted
+/// without the row itself, so that a row is not held by its own weight. The clusters compared are the
+/// row's own and those of its neighbours in edges, which keeps a round linear in the edges. All rows
+/// move at once, so the result does not depend on the order or thread count; it stops early when no row
+/// moves. Single rows stay (the join pass is their remedy). labels (dense) are rewritten, dense again,
+/// numbered in order of each cluster's first row. @pre rows are L2-normalised.
+void refine_clusters(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows, std::span<const Edge> edges,
+                     std::vector<std::uint32_t>& labels, std::uint32_t rounds);
+
 /// Sum of the rows of each cluster, L2-normalised: one row per cluster (labels dense from 0).
 Eigen::SparseMatrix<float, Eigen::RowMajor> centroids(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
                                                       std::span<const std::uint32_t> labels,

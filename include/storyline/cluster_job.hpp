@@ -29,6 +29,9 @@ struct ClusterParams {
   /// two centroids reaches thread_join_threshold (1: no joining).
   std::uint32_t thread_min_stories = 5;
   float thread_join_threshold = 0.15f;  ///< see thread_min_stories
+  /// Rounds of k-means refinement of the threads (refine_clusters): a story moves to the thread whose
+  /// centroid is most similar to it (0: none).
+  std::uint32_t thread_refine_rounds = 2;
 };
 
 /// What to read and write. Empty paths mean "do not write".
