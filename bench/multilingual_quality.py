@@ -9,15 +9,20 @@ at most 1.5 and as two when it is at least 2.5; the pairs between are left out (
 annotators disagree whether that is one event). Precision, recall and F1 of "same story_id" follow,
 per language, as `storyline eval --pairs` computes them.
 
-For reference, when scikit-learn is installed (Debian's python3-sklearn), the last column is the ROC AUC
-of a plain bag of words on the same pairs (TfidfVectorizer over all documents, sublinear tf, no stop
-words, cosine of the two articles): how separable a language's pairs are for any term-based method,
-whatever the threshold. A language that scores low there is hard in this data, not for storyline alone.
+For reference, when scikit-learn is installed (Debian's python3-sklearn), the last two columns are for a
+plain bag of words on the same pairs (TfidfVectorizer over all documents, sublinear tf, no stop words,
+cosine of the two articles): its ROC AUC, how separable a language's pairs are for any term-based
+method whatever the threshold, and its best F1 at a cosine threshold chosen for that language on these
+very pairs (an oracle: no clustering gets to pick its threshold per language from the answers). A
+language that scores low there is hard in this data, not for storyline alone.
 
-Usage: bench/multilingual_quality.py [DATASETS_DIR] [cluster options...]   (needs build/release/storyline)
+Usage: bench/multilingual_quality.py [DATASETS_DIR] [--show LANG] [cluster options...]
+(needs build/release/storyline). --show LANG also prints that language's false positives: the pairs
+that gold calls two stories and storyline put in one, with the story's size and each article's start.
 """
 import collections
 import json
+import math
 import os
 import subprocess
 import sys
@@ -29,10 +34,10 @@ SAME, DIFFERENT = 1.5, 2.5  # gold "overall" score bounds of the two classes
 
 
 def reference_auc(texts, by_lang):
-    """ROC AUC per language of the plain TF-IDF cosine, or {} without scikit-learn."""
+    """Per language, (ROC AUC, best F1 at any threshold) of the plain TF-IDF cosine; {} without scikit-learn."""
     try:
         from sklearn.feature_extraction.text import TfidfVectorizer
-        from sklearn.metrics import roc_auc_score
+        from sklearn.metrics import precision_recall_curve, roc_auc_score
     except ImportError:
         return {}
     ids = list(texts)
@@ -43,8 +48,24 @@ def reference_auc(texts, by_lang):
         labels = [p["label"] for p in pairs]
         if 0 < sum(labels) < len(labels):
             scores = [matrix[row[p["id1"]]].multiply(matrix[row[p["id2"]]]).sum() for p in pairs]
-            auc[name] = roc_auc_score(labels, scores)
+            precision, recall, _ = precision_recall_curve(labels, scores)
+            f1 = max((2 * p * r / (p + r) for p, r in zip(precision, recall) if p + r > 0), default=0.0)
+            auc[name] = (roc_auc_score(labels, scores), f1)
     return auc
+
+
+def print_false_positives(annotated, pairs, texts):
+    story = {}
+    with open(annotated, encoding="utf-8") as f:
+        for line in f:
+            doc = json.loads(line)
+            story[doc["id"]] = doc["story_id"]
+    size = collections.Counter(story.values())
+    wrong = [p for p in pairs if p["label"] == 0 and story.get(p["id1"]) == story.get(p["id2"]) is not None]
+    print(f"{len(wrong)} false positives (story size: first article | second article)")
+    for p in wrong:
+        starts = [" ".join(texts[i].split())[:70] for i in (p["id1"], p["id2"])]
+        print(f"  {size[story[p['id1']]]}: {starts[0]} | {starts[1]}")
 
 
 def main():
@@ -52,6 +73,10 @@ def main():
     data = os.environ.get("STORYLINE_DATASETS", os.path.join(ROOT, "..", "shared", "datasets"))
     if args and not args[0].startswith("-"):
         data = args.pop(0)
+    show = None
+    if len(args) >= 2 and args[0] == "--show":
+        show = args[1]
+        args = args[2:]
     folder = os.path.join(data, "semeval_pairs")
     if not os.path.exists(os.path.join(folder, "pairs.jsonl")):
         sys.exit(f"semeval_pairs not found under {data} (give the datasets directory as the first argument)")
@@ -74,8 +99,10 @@ def main():
                     continue
                 by_lang[l1].append({"id1": pair["id1"], "id2": pair["id2"], "label": 1 if score <= SAME else 0})
         auc = reference_auc(texts, by_lang)
+        if show:
+            print_false_positives(out, by_lang.get(show, []), texts)
         print(f"{'language':8s} {'pairs':>6s} {'same':>5s} {'precision':>9s} {'recall':>7s} {'F1':>6s}"
-              f" {'TF-IDF AUC':>10s}")
+              f" {'TF-IDF AUC':>10s} {'best F1':>7s}")
         for name, pairs in sorted(by_lang.items(), key=lambda x: (-len(x[1]), x[0])):
             path = os.path.join(work, f"pairs.{name}.jsonl")
             with open(path, "w", encoding="utf-8") as f:
@@ -86,7 +113,8 @@ def main():
                 check=True, capture_output=True, text=True).stdout)
             same = sum(p["label"] for p in pairs)
             print(f"{name:8s} {len(pairs):6d} {same:5d} {result['precision']:9.3f} {result['recall']:7.3f}"
-                  f" {result['f1']:6.3f} {auc[name] if name in auc else float('nan'):10.3f}", flush=True)
+                  f" {result['f1']:6.3f} {auc.get(name, (math.nan,) * 2)[0]:10.3f} {auc.get(name, (math.nan,) * 2)[1]:7.3f}",
+                  flush=True)
 
 
 if __name__ == "__main__":
