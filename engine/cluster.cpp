@@ -321,7 +321,10 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
   return label;
 }
 
-RowMatrix centroids(const RowMatrix& rows, std::span<const std::uint32_t> labels, std::size_t clusters) {
+namespace {
+
+// The sum of the rows of each cluster: one row per cluster.
+RowMatrix cluster_sums(const RowMatrix& rows, std::span<const std::uint32_t> labels, std::size_t clusters) {
   STORYLINE_CHECK_ARG(labels.size() == static_cast<std::size_t>(rows.rows()), "one label per row");
   using Triplet = Eigen::Triplet<float>;
   std::vector<Triplet> assign;
@@ -334,6 +337,13 @@ RowMatrix centroids(const RowMatrix& rows, std::span<const std::uint32_t> labels
   membership.setFromTriplets(assign.begin(), assign.end());
   RowMatrix sums = membership * rows;
   sums.makeCompressed();
+  return sums;
+}
+
+}  // namespace
+
+RowMatrix centroids(const RowMatrix& rows, std::span<const std::uint32_t> labels, std::size_t clusters) {
+  RowMatrix sums = cluster_sums(rows, labels, clusters);
   for (Eigen::Index r = 0; r < sums.rows(); ++r) {
     double norm = 0.0;
     for (RowMatrix::InnerIterator it(sums, r); it; ++it) norm += static_cast<double>(it.value()) * it.value();
@@ -409,14 +419,7 @@ void refine_clusters(const RowMatrix& rows, std::span<const Edge> edges, std::ve
     const std::size_t count = *std::max_element(labels.begin(), labels.end()) + 1;
     std::vector<std::uint32_t> size(count, 0);
     for (const std::uint32_t c : labels) ++size[c];
-    std::vector<Eigen::Triplet<float>> assign;
-    assign.reserve(n);
-    for (std::size_t r = 0; r < n; ++r)
-      assign.emplace_back(static_cast<int>(labels[r]), static_cast<int>(r), 1.0f);
-    RowMatrix membership(static_cast<Eigen::Index>(count), rows.rows());
-    membership.setFromTriplets(assign.begin(), assign.end());
-    RowMatrix sums = membership * rows;
-    sums.makeCompressed();
+    const RowMatrix sums = cluster_sums(rows, labels, count);
     std::vector<double> sum_norm2(count, 0.0);
     for (Eigen::Index c = 0; c < sums.rows(); ++c) {
       for (RowMatrix::InnerIterator it(sums, c); it; ++it) sum_norm2[c] += double(it.value()) * it.value();
@@ -433,7 +436,6 @@ void refine_clusters(const RowMatrix& rows, std::span<const Edge> edges, std::ve
       const double own_dot = sparse_dot(rows, row, sums, own);
       const double rest = sum_norm2[own] - 2.0 * own_dot + self;
       double best = rest > 1e-12 ? (own_dot - self) / std::sqrt(rest) : 0.0;
-
       std::vector<std::uint32_t>& candidates = candidate_lists.local();
       candidates.clear();
       for (std::size_t k = first[r]; k < first[r + 1]; ++k) candidates.push_back(labels[near[k]]);
@@ -441,7 +443,6 @@ void refine_clusters(const RowMatrix& rows, std::span<const Edge> edges, std::ve
       candidates.erase(std::unique(candidates.begin(), candidates.end()), candidates.end());
       for (const std::uint32_t c : candidates) {
         if (c == own || sum_norm2[c] <= 0.0) continue;
-
         const double sim = sparse_dot(rows, row, sums, c) / std::sqrt(sum_norm2[c]);
         if (sim > best) best = sim, next[r] = c;
       }

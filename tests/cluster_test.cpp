@@ -207,8 +207,9 @@ TEST(RefineClusters, MovesARowToTheClusterItMatchesWithoutItsOwnWeight) {
   labels = {1, 1, 0, 0, 0};  // renumbered in order of first row
   refine_clusters(m, edges, labels, 5);
   EXPECT_EQ(labels, (std::vector<std::uint32_t>{0, 0, 1, 1, 1}));
-  refine_clusters(m, {}, labels, 5);  // no edges: nothing to compare with, nothing moves
-  EXPECT_EQ(labels, (std::vector<std::uint32_t>{0, 0, 1, 1, 1}));
+  labels = {0, 0, 0, 1, 1};
+  refine_clusters(m, {}, labels, 5);  // no edges: no other cluster to compare with, nothing moves
+  EXPECT_EQ(labels, (std::vector<std::uint32_t>{0, 0, 0, 1, 1}));
   labels = {0, 1};
   EXPECT_THROW(refine_clusters(m, edges, labels, 1), InvalidArgument);
 }
