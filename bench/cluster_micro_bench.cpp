@@ -1,5 +1,5 @@
-// Micro benchmarks of the clustering hot paths: term extraction, the TF-IDF build, the neighbour graph
-// and average linkage, on a synthetic news-like corpus with planted events (documents of one event
+// Micro benchmarks of the clustering hot paths: term extraction, the TF-IDF build, the neighbour graph,
+// average linkage and refinement, on a synthetic news-like corpus with planted events (documents of one event
 // share its vocabulary and names). Inputs are built outside the timed loops; each reports items/s
 // (documents) and bytes/s (of the documents' title and text). Part of storyline_bench.
 #include <benchmark/benchmark.h>
@@ -149,6 +149,30 @@ void BM_AverageLinkage(benchmark::State& state) {
   corpus.count(state);
 }
 BENCHMARK(BM_AverageLinkage)->Arg(10000)->Arg(50000)->Unit(benchmark::kMillisecond);
+
+// Refinement from average linkage's clusters with every 10th document moved into the next event's
+// cluster: two rounds, as the thread default. Counts the documents back with their event's cluster.
+void BM_RefineClusters(benchmark::State& state) {
+  const Prepared corpus(static_cast<std::size_t>(state.range(0)));
+  const TfidfMatrix m = build_tfidf(corpus.counts, TfidfParams{});
+  const auto graph = neighbor_graph(m.rows, corpus.dates, windowed());
+  std::vector<std::uint32_t> start = average_linkage(m.rows, graph, 0.3f);
+  for (std::size_t i = 0; i + 8 < start.size(); i += 10) start[i] = start[i + 8];  // i + 8: the next event
+  std::vector<std::uint32_t> labels;
+  for (auto _ : state) {
+    labels = start;
+    refine_clusters(m.rows, graph, labels, 2);
+    benchmark::DoNotOptimize(labels.data());
+  }
+  std::size_t home = 0, moved_out = 0;  // moved documents now with their event's first document
+  for (std::size_t i = 0; i + 8 < labels.size(); i += 10) {
+    ++moved_out;
+    if (labels[i] == labels[i - i % 8 + (i % 8 == 0 ? 1 : 0)]) ++home;
+  }
+  state.counters["moved_home"] = static_cast<double>(home) / static_cast<double>(moved_out);
+  corpus.count(state);
+}
+BENCHMARK(BM_RefineClusters)->Arg(10000)->Arg(50000)->Unit(benchmark::kMillisecond);
 
 }  // namespace
 }  // namespace storyline
