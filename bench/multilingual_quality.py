@@ -112,9 +112,9 @@ def main():
                 [BIN, "eval", "--json", "--pairs", path, "--pred", out, "--pred-field", "story_id"],
                 check=True, capture_output=True, text=True).stdout)
             same = sum(p["label"] for p in pairs)
+            reference_auc_of, reference_f1 = auc.get(name, (math.nan, math.nan))
             print(f"{name:8s} {len(pairs):6d} {same:5d} {result['precision']:9.3f} {result['recall']:7.3f}"
-                  f" {result['f1']:6.3f} {auc.get(name, (math.nan,) * 2)[0]:10.3f} {auc.get(name, (math.nan,) * 2)[1]:7.3f}",
-                  flush=True)
+                  f" {result['f1']:6.3f} {reference_auc_of:10.3f} {reference_f1:7.3f}", flush=True)
 
 
 if __name__ == "__main__":

@@ -20,13 +20,13 @@ and the cut shared by several datasets can be read off:
                earthquakes, two rehab stays) share words but not names or figures
   nearest N    no clustering: N documents (a fixed sample) whose most similar document is in another
                gold event, with it and their own event's documents
-
-Every variant also prints the share of documents whose most similar document (by that variant's
-similarity) is in the same gold event: a ceiling on what any clustering of that similarity can do.
   silhouette   plain, and the mean silhouette (cosine distance) of each cut: does the cut with the best
                silhouette, found without labels, fall where the best B-cubed F1 is? Printed twice: exact
                ("sil") and as a scalable engine could compute it ("knn"): the nearest other cluster is
                looked for only among the clusters of a document's 10 nearest neighbours.
+
+Every variant also prints the share of documents whose most similar document (by that variant's
+similarity) is in the same gold event: a ceiling on what any clustering of that similarity can do.
 
 Usage: /usr/bin/python3 bench/similarity_variants.py VARIANT [PARAM] DATASET...   (e.g. scale 10 ecbplus)
 Datasets are read from $STORYLINE_DATASETS or ../shared/datasets. Needs python3-sklearn and
@@ -133,12 +133,23 @@ ENTITY = re.compile(r"(?:[A-Z][\w'-]+(?:\s+[A-Z][\w'-]+)*)|\d[\d,.]*")
 def entity_cosine(texts):
     names = TfidfVectorizer(analyzer=lambda text: [m.group(0) for m in ENTITY.finditer(text)], sublinear_tf=True,
                             min_df=2, max_df=0.5).fit_transform(texts)
-    return (names @ names.T).toarray(), np.asarray(names.getnnz(axis=1)) > 0
+    return gram(names), np.asarray(names.getnnz(axis=1)) > 0
+
+
+def gram(rows):
+    """All-pairs dot products of the (unit) rows, dense, with a zero diagonal."""
+    product = rows @ rows.T
+    product = product.toarray() if hasattr(product, "toarray") else np.asarray(product)
+    np.fill_diagonal(product, 0.0)
+    return product
+
+
+def blend(cosine, other, weight):
+    return (1.0 - weight) * cosine + weight * gram(other)
 
 
 def similarity(variant, param, matrix, texts=None, vectorizer=None):
-    cosine = (matrix @ matrix.T).toarray()
-    np.fill_diagonal(cosine, 0.0)
+    cosine = gram(matrix)
     if variant in ("plain", "silhouette", "nearest"):
         return cosine
     if variant == "scale":
@@ -150,20 +161,11 @@ def similarity(variant, param, matrix, texts=None, vectorizer=None):
         member[np.arange(len(cosine))[:, None], nearest] = 1.0
         return 0.5 * cosine + 0.5 * (member @ member.T) / (param + 1)
     if variant == "lsa":
-        z = normalize(TruncatedSVD(param, random_state=0).fit_transform(matrix))
-        latent = z @ z.T
-        np.fill_diagonal(latent, 0.0)
-        return 0.7 * cosine + 0.3 * latent
+        return blend(cosine, normalize(TruncatedSVD(param, random_state=0).fit_transform(matrix)), 0.3)
     if variant == "fasttext":
-        z = fasttext_vectors(texts, vectorizer, matrix)
-        embedded = z @ z.T
-        np.fill_diagonal(embedded, 0.0)
-        return (1.0 - param / 100) * cosine + param / 100 * embedded
+        return blend(cosine, fasttext_vectors(texts, vectorizer, matrix), param / 100)
     if variant == "wordnet":
-        rows = wordnet_rows(texts, vectorizer)
-        senses = (rows @ rows.T).toarray()
-        np.fill_diagonal(senses, 0.0)
-        return (1.0 - param / 100) * cosine + param / 100 * senses
+        return blend(cosine, wordnet_rows(texts, vectorizer), param / 100)
     if variant == "entities":
         names, has = entity_cosine(texts)
         both = np.outer(has, has)
