@@ -18,6 +18,9 @@ and the cut shared by several datasets can be read off:
   entities A   cosine times A/100 + (1 - A/100) min(1, entity cosine / 0.1) when both documents name
                entities (runs of capitalised words and numbers): sister events of one kind (two
                earthquakes, two rehab stays) share words but not names or figures
+  background K cosine minus the corpus's background: the median, over documents, of each one's cosine
+               with its K-th most similar document (what `cluster --background-rank K` adds to the
+               undated story threshold, there from the pruned search's candidates)
   nearest N    no clustering: N documents (a fixed sample) whose most similar document is in another
                gold event, with it and their own event's documents
   silhouette   plain, and the mean silhouette (cosine distance) of each cut: does the cut with the best
@@ -155,6 +158,8 @@ def similarity(variant, param, matrix, texts=None, vectorizer=None):
     if variant == "scale":
         r = np.sort(cosine, axis=1)[:, -param:].mean(axis=1)
         return cosine / np.sqrt(np.outer(r, r) + 1e-9)
+    if variant == "background":
+        return cosine - np.median(-np.partition(-cosine, param - 1, axis=1)[:, param - 1])
     if variant == "snn":
         nearest = np.argsort(-cosine, axis=1)[:, :param]
         member = np.eye(len(cosine))
@@ -197,7 +202,7 @@ def main():
     if not args:
         sys.exit(__doc__)
     variant = args.pop(0)
-    param = int(args.pop(0)) if variant in ("scale", "snn", "lsa", "fasttext", "wordnet", "entities", "nearest") else 0
+    param = int(args.pop(0)) if variant in ("background", "scale", "snn", "lsa", "fasttext", "wordnet", "entities", "nearest") else 0
     for name in args:
         ids, texts, gold = load(name)
         vectorizer = TfidfVectorizer(sublinear_tf=True, stop_words="english", min_df=2, max_df=0.5)

@@ -56,9 +56,13 @@ void top_terms(const RowMatrix& m, Eigen::Index row, std::uint32_t count,
 }  // namespace
 
 std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int32_t> dates,
-                                 const NeighborParams& params) {
+                                 const NeighborParams& params, std::uint32_t rank,
+                                 std::vector<float>* rank_similarity) {
   const auto n = static_cast<std::size_t>(rows.rows());
   STORYLINE_CHECK_ARG(dates.empty() || dates.size() == n, "one date per row");
+  STORYLINE_CHECK_ARG(rank_similarity == nullptr || (rank >= 1 && rank <= params.rerank),
+                      "rank must be between 1 and rerank");
+  if (rank_similarity != nullptr) rank_similarity->assign(n, 0.0f);
   STORYLINE_CHECK_ARG(params.k >= 1 && params.candidate_terms >= 1, "k and candidate_terms must be positive");
   // Inverted index over each row's top terms (CSR: offsets per column).
   std::vector<std::vector<std::pair<int, float>>> tops(n);
@@ -135,6 +139,8 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
       for (auto& [score, j] : s.ranked) score = scattered_dot(rows, j, s.dense);
       for (RowMatrix::InnerIterator x(rows, row); x; ++x) s.dense[static_cast<std::size_t>(x.index())] = 0.0f;
       std::sort(s.ranked.begin(), s.ranked.end(), better);
+      if (rank_similarity != nullptr && s.ranked.size() >= rank)
+        (*rank_similarity)[i] = s.ranked[rank - 1].first;
       for (std::size_t r = 0; r < s.ranked.size() && r < params.k; ++r) {
         const auto [sim, j] = s.ranked[r];
         if (sim < params.min_similarity) break;
@@ -151,6 +157,18 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
                           [](const Edge& x, const Edge& y) { return x.a == y.a && x.b == y.b; }),
               edges.end());
   return edges;
+}
+
+float background_similarity(std::span<const float> rank_similarity, std::span<const std::uint8_t> use) {
+  STORYLINE_CHECK_ARG(use.empty() || use.size() == rank_similarity.size(), "one flag per row");
+  std::vector<float> values;
+  for (std::size_t r = 0; r < rank_similarity.size(); ++r) {
+    if (use.empty() || use[r] != 0) values.push_back(rank_similarity[r]);
+  }
+  if (values.empty()) return 0.0f;
+  const auto middle = values.begin() + static_cast<std::ptrdiff_t>(values.size() / 2);
+  std::nth_element(values.begin(), middle, values.end());
+  return *middle;
 }
 
 namespace {

@@ -180,17 +180,27 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   rep_terms = {};
   report.terms = tfidf.term_hash.size();
   clock.lap("tfidf");
-  const std::vector<Edge> story_edges =
-      neighbor_graph(tfidf.rows, rep_dates, options.cluster.story_neighbors);
+  const std::uint32_t rank = options.cluster.background_rank;
+  std::vector<float> rank_similarity;
+  const std::vector<Edge> story_edges = neighbor_graph(tfidf.rows, rep_dates, options.cluster.story_neighbors,
+                                                       rank, rank > 0 ? &rank_similarity : nullptr);
   report.edges = story_edges.size();
   clock.lap("story graph");
   std::vector<std::uint8_t> dated(rep_dates.size());
   for (std::size_t r = 0; r < dated.size(); ++r) dated[r] = rep_dates[r] != kNoDate ? 1 : 0;
   const bool windowed = options.cluster.story_neighbors.window_days >= 0;
-  const std::vector<std::uint32_t> story =
-      average_linkage(tfidf.rows, story_edges, options.cluster.story_threshold,
-                      windowed ? std::span<const std::uint8_t>(dated) : std::span<const std::uint8_t>(),
-                      options.cluster.dated_story_threshold);
+  if (rank > 0) {
+    // The background of the rows that merge at the undated threshold: all rows without a window.
+    std::vector<std::uint8_t> undated(dated.size(), 1);
+    if (windowed) {
+      for (std::size_t r = 0; r < dated.size(); ++r) undated[r] = dated[r] == 0 ? 1 : 0;
+    }
+    report.background = background_similarity(rank_similarity, undated);
+  }
+  const std::vector<std::uint32_t> story = average_linkage(
+      tfidf.rows, story_edges, std::min(1.0f, options.cluster.story_threshold + report.background),
+      windowed ? std::span<const std::uint8_t>(dated) : std::span<const std::uint8_t>(),
+      options.cluster.dated_story_threshold);
   const std::size_t stories = rep_doc.empty() ? 0 : *std::max_element(story.begin(), story.end()) + 1;
   const RowMatrix story_rows = centroids(tfidf.rows, story, stories);
   clock.lap("stories");

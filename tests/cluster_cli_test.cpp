@@ -145,6 +145,31 @@ TEST(ClusterCli, SameOutputAtOneAndTwoJobs) {
   EXPECT_GT(copies, 500u);
 }
 
+// Without dates, stories merge at the story threshold plus the corpus's background similarity: the
+// summary reports it, the bar is higher than the threshold alone (fewer merges), and the result does not
+// depend on the job count.
+TEST(ClusterCli, UndatedDocumentsMergeAboveTheCorpusBackground) {
+  TempDir dir;
+  ASSERT_EQ(run_cli("generate -n 3000 --seed 4 -o " + dir.path("gen.jsonl")).exit_code, 0);
+  const std::string undated = "cluster " + dir.path("gen.jsonl") + " --date-field none -o ";
+  const auto bare = run_cli(undated + dir.path("bare.jsonl") + " --background-rank 0");
+  ASSERT_EQ(bare.exit_code, 0) << bare.err;
+  EXPECT_EQ(bare.err.find("background"), std::string::npos) << bare.err;
+  const auto one = run_cli(undated + dir.path("one.jsonl") + " --jobs 1");
+  const auto two = run_cli(undated + dir.path("two.jsonl") + " --jobs 2");
+  ASSERT_EQ(one.exit_code, 0) << one.err;
+  ASSERT_EQ(two.exit_code, 0) << two.err;
+  EXPECT_NE(one.err.find("background similarity 0."), std::string::npos) << one.err;
+  EXPECT_EQ(test::read_file(dir.path("one.jsonl")), test::read_file(dir.path("two.jsonl")));
+  const auto count = [](const std::map<std::string, std::string>& labels) {
+    std::set<std::string> distinct;
+    for (const auto& [id, label] : labels) distinct.insert(label);
+    return distinct.size();
+  };
+  EXPECT_GT(count(field_by_id(dir.path("one.jsonl"), "story_id")),
+            count(field_by_id(dir.path("bare.jsonl"), "story_id")));
+}
+
 TEST(ClusterCli, EmptySingleUndatedAndHeadlineOnlyInputs) {
   TempDir dir;
   test::write_file(dir.path("empty.jsonl"), "{\"id\":\"x\"}\n");

@@ -121,6 +121,40 @@ TEST(NeighborGraph, LinksRowsThatShareTermsAndRespectsTheWindow) {
   EXPECT_EQ(pairs, (std::vector<std::pair<DocIndex, DocIndex>>{{0, 1}, {3, 4}}));
 }
 
+TEST(NeighborGraph, ReportsTheCosineOfEachRowsRankthCandidate) {
+  // Row 0 has cosine 0.9, 0.6 and 0.3 with rows 1, 2 and 3 (they share column 0); row 4 shares nothing.
+  std::vector<Eigen::Triplet<float>> t;
+  t.emplace_back(0, 0, 1.0f);
+  const float lead[] = {0.9f, 0.6f, 0.3f};
+  for (int r = 1; r <= 3; ++r) {
+    t.emplace_back(r, 0, lead[r - 1]);
+    t.emplace_back(r, r, std::sqrt(1.0f - lead[r - 1] * lead[r - 1]));
+  }
+  t.emplace_back(4, 4, 1.0f);
+  RowMatrix m(5, 5);
+  m.setFromTriplets(t.begin(), t.end());
+  std::vector<float> second, third;
+  neighbor_graph(m, {}, NeighborParams{}, 2, &second);
+  neighbor_graph(m, {}, NeighborParams{}, 3, &third);
+  ASSERT_EQ(second.size(), 5u);
+  EXPECT_NEAR(second[0], 0.6f, 1e-6);
+  EXPECT_NEAR(third[0], 0.3f, 1e-6);
+  EXPECT_NEAR(second[1], 0.9f * 0.6f, 1e-6);  // row 1: 0.9 with row 0, 0.54 with row 2, 0.27 with row 3
+  EXPECT_EQ(second[4], 0.0f) << "no candidates";
+  EXPECT_THROW(neighbor_graph(m, {}, NeighborParams{}, 0, &second), InvalidArgument);
+  EXPECT_THROW(neighbor_graph(m, {}, NeighborParams{}, NeighborParams{}.rerank + 1, &second),
+               InvalidArgument);
+}
+
+TEST(BackgroundSimilarity, IsTheMedianOfTheFlaggedRows) {
+  const std::vector<float> values{0.9f, 0.1f, 0.5f, 0.3f, 0.7f};
+  EXPECT_FLOAT_EQ(background_similarity(values), 0.5f);
+  EXPECT_FLOAT_EQ(background_similarity(values, std::vector<std::uint8_t>{1, 1, 0, 1, 0}), 0.3f);
+  EXPECT_FLOAT_EQ(background_similarity(values, std::vector<std::uint8_t>{0, 0, 0, 0, 0}), 0.0f);
+  EXPECT_FLOAT_EQ(background_similarity({}), 0.0f);
+  EXPECT_THROW(background_similarity(values, std::vector<std::uint8_t>{1}), InvalidArgument);
+}
+
 TEST(AverageLinkage, MergesByExactMeanSimilarity) {
   const RowMatrix m = toy_rows();
   const auto edges = neighbor_graph(m, {}, NeighborParams{});

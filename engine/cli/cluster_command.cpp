@@ -1,3 +1,4 @@
+#include <algorithm>
 #include <cstdio>
 #include <memory>
 
@@ -24,6 +25,10 @@ int run(ClusterCli& cli) {
   print_ingest_summary("cluster", s);
   std::fprintf(stderr, "  %s near-duplicates folded, %s terms, %s story edges\n",
                with_commas(r.duplicates).c_str(), with_commas(r.terms).c_str(), with_commas(r.edges).c_str());
+  if (r.background > 0.0f) {
+    std::fprintf(stderr, "  background similarity %.3f: undated documents merge at %.3f\n", r.background,
+                 std::min(1.0f, cli.job.cluster.story_threshold + r.background));
+  }
   std::fprintf(stderr, "  %s stories, %s threads\n", with_commas(r.stories).c_str(),
                with_commas(r.threads).c_str());
   print_throughput(s, r.seconds);
@@ -52,6 +57,11 @@ std::function<int()> register_cluster(CLI::App& app) {
                 "the story threshold for documents that all carry dates (and so share the time window)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--background-rank", p.background_rank,
+                "undated documents merge at the story threshold plus the median cosine of a document "
+                "with its Nth nearest (0: threshold alone)")
+      ->capture_default_str()
+      ->check(CLI::Range(0, 64));
   c->add_option("--thread-threshold", p.thread_threshold,
                 "mean cosine of story centroids that makes one thread")
       ->capture_default_str()

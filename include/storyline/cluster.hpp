@@ -35,8 +35,20 @@ struct NeighborParams {
 /// (a pruned form of all-pairs similarity search, Bayardo, Ma and Srikant 2007: a pair sharing none of
 /// its top terms is not found); candidates are ranked by their partial dot product and the best `rerank`
 /// scored exactly. Deterministic; parallel over rows (oneTBB). dates has one entry per row (or is empty).
+///
+/// rank_similarity (optional): receives, per row, the cosine of its `rank`-th most similar candidate
+/// (1 = the nearest; 0 when it has fewer candidates), @pre rank <= params.rerank. Among the candidates
+/// the pruned search finds, so it is at most the exact rank-th cosine. See background_similarity.
 std::vector<Edge> neighbor_graph(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
-                                 std::span<const std::int32_t> dates, const NeighborParams& params);
+                                 std::span<const std::int32_t> dates, const NeighborParams& params,
+                                 std::uint32_t rank = 0, std::vector<float>* rank_similarity = nullptr);
+
+/// A corpus's background similarity: the median, over the rows flagged in `use` (all rows when use is
+/// empty), of each row's rank_similarity from neighbor_graph. A row's rank-th neighbour (rank beyond the
+/// size of most events) is a document on a related subject, not the same event, so the median says how
+/// similar unrelated-but-near documents are in this corpus: higher in a large corpus of one beat (many
+/// stages of one storyline) than in a small one. Returns 0 when no row is flagged.
+float background_similarity(std::span<const float> rank_similarity, std::span<const std::uint8_t> use = {});
 
 /// Average-linkage agglomerative clustering of the rows: repeatedly merges the two clusters with the
 /// highest mean cosine over all their cross pairs while it is at least threshold. The mean is exact

@@ -18,8 +18,12 @@ namespace storyline {
 struct ClusterParams {
   TfidfParams tfidf;                                              ///< term and entity weighting
   NeighborParams story_neighbors = {10, 24, 1000, 64, 0.05f, 3};  ///< window: 3 days
-  float story_threshold = 0.25f;       ///< mean cosine at which two groups of documents are one story
+  float story_threshold = 0.15f;       ///< mean cosine (plus the background, below) that makes one story
   float dated_story_threshold = 0.1f;  ///< the same for documents that all carry dates (within the window)
+  /// Undated documents merge at story_threshold plus the corpus's background similarity: the median
+  /// cosine of an undated document with its background_rank-th nearest document (background_similarity).
+  /// 0: no background, story_threshold alone. At most story_neighbors.rerank.
+  std::uint32_t background_rank = 40;
   NeighborParams thread_neighbors = {10, 48, 1000, 64, 0.05f, -1};  ///< no time window
   float thread_threshold = 0.06f;  ///< mean cosine of story centroids at which stories are one thread
   /// Entity weights of story centroids are multiplied by this before threads are formed: a thread is
@@ -52,8 +56,9 @@ struct ClusterJobReport {
   std::size_t duplicates = 0;  ///< documents folded into another's duplicate group
   std::size_t stories = 0;
   std::size_t threads = 0;
-  std::size_t terms = 0;  ///< TF-IDF columns
-  std::size_t edges = 0;  ///< story graph edges
+  std::size_t terms = 0;    ///< TF-IDF columns
+  std::size_t edges = 0;    ///< story graph edges
+  float background = 0.0f;  ///< background similarity added to the undated story threshold
   double seconds = 0.0;
   /// Wall seconds per phase, in order: "read" (parse, fingerprint, extract terms), "dedup", "tfidf",
   /// "story graph", "stories" (average linkage), "threads", "write".
