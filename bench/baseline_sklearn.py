@@ -6,8 +6,9 @@ agglomerative clustering on cosine distance cut at a distance threshold: what
 AgglomerativeClustering(metric="cosine", linkage="average", distance_threshold=...) computes, built
 once per dataset with SciPy's linkage (the same algorithm) so that the threshold sweep does not
 rebuild the tree. For each threshold it writes predictions that `storyline eval` scores, so both
-systems are measured by the same code. It prints the best threshold per dataset and the best threshold shared
-by the three story datasets.
+systems are measured by the same code. It prints the best threshold per dataset, every dataset's F1 at
+every threshold, and the best threshold shared by the three story datasets and by the two undated ones
+(allsides_neus and ecbplus, as issue #3's reference figures are).
 
 Usage: /usr/bin/python3 bench/baseline_sklearn.py [DATASETS_DIR]   (Debian: apt-get install python3-sklearn)
 """
@@ -75,10 +76,15 @@ def main():
         best = max(THRESHOLDS, key=lambda t: results[(name, t)])
         print(f"{name:15s} {level:7s} best similarity threshold {best:.2f}: B-cubed F1 {results[(name, best)]:.4f}"
               f"  ({len(docs)} docs, {seconds:.1f} s for the sweep of {len(THRESHOLDS)})", flush=True)
+    print("B-cubed F1 per threshold: " + " ".join(f"{t:g}" for t in THRESHOLDS))
+    for name, _ in SETS:
+        print(f"  {name:15s} " + " ".join(f"{results[(name, t)]:.3f}" for t in THRESHOLDS))
     stories = [n for n, level in SETS if level == "story"]
-    shared = max(THRESHOLDS, key=lambda t: sum(results[(n, t)] for n in stories))
-    print(f"shared story threshold {shared:.2f}: " +
-          ", ".join(f"{n} {results[(n, shared)]:.4f}" for n in stories))
+    # One threshold for the three story sets; and for the two undated ones (issue #3's reference figures).
+    for group in (stories, ["allsides_neus", "ecbplus"]):
+        shared = max(THRESHOLDS, key=lambda t: sum(results[(n, t)] for n in group))
+        print(f"shared story threshold {shared:.2f}: " +
+              ", ".join(f"{n} {results[(n, shared)]:.4f}" for n in group))
 
 
 if __name__ == "__main__":
