@@ -61,7 +61,7 @@ std::function<int()> register_cluster(CLI::App& app) {
                 "undated documents merge at the story threshold plus the median cosine of a document "
                 "with its Nth nearest (0: threshold alone)")
       ->capture_default_str()
-      ->check(CLI::Range(0, 64));
+      ->check(CLI::Range(0u, p.story_neighbors.rerank));  // the neighbour search scores rerank candidates
   c->add_option("--thread-threshold", p.thread_threshold,
                 "mean cosine of story centroids that makes one thread")
       ->capture_default_str()
