@@ -224,8 +224,10 @@ SumVector add(const SumVector& x, const SumVector& y) {
 
 std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<const Edge> edges,
                                            float threshold, std::span<const std::uint8_t> dated,
-                                           float dated_threshold) {
+                                           float dated_threshold, std::span<const float> row_threshold) {
   const auto n = static_cast<std::size_t>(rows.rows());
+  STORYLINE_CHECK_ARG(row_threshold.empty() || row_threshold.size() == n, "one threshold per row");
+  std::vector<double> threshold_sum(row_threshold.begin(), row_threshold.end());  // per cluster
   // The mean cosine over all cross pairs of unit rows equals dot(sum A, sum B) / (|A| |B|), so each
   // cluster keeps the sum of its rows and every score is exact; the graph only says which pairs of
   // clusters are worth scoring (those joined by at least one edge).
@@ -269,7 +271,10 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     const DocIndex a = std::min(x, y), b = std::max(x, y);
     const double mean = dot_product / (static_cast<double>(size[a]) * static_cast<double>(size[b]));
     const bool both_dated = !dated.empty() && undated[a] == 0 && undated[b] == 0;
-    if (mean >= (both_dated ? dated_threshold : threshold)) heap.push({mean, a, b, version[a], version[b]});
+    const double bar = both_dated              ? dated_threshold
+                       : threshold_sum.empty() ? threshold
+                                               : (threshold_sum[a] + threshold_sum[b]) / (size[a] + size[b]);
+    if (mean >= bar) heap.push({mean, a, b, version[a], version[b]});
   };
   const auto push = [&](DocIndex x, DocIndex y) { push_scored(x, y, dot(sums[x], sums[y])); };
   // A merged cluster is scored against all its neighbours at once: its sum scattered into a dense row,
@@ -311,6 +316,7 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     parent[gone] = keep;
     size[keep] += size[gone];
     undated[keep] += undated[gone];
+    if (!threshold_sum.empty()) threshold_sum[keep] += threshold_sum[gone];
     ++version[keep];
     sums[keep] = add(sums[keep], sums[gone]);
     SumVector().swap(sums[gone]);

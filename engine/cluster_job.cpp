@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <array>
 #include <chrono>
 #include <cmath>
 #include <optional>
@@ -14,6 +15,7 @@
 #include "detail/json_out.hpp"
 #include "storyline/dedup.hpp"
 #include "storyline/error.hpp"
+#include "storyline/language.hpp"
 
 namespace storyline {
 namespace {
@@ -25,6 +27,7 @@ using Names = std::unordered_map<std::uint64_t, std::string>;
 struct ClusterDocs {
   std::vector<TermCounts> terms;
   std::vector<std::string> titles;
+  std::vector<Language> languages;
 };
 
 // The first and last date of a set of documents, and its top terms, for the summaries.
@@ -112,6 +115,35 @@ std::vector<DocIndex> closest_members(const RowMatrix& rows, std::span<const std
   return closest;
 }
 
+// The undated story threshold of each row: story_threshold plus the background of the row's language
+// (the median rank similarity of that language's undated rows), or of the whole corpus for a language
+// with fewer undated rows than the rank (its rank-th neighbour would be in another language). Fills
+// report.language_backgrounds.
+std::vector<float> language_thresholds(std::span<const float> rank_similarity,
+                                       std::span<const std::uint8_t> undated,
+                                       std::span<const DocIndex> rep_doc, std::span<const Language> languages,
+                                       std::uint32_t rank, float story_threshold, ClusterJobReport& report) {
+  std::array<std::vector<std::uint8_t>, kLanguageCount> in_language;
+  std::array<std::size_t, kLanguageCount> count{};
+  for (auto& flags : in_language) flags.assign(rank_similarity.size(), 0);
+  for (std::size_t r = 0; r < rank_similarity.size(); ++r) {
+    const auto l = static_cast<std::size_t>(languages[rep_doc[r]]);
+    in_language[l][r] = undated[r];
+    count[l] += undated[r];
+  }
+  std::array<float, kLanguageCount> background{};
+  for (std::size_t l = 0; l < kLanguageCount; ++l) {
+    const bool own = count[l] >= rank && Language(l) != Language::kUnknown;
+    background[l] = own ? background_similarity(rank_similarity, in_language[l]) : report.background;
+    if (count[l] > 0) report.language_backgrounds.push_back({Language(l), count[l], background[l]});
+  }
+  std::vector<float> threshold(rank_similarity.size());
+  for (std::size_t r = 0; r < threshold.size(); ++r)
+    threshold[r] =
+        std::min(1.0f, story_threshold + background[static_cast<std::size_t>(languages[rep_doc[r]])]);
+  return threshold;
+}
+
 }  // namespace
 
 ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* observer) {
@@ -133,6 +165,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   docs.extra_reserve = [&](std::size_t first, std::size_t count) {
     extra.terms.resize(first + count);
     extra.titles.resize(first + count);
+    extra.languages.resize(first + count);
   };
   docs.extra = [&](const Document& doc, std::size_t slot) {
     LocalNames& local = local_names.local();
@@ -141,6 +174,10 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
       if (!local.all.contains(term)) local.all.emplace(term, name);
     });
     extra.titles[slot] = doc.title.empty() ? doc.text.substr(0, 120) : doc.title;
+    // The language counts only where the undated threshold applies: dated documents in a window skip it.
+    const bool windowed = options.cluster.story_neighbors.window_days >= 0;
+    if (options.cluster.background_per_language && (doc.date == kNoDate || !windowed))
+      extra.languages[slot] = guess_language(doc.text.empty() ? doc.title : doc.text);
   };
   IngestParams ingest_params = options.ingest;
   ingest_params.require_text = false;
@@ -189,6 +226,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   std::vector<std::uint8_t> dated(rep_dates.size());
   for (std::size_t r = 0; r < dated.size(); ++r) dated[r] = rep_dates[r] != kNoDate ? 1 : 0;
   const bool windowed = options.cluster.story_neighbors.window_days >= 0;
+  std::vector<float> row_threshold;
   if (rank > 0) {
     // The background of the rows that merge at the undated threshold: all rows without a window.
     std::vector<std::uint8_t> undated(dated.size(), 1);
@@ -196,11 +234,15 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
       for (std::size_t r = 0; r < dated.size(); ++r) undated[r] = dated[r] == 0 ? 1 : 0;
     }
     report.background = background_similarity(rank_similarity, undated);
+    if (options.cluster.background_per_language) {
+      row_threshold = language_thresholds(rank_similarity, undated, rep_doc, extra.languages, rank,
+                                          options.cluster.story_threshold, report);
+    }
   }
   const std::vector<std::uint32_t> story = average_linkage(
       tfidf.rows, story_edges, std::min(1.0f, options.cluster.story_threshold + report.background),
       windowed ? std::span<const std::uint8_t>(dated) : std::span<const std::uint8_t>(),
-      options.cluster.dated_story_threshold);
+      options.cluster.dated_story_threshold, row_threshold);
   const std::size_t stories = rep_doc.empty() ? 0 : *std::max_element(story.begin(), story.end()) + 1;
   const RowMatrix story_rows = centroids(tfidf.rows, story, stories);
   clock.lap("stories");

@@ -170,6 +170,27 @@ TEST(ClusterCli, UndatedDocumentsMergeAboveTheCorpusBackground) {
             count(field_by_id(dir.path("bare.jsonl"), "story_id")));
 }
 
+// Undated and in five languages: the summary gives each language's documents and the background used
+// for them (the corpus's, as each has fewer documents than the rank), and the stories stay right. (The
+// Spanish articles join their words with "el", "la", "de", "en", "y", mostly shared with French and
+// Italian, so some are too short on evidence to be told Spanish.)
+TEST(ClusterCli, UndatedLanguagesGetTheirOwnBackground) {
+  TempDir dir;
+  test::write_file(dir.path("in.jsonl"), multilingual_corpus());
+  const auto r =
+      run_cli("cluster " + dir.path("in.jsonl") + " --date-field none -o " + dir.path("out.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  for (const char* language : {" en 6 ", " de 6 ", " es ", " fr 6 ", " it 6 "})
+    EXPECT_NE(r.err.find(language), std::string::npos) << language << " in " << r.err;
+  const auto eval = run_cli("eval --gold " + dir.path("in.jsonl") + " --pred " + dir.path("out.jsonl") +
+                            " --pred-field story_id");
+  EXPECT_NE(eval.out.find("b-cubed       1.0000    1.0000    1.0000"), std::string::npos) << eval.out;
+  const auto off = run_cli("cluster " + dir.path("in.jsonl") +
+                           " --date-field none --no-background-by-language -o " + dir.path("off.jsonl"));
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(off.err.find("by language"), std::string::npos) << off.err;
+}
+
 TEST(ClusterCli, EmptySingleUndatedAndHeadlineOnlyInputs) {
   TempDir dir;
   test::write_file(dir.path("empty.jsonl"), "{\"id\":\"x\"}\n");

@@ -163,6 +163,18 @@ TEST(AverageLinkage, MergesByExactMeanSimilarity) {
   EXPECT_EQ(average_linkage(m, {}, 0.0f), (std::vector<std::uint32_t>{0, 1, 2, 3, 4, 5}));
 }
 
+TEST(AverageLinkage, TakesAThresholdPerRow) {
+  // Every linked pair has cosine 0.5: rows 0-2 (bar 0.4) merge, rows 3 and 4 (bar 0.6) do not; a pair
+  // whose rows' bars average 0.45 (0.3 and 0.6) merges, whatever the scalar threshold.
+  const RowMatrix m = toy_rows();
+  const auto edges = neighbor_graph(m, {}, NeighborParams{});
+  const std::vector<float> bars{0.4f, 0.4f, 0.4f, 0.6f, 0.6f, 0.0f};
+  EXPECT_EQ(average_linkage(m, edges, 0.0f, {}, 0.0f, bars), (std::vector<std::uint32_t>{0, 0, 0, 1, 2, 3}));
+  const std::vector<float> mixed{0.4f, 0.4f, 0.4f, 0.3f, 0.6f, 0.0f};
+  EXPECT_EQ(average_linkage(m, edges, 0.9f, {}, 0.0f, mixed), (std::vector<std::uint32_t>{0, 0, 0, 1, 1, 2}));
+  EXPECT_THROW(average_linkage(m, edges, 0.0f, {}, 0.0f, std::vector<float>{0.5f}), InvalidArgument);
+}
+
 TEST(AverageLinkage, DoesNotChainThroughOneMember) {
   // cos(0,1) = 1, cos(0,2) = cos(1,2) = 0.32, cos(2,3) = 0.95, cos(0,3) = 0. Single link at 0.3 would
   // chain all four; the mean between {0,1} and {2,3} is 0.16, so they stay apart.

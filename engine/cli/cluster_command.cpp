@@ -1,6 +1,7 @@
 #include <algorithm>
 #include <cstdio>
 #include <memory>
+#include <string>
 
 #include "cli/commands.hpp"
 #include "cli/ingest_options.hpp"
@@ -28,6 +29,14 @@ int run(ClusterCli& cli) {
   if (r.background > 0.0f) {
     std::fprintf(stderr, "  background similarity %.3f: undated documents merge at %.3f\n", r.background,
                  std::min(1.0f, cli.job.cluster.story_threshold + r.background));
+  }
+  if (r.language_backgrounds.size() > 1) {
+    std::fprintf(stderr, "  by language (documents, background):");
+    for (const auto& l : r.language_backgrounds) {
+      std::fprintf(stderr, " %s %s %.3f", std::string(language_name(l.language)).c_str(),
+                   with_commas(l.documents).c_str(), l.background);
+    }
+    std::fprintf(stderr, "\n");
   }
   std::fprintf(stderr, "  %s stories, %s threads\n", with_commas(r.stories).c_str(),
                with_commas(r.threads).c_str());
@@ -62,6 +71,8 @@ std::function<int()> register_cluster(CLI::App& app) {
                 "with its Nth nearest (0: threshold alone)")
       ->capture_default_str()
       ->check(CLI::Range(0u, p.story_neighbors.rerank));  // the neighbour search scores rerank candidates
+  c->add_flag("--background-by-language,!--no-background-by-language", p.background_per_language,
+              "take the background per language (en, de, es, fr, it, cyrillic, arabic, cjk; default on)");
   c->add_option("--thread-threshold", p.thread_threshold,
                 "mean cosine of story centroids that makes one thread")
       ->capture_default_str()

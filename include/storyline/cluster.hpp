@@ -62,10 +62,15 @@ float background_similarity(std::span<const float> rank_similarity, std::span<co
 /// merge at dated_threshold instead. With a time window on the edges, closeness in time is evidence of
 /// its own (Miranda et al. 2018 score it with Gaussian time features), so dated items may join on less
 /// word overlap than undated ones.
+///
+/// row_threshold (empty, or one per row) replaces threshold: two clusters not both dated merge when
+/// their mean cosine reaches the mean of their rows' thresholds (a threshold per language, say; for
+/// clusters of one language, that language's).
 std::vector<std::uint32_t> average_linkage(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
                                            std::span<const Edge> edges, float threshold,
                                            std::span<const std::uint8_t> dated = {},
-                                           float dated_threshold = 0.0f);
+                                           float dated_threshold = 0.0f,
+                                           std::span<const float> row_threshold = {});
 
 /// The join-or-new pass that follows average linkage (after Miranda et al. 2018): each cluster of fewer
 /// than min_members rows joins the cluster of at least min_members rows whose centroid is most similar

@@ -10,6 +10,7 @@
 #include "storyline/dedup_job.hpp"
 #include "storyline/fingerprint.hpp"
 #include "storyline/ingest.hpp"
+#include "storyline/language.hpp"
 #include "storyline/tfidf.hpp"
 
 namespace storyline {
@@ -24,6 +25,9 @@ struct ClusterParams {
   /// cosine of an undated document with its background_rank-th nearest document (background_similarity).
   /// 0: no background, story_threshold alone. At most story_neighbors.rerank.
   std::uint32_t background_rank = 40;
+  /// The background taken per language (guess_language), for corpora that mix languages: the documents
+  /// of each language merge at the story threshold plus that language's background.
+  bool background_per_language = true;
   NeighborParams thread_neighbors = {10, 48, 1000, 64, 0.05f, -1};  ///< no time window
   float thread_threshold = 0.06f;  ///< mean cosine of story centroids at which stories are one thread
   /// Entity weights of story centroids are multiplied by this before threads are formed: a thread is
@@ -59,6 +63,14 @@ struct ClusterJobReport {
   std::size_t terms = 0;    ///< TF-IDF columns
   std::size_t edges = 0;    ///< story graph edges
   float background = 0.0f;  ///< background similarity added to the undated story threshold
+  /// With background_per_language: each language found among the undated documents, their count and
+  /// the background used for them (the corpus's when they are fewer than the rank).
+  struct LanguageBackground {
+    Language language;
+    std::size_t documents;
+    float background;
+  };
+  std::vector<LanguageBackground> language_backgrounds;
   double seconds = 0.0;
   /// Wall seconds per phase, in order: "read" (parse, fingerprint, extract terms), "dedup", "tfidf",
   /// "story graph", "stories" (average linkage), "threads", "write".
