@@ -56,27 +56,9 @@ bool is_ascii_letter(unsigned char c) { return static_cast<unsigned char>((c | 0
 }  // namespace
 
 std::string_view language_name(Language language) {
-  switch (language) {
-    case Language::kEnglish:
-      return "en";
-    case Language::kGerman:
-      return "de";
-    case Language::kSpanish:
-      return "es";
-    case Language::kFrench:
-      return "fr";
-    case Language::kItalian:
-      return "it";
-    case Language::kCyrillic:
-      return "cyrillic";
-    case Language::kArabic:
-      return "arabic";
-    case Language::kCjk:
-      return "cjk";
-    case Language::kUnknown:
-      break;
-  }
-  return "unknown";
+  constexpr std::string_view kNames[kLanguageCount] = {"unknown", "en",       "de",     "es", "fr",
+                                                       "it",      "cyrillic", "arabic", "cjk"};
+  return kNames[static_cast<std::size_t>(language)];
 }
 
 Language guess_language(std::string_view text) {
