@@ -8,6 +8,8 @@ namespace storyline {
 namespace {
 
 constexpr std::size_t kScanBytes = 1024;  // a lead paragraph says which language it is
+static_assert(static_cast<std::size_t>(Language::kCjk) + 1 == kLanguageCount,
+              "kLanguageCount counts the enum");
 
 // Up to 8 lower-case ASCII letters as one integer, so that a word is compared in one instruction.
 constexpr std::uint64_t pack(std::string_view word) {
