@@ -123,19 +123,17 @@ std::vector<float> language_thresholds(std::span<const float> rank_similarity,
                                        std::span<const std::uint8_t> undated,
                                        std::span<const DocIndex> rep_doc, std::span<const Language> languages,
                                        std::uint32_t rank, float story_threshold, ClusterJobReport& report) {
-  std::array<std::vector<std::uint8_t>, kLanguageCount> in_language;
-  std::array<std::size_t, kLanguageCount> count{};
-  for (auto& flags : in_language) flags.assign(rank_similarity.size(), 0);
+  std::array<std::vector<float>, kLanguageCount> values;  // the undated rows' rank similarities
   for (std::size_t r = 0; r < rank_similarity.size(); ++r) {
-    const auto l = static_cast<std::size_t>(languages[rep_doc[r]]);
-    in_language[l][r] = undated[r];
-    count[l] += undated[r];
+    if (undated[r] != 0)
+      values[static_cast<std::size_t>(languages[rep_doc[r]])].push_back(rank_similarity[r]);
   }
   std::array<float, kLanguageCount> background{};
   for (std::size_t l = 0; l < kLanguageCount; ++l) {
-    const bool own = count[l] >= rank && Language(l) != Language::kUnknown;
-    background[l] = own ? background_similarity(rank_similarity, in_language[l]) : report.background;
-    if (count[l] > 0) report.language_backgrounds.push_back({Language(l), count[l], background[l]});
+    const bool own = values[l].size() >= rank && Language(l) != Language::kUnknown;
+    background[l] = own ? background_similarity(values[l]) : report.background;
+    if (!values[l].empty())
+      report.language_backgrounds.push_back({Language(l), values[l].size(), background[l]});
   }
   std::vector<float> threshold(rank_similarity.size());
   for (std::size_t r = 0; r < threshold.size(); ++r)
@@ -167,6 +165,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     extra.titles.resize(first + count);
     extra.languages.resize(first + count);
   };
+  const bool windowed = options.cluster.story_neighbors.window_days >= 0;
   docs.extra = [&](const Document& doc, std::size_t slot) {
     LocalNames& local = local_names.local();
     extractors.local().extract(doc, extra.terms[slot], &local.document);
@@ -175,7 +174,6 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     });
     extra.titles[slot] = doc.title.empty() ? doc.text.substr(0, 120) : doc.title;
     // The language counts only where the undated threshold applies: dated documents in a window skip it.
-    const bool windowed = options.cluster.story_neighbors.window_days >= 0;
     if (options.cluster.background_per_language && (doc.date == kNoDate || !windowed))
       extra.languages[slot] = guess_language(doc.text.empty() ? doc.title : doc.text);
   };
@@ -225,7 +223,6 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   clock.lap("story graph");
   std::vector<std::uint8_t> dated(rep_dates.size());
   for (std::size_t r = 0; r < dated.size(); ++r) dated[r] = rep_dates[r] != kNoDate ? 1 : 0;
-  const bool windowed = options.cluster.story_neighbors.window_days >= 0;
   std::vector<float> row_threshold;
   if (rank > 0) {
     // The background of the rows that merge at the undated threshold: all rows without a window.
