@@ -138,7 +138,7 @@ std::vector<float> language_thresholds(std::span<const float> rank_similarity,
   std::vector<float> threshold(rank_similarity.size());
   for (std::size_t r = 0; r < threshold.size(); ++r)
     threshold[r] =
-        std::min(1.0f, story_threshold + background[static_cast<std::size_t>(languages[rep_doc[r]])]);
+        undated_story_threshold(story_threshold, background[static_cast<std::size_t>(languages[rep_doc[r]])]);
   return threshold;
 }
 
@@ -237,7 +237,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     }
   }
   const std::vector<std::uint32_t> story = average_linkage(
-      tfidf.rows, story_edges, std::min(1.0f, options.cluster.story_threshold + report.background),
+      tfidf.rows, story_edges, undated_story_threshold(options.cluster.story_threshold, report.background),
       windowed ? std::span<const std::uint8_t>(dated) : std::span<const std::uint8_t>(),
       options.cluster.dated_story_threshold, row_threshold);
   const std::size_t stories = rep_doc.empty() ? 0 : *std::max_element(story.begin(), story.end()) + 1;

@@ -1,4 +1,3 @@
-#include <algorithm>
 #include <cstdio>
 #include <memory>
 #include <string>
@@ -28,7 +27,7 @@ int run(ClusterCli& cli) {
                with_commas(r.duplicates).c_str(), with_commas(r.terms).c_str(), with_commas(r.edges).c_str());
   if (r.background > 0.0f) {
     std::fprintf(stderr, "  background similarity %.3f: undated documents merge at %.3f\n", r.background,
-                 std::min(1.0f, cli.job.cluster.story_threshold + r.background));
+                 undated_story_threshold(cli.job.cluster.story_threshold, r.background));
   }
   if (r.language_backgrounds.size() > 1) {
     std::fprintf(stderr, "  by language (documents, background):");

@@ -42,6 +42,11 @@ struct ClusterParams {
   std::uint32_t thread_refine_rounds = 2;
 };
 
+/// The bar undated documents merge at: the story threshold plus a background similarity, at most 1.
+inline float undated_story_threshold(float story_threshold, float background) {
+  return story_threshold + background < 1.0f ? story_threshold + background : 1.0f;
+}
+
 /// What to read and write. Empty paths mean "do not write".
 struct ClusterJobOptions {
   std::vector<std::string> inputs;  ///< JSONL files (.gz/.zst detected), "-" for stdin
