@@ -88,6 +88,27 @@ void BM_TermExtraction(benchmark::State& state) {
 }
 BENCHMARK(BM_TermExtraction)->Arg(0)->Arg(1)->ArgName("names");
 
+// One text of N bytes without a hyphen or a sentence break: every pass over it must stay linear
+// (hardening #4). Complexity() fits the time against N; a quadratic pass shows as oNSquared.
+void BM_TermExtractionBySize(benchmark::State& state) {
+  Document doc;
+  doc.title = "A Title";
+  while (doc.text.size() < static_cast<std::size_t>(state.range(0))) doc.text += "Alpha beta Gamma, ";
+  TermExtractor extractor{TfidfParams{}};
+  TermCounts counts;
+  for (auto _ : state) {
+    extractor.extract(doc, counts, nullptr);
+    benchmark::DoNotOptimize(counts.terms.data());
+  }
+  state.SetBytesProcessed(static_cast<std::int64_t>(state.iterations()) * state.range(0));
+  state.SetComplexityN(state.range(0));
+}
+BENCHMARK(BM_TermExtractionBySize)
+    ->RangeMultiplier(4)
+    ->Range(64 << 10, 16 << 20)
+    ->Complexity()
+    ->Unit(benchmark::kMillisecond);
+
 // A corpus made ready for the stages after term extraction.
 struct Prepared {
   std::vector<Document> docs;

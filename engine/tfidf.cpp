@@ -133,9 +133,10 @@ struct TermExtractor::Impl {
       } else {
         add_entity(whole, weight, names);
         if (run_words > 1) add_entity(text.substr(last_word, run_end - last_word), weight, names);
-        for (std::size_t w = run_begin; w < run_end;) {  // remember the words seen inside sentences
-          std::size_t e = text.find(' ', w);
-          if (e == std::string_view::npos || e > run_end) e = run_end;
+        const std::string_view run = text.substr(0, run_end);  // every search stays inside the run
+        for (std::size_t w = run_begin; w < run_end;) {        // remember the words seen inside sentences
+          std::size_t e = run.find(' ', w);
+          if (e == std::string_view::npos) e = run_end;
           normalize(text.substr(w, e - w), folded);
           mid_sentence.insert(folded);
           w = e + 1;
@@ -170,8 +171,10 @@ struct TermExtractor::Impl {
         i += len;
       }
       // Name particles: "al-Sharaa", "bin-Salman" count as capitalised.
-      for (std::size_t h = text.find('-', begin); !capital && h != std::string_view::npos && h + 1 < i;
-           h = text.find('-', h + 1)) {
+      // The search stays inside the word: a text without hyphens is not scanned again per word.
+      const std::string_view word = text.substr(0, i);
+      for (std::size_t h = word.find('-', begin); !capital && h != std::string_view::npos && h + 1 < i;
+           h = word.find('-', h + 1)) {
         utf8proc_int32_t after;
         next_code_point(text, h + 1, after);
         capital = after >= 0 && is_upper(after);
