@@ -3,7 +3,7 @@
 #include <simdjson.h>
 
 #include <algorithm>
-#include <cstdio>
+#include <charconv>
 #include <cstring>
 
 #include "detail/byte_source.hpp"
@@ -228,23 +228,74 @@ bool read_string(simdjson::dom::element value, std::string_view name, std::strin
   return true;
 }
 
-// Numbers used as ids keep a plain decimal form.
-bool read_number_id(simdjson::dom::element value, std::string& target) {
+// An integer id becomes its decimal text (1 and "1" are the same id); a number with a fraction or an
+// exponent is refused, since 1.0, 1 and 1e0 would otherwise meet as one id.
+bool read_number_id(simdjson::dom::element value, std::string_view name, std::string& target,
+                    ParsedRecord& out) {
   std::int64_t i = 0;
   std::uint64_t u = 0;
-  double d = 0;
   if (value.get_int64().get(i) == simdjson::SUCCESS) {
     target = std::to_string(i);
   } else if (value.get_uint64().get(u) == simdjson::SUCCESS) {
     target = std::to_string(u);
-  } else if (value.get_double().get(d) == simdjson::SUCCESS) {
-    char buffer[32];
-    std::snprintf(buffer, sizeof buffer, "%.17g", d);
-    target = buffer;
   } else {
+    reject(
+        out, Issue::kWrongType,
+        "field '" + std::string(name) + "' is a number that is not an integer (ids are strings or integers)");
     return false;
   }
   return true;
+}
+
+// True when a JSON number token is well formed but does not fit simdjson's 64-bit integers or a
+// finite double (18446744073709551616, -9223372036854775809, 1e309).
+bool is_unreadable_number(std::string_view token) {
+  const char* end = token.data() + token.size();
+  if (token.find_first_of(".eE") != std::string_view::npos) {
+    double d = 0;
+    const auto r = std::from_chars(token.data(), end, d);
+    return r.ptr == end && r.ec == std::errc::result_out_of_range;
+  }
+  std::int64_t i = 0;
+  std::uint64_t u = 0;
+  const auto r = std::from_chars(token.data(), end, i);
+  return r.ptr == end && r.ec == std::errc::result_out_of_range &&
+         std::from_chars(token.data(), end, u).ec != std::errc();
+}
+
+// Hardening #12: a field the engine does not read must not reject its line. simdjson refuses a whole
+// document over one number it cannot represent, so each such number (outside strings) is overwritten
+// by an empty array padded with spaces, the same length: offsets stay, and a field that is read (an id)
+// then fails as a wrong type instead of taking a made-up value. Returns the numbers replaced.
+std::size_t neutralize_unreadable_numbers(char* json, std::size_t size) {
+  std::size_t replaced = 0;
+  bool in_string = false;
+  for (std::size_t i = 0; i < size; ++i) {
+    const char c = json[i];
+    if (in_string) {
+      if (c == '\\') {
+        ++i;
+      } else if (c == '"') {
+        in_string = false;
+      }
+      continue;
+    }
+    if (c == '"') {
+      in_string = true;
+      continue;
+    }
+    if (c != '-' && (c < '0' || c > '9')) continue;
+    std::size_t end = i;
+    while (end < size && std::strchr("0123456789+-.eE", json[end]) != nullptr && json[end] != '\0') ++end;
+    if (end - i >= 2 && is_unreadable_number(std::string_view(json + i, end - i))) {
+      json[i] = '[';
+      json[i + 1] = ']';
+      std::memset(json + i + 2, ' ', end - i - 2);
+      ++replaced;
+    }
+    i = end - 1;
+  }
+  return replaced;
 }
 
 }  // namespace
@@ -270,7 +321,10 @@ void RecordParser::parse(std::string_view line, ParsedRecord& out) {
   m.padded.resize(line.size() + simdjson::SIMDJSON_PADDING, '\0');
 
   simdjson::dom::element doc;
-  const auto error = m.parser.parse(m.padded.data(), line.size(), false).get(doc);
+  auto error = m.parser.parse(m.padded.data(), line.size(), false).get(doc);
+  if (error == simdjson::NUMBER_ERROR && neutralize_unreadable_numbers(m.padded.data(), line.size()) > 0) {
+    error = m.parser.parse(m.padded.data(), line.size(), false).get(doc);
+  }
   if (error != simdjson::SUCCESS) {
     return reject(out, Issue::kMalformedJson,
                   std::string("not valid JSON: ") + simdjson::error_message(error));
@@ -289,7 +343,8 @@ void RecordParser::parse(std::string_view line, ParsedRecord& out) {
       have_text = !null;
     } else if (key == p.id_field && !have_id) {
       if (field.value.is_number()) {
-        have_id = read_number_id(field.value, out.doc.id);
+        if (!read_number_id(field.value, key, out.doc.id, out)) return;
+        have_id = true;
       } else {
         bool null = false;
         if (!read_string(field.value, key, out.doc.id, out, &null)) return;

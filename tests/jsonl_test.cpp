@@ -161,6 +161,34 @@ TEST(RecordParser, RepairsInvalidUtf8AndBadDatesAndMissingIds) {
   EXPECT_EQ(r.doc.date, kNoDate);
 }
 
+// Hardening #12: numbers no 64-bit type holds, in fields the engine does not read.
+TEST(RecordParser, Hardening12UnreadableNumbersInOtherFieldsKeepTheLine) {
+  for (const char* big : {"18446744073709551616", "-9223372036854775809", "1e309", "-1e400"}) {
+    const std::string line = std::string(R"({"id":"a","extra":)") + big + R"(,"n":[)" + big +
+                             R"(],"text":"kept 12345678901234567890123"})";
+    const auto r = parse(line);
+    ASSERT_FALSE(r.rejected) << line << ": " << r.detail;
+    EXPECT_EQ(r.doc.id, "a");
+    EXPECT_EQ(r.doc.text, "kept 12345678901234567890123");  // digits inside strings are untouched
+  }
+  // A malformed number stays malformed, and an unreadable id is refused, not replaced.
+  EXPECT_EQ(parse(R"({"id":"a","extra":01,"text":"x"})").reason, Issue::kMalformedJson);
+  EXPECT_EQ(parse(R"({"id":18446744073709551616,"text":"x"})").reason, Issue::kWrongType);
+}
+
+// Hardening #14: what a numeric id becomes.
+TEST(RecordParser, Hardening14IntegerIdsAreTheirDecimalTextOtherNumbersAreRefused) {
+  EXPECT_EQ(parse(R"({"id":1,"text":"x"})").doc.id, "1");
+  EXPECT_EQ(parse(R"({"id":-7,"text":"x"})").doc.id, "-7");
+  EXPECT_EQ(parse(R"({"id":18446744073709551615,"text":"x"})").doc.id, "18446744073709551615");
+  for (const char* id : {"1.0", "1.5e308", "1e0", "0.5"}) {
+    const auto r = parse(std::string(R"({"id":)") + id + R"(,"text":"x"})");
+    EXPECT_TRUE(r.rejected) << id;
+    EXPECT_EQ(r.reason, Issue::kWrongType) << id;
+    EXPECT_NE(r.detail.find("integer"), std::string::npos) << r.detail;
+  }
+}
+
 TEST(RepairUtf8, ReplacesMaximalIllFormedSubparts) {
   std::string out;
   EXPECT_EQ(repair_utf8("plain", out), 0u);
