@@ -1,5 +1,7 @@
 #include "storyline/fingerprint.hpp"
 
+#include <xxhash.h>
+
 #include "storyline/error.hpp"
 #include "storyline/simhash.hpp"
 
@@ -72,6 +74,12 @@ Fingerprinter::Fingerprinter(const FingerprintScheme& scheme)
 void Fingerprinter::fingerprint(std::string_view text, std::span<std::uint32_t> out,
                                 std::vector<std::uint64_t>* set) {
   shingler_.shingle(text, shingles_);
+  // Hardening #7: a text without a word token ("!!! ???", emoji, spaces of every kind) has no shingle,
+  // and every empty set would sign alike (similarity 1). It is signed by one feature, the hash of its
+  // exact bytes, so it matches only a byte-identical text.
+  if (shingles_.empty()) {
+    shingles_.push_back(XXH3_64bits_withSeed(text.data(), text.size(), ~scheme_->params().shingle.seed));
+  }
   scheme_->fingerprint(shingles_, out);
   if (set != nullptr) {
     *set = shingles_;

@@ -71,7 +71,8 @@ class FingerprintScheme {
 class Fingerprinter {
  public:
   explicit Fingerprinter(const FingerprintScheme& scheme);
-  /// Writes text's fingerprint to out (@pre out.size() == scheme.words()). When set is not null it
+  /// Writes text's fingerprint to out (@pre out.size() == scheme.words()); a text without any word token
+  /// is signed by the hash of its bytes, so it matches only an identical text. When set is not null it
   /// receives the sorted, duplicate-free shingle set (for exact verification).
   void fingerprint(std::string_view text, std::span<std::uint32_t> out, std::vector<std::uint64_t>* set);
 

@@ -1,0 +1,54 @@
+// Regression tests for the findings of the adversarial review (issue "Hardening"), one or more per
+// finding, named HardeningN after its number. Tests that need a running server are in serve_test.cpp
+// and carry the same names.
+#include <gtest/gtest.h>
+
+#include <string>
+#include <vector>
+
+#include "test_util.hpp"
+
+namespace storyline {
+namespace {
+
+using test::run_cli;
+using test::TempDir;
+
+std::size_t count_of(const std::string& text, const std::string& what) {
+  std::size_t n = 0;
+  for (std::size_t at = text.find(what); at != std::string::npos; at = text.find(what, at + 1)) ++n;
+  return n;
+}
+
+// Texts without a single word token, and one exact copy of the first.
+std::string tokenless_corpus() {
+  return test::record("bang", "!!! ???") + "\n" + test::record("emoji", "\xF0\x9F\x98\x80\xF0\x9F\x98\x80") +
+         "\n" + test::record("spaces", "\xE2\x80\x83\xC2\xA0\xE2\x80\x8B .") + "\n" +
+         test::record("dashes", "--- ... ***") + "\n" + test::record("bang-copy", "!!! ???") + "\n";
+}
+
+TEST(Hardening7, TextsWithoutTokensAreDuplicatesOnlyOfIdenticalTexts) {
+  TempDir dir;
+  test::write_file(dir.path("in.jsonl"), tokenless_corpus());
+  for (const char* method : {"minhash", "simhash"}) {
+    const auto r = run_cli(std::string("dedup --method ") + method + " " + dir.path("in.jsonl") + " -o " +
+                           dir.path("kept.jsonl") + " --annotate " + dir.path("ann.jsonl"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    EXPECT_EQ(test::read_lines(dir.path("kept.jsonl")).size(), 4u) << method;
+    const std::string ann = test::read_file(dir.path("ann.jsonl"));
+    EXPECT_EQ(count_of(ann, "\"dup_of\":null"), 4u) << method << "\n" << ann;
+    EXPECT_EQ(count_of(ann, "\"dup_of\":\"bang\""), 1u) << method << "\n" << ann;
+  }
+  const auto c = run_cli("cluster " + dir.path("in.jsonl") + " -o " + dir.path("clustered.jsonl"));
+  ASSERT_EQ(c.exit_code, 0) << c.err;
+  const std::string clustered = test::read_file(dir.path("clustered.jsonl"));
+  EXPECT_EQ(count_of(clustered, "\"dup_of\":null"), 4u) << clustered;
+
+  const auto s = run_cli("stream -q --sync-normal --db " + dir.path("feed.db"), dir.path("in.jsonl"));
+  ASSERT_EQ(s.exit_code, 0) << s.err;
+  EXPECT_EQ(count_of(s.out, "\"dup_of\":null"), 4u) << s.out;
+  EXPECT_EQ(count_of(s.out, "\"dup_of\":\"bang\""), 1u) << s.out;
+}
+
+}  // namespace
+}  // namespace storyline
