@@ -52,8 +52,13 @@ void write_gzip(const std::string& path, const std::string& bytes) {
 }
 
 void write_zstd(const std::string& path, const std::string& bytes) {
+  // As the zstd tool writes it: level 3 with a content checksum.
   std::string out(ZSTD_compressBound(bytes.size()), '\0');
-  const std::size_t n = ZSTD_compress(out.data(), out.size(), bytes.data(), bytes.size(), 3);
+  ZSTD_CCtx* cctx = ZSTD_createCCtx();
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_compressionLevel, 3);
+  ZSTD_CCtx_setParameter(cctx, ZSTD_c_checksumFlag, 1);
+  const std::size_t n = ZSTD_compress2(cctx, out.data(), out.size(), bytes.data(), bytes.size());
+  ZSTD_freeCCtx(cctx);
   out.resize(n);
   write_file(path, out);
 }

@@ -23,7 +23,7 @@ class TempDir {
 void write_file(const std::string& path, const std::string& bytes);
 std::string read_file(const std::string& path);
 std::vector<std::string> read_lines(const std::string& path);
-/// Writes bytes gzip-compressed (zlib) or zstd-compressed.
+/// Writes bytes gzip-compressed (zlib) or zstd-compressed (with a content checksum, as the zstd tool).
 void write_gzip(const std::string& path, const std::string& bytes);
 void write_zstd(const std::string& path, const std::string& bytes);
 

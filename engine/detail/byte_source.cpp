@@ -157,7 +157,10 @@ class ZstdSource final : public CompressedSource {
 
   std::size_t read(char* data, std::size_t size) override {
     if (done_) return 0;
-    ZSTD_outBuffer out{data, size, 0};
+    // At most one block's worth per call (hardening #8): with room for a whole single-segment frame,
+    // ZSTD_decompressStream decodes it in one pass and on damage returns nothing of it, so one flipped
+    // byte lost every line of the file. Block by block, what precedes the damage is handed out first.
+    ZSTD_outBuffer out{data, std::min(size, ZSTD_DStreamOutSize()), 0};
     while (out.pos == 0) {
       if (in_pos_ >= in_end_ && !flushing_ && !refill()) {
         truncated_ = in_frame_;
