@@ -50,5 +50,20 @@ TEST(Hardening7, TextsWithoutTokensAreDuplicatesOnlyOfIdenticalTexts) {
   EXPECT_EQ(count_of(s.out, "\"dup_of\":\"bang\""), 1u) << s.out;
 }
 
+
+TEST(Hardening10, StreamEnforcesMaxLineBytesOnEveryLine) {
+  TempDir dir;
+  const std::string long_line = test::record("long", test::random_text(5, 40000));  // ~222 KB
+  const std::string short_line = test::record("short", "a short line of text");
+  test::write_file(dir.path("in.jsonl"), short_line + "\n" + long_line + "\n" + short_line + "x\n" + long_line);
+  const auto r = run_cli("stream -q --sync-normal --max-line-bytes 100 --db " + dir.path("feed.db"),
+                         dir.path("in.jsonl"));
+  ASSERT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(count_of(r.out, "\"error\":\"line_too_long\""), 2u) << r.out.substr(0, 2000);
+  EXPECT_NE(r.out.find("{\"line\":2,\"error\":\"line_too_long\""), std::string::npos);
+  EXPECT_NE(r.out.find("{\"line\":4,\"error\":\"line_too_long\""), std::string::npos);
+  EXPECT_EQ(count_of(r.out, "\"story_id\""), 1u);  // the first short line; the third is malformed
+}
+
 }  // namespace
 }  // namespace storyline

@@ -116,6 +116,8 @@ int run(StreamCli& cli) {
       if (nl == std::string::npos) break;
       if (skipping) {
         skipping = false;
+      } else if (nl - begin > max_line) {  // a whole long line arrived in one read (hardening #10)
+        streamer.too_long();
       } else {
         streamer.line(std::string_view(buffer).substr(begin, nl - begin));
       }
@@ -139,7 +141,9 @@ int run(StreamCli& cli) {
     if (n == 0) break;
     buffer.append(chunk.data(), static_cast<std::size_t>(n));
   }
-  if (!skipping && buffer.find_first_not_of(" \t\r") != std::string::npos) streamer.line(buffer);
+  if (!skipping && buffer.find_first_not_of(" \t\r") != std::string::npos) {
+    buffer.size() > max_line ? streamer.too_long() : streamer.line(buffer);
+  }
   streamer.flush();
   if (!cli.feed.quiet) {
     const Counters& c = streamer.counters();
