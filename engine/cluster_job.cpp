@@ -149,7 +149,11 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   ClusterJobReport report;
   detail::PhaseClock clock(report.phases);
   const FingerprintScheme scheme(options.dedup);
-  const detail::PreparedInputs inputs(options.inputs);
+  const detail::NamedOutput outputs[] = {{"--output", options.annotated_path},
+                                         {"--stories", options.stories_path},
+                                         {"--threads", options.threads_path},
+                                         {"--rejects", options.rejects_path}};
+  const detail::PreparedInputs inputs(options.inputs, outputs);
   detail::RejectsWriter rejects(options.rejects_path);
   detail::CorpusSink docs(scheme, 0, rejects, observer);
   ClusterDocs extra;

@@ -96,7 +96,12 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
   const FingerprintScheme scheme(report.params);
   report.bands = scheme.bands();
 
-  const detail::PreparedInputs inputs(options.inputs);
+  const detail::NamedOutput outputs[] = {{"--output", options.kept_path},
+                                         {"--annotate", options.annotated_path},
+                                         {"--groups", options.groups_path},
+                                         {"--rejects", options.rejects_path},
+                                         {"--save-index", options.save_index_path}};
+  const detail::PreparedInputs inputs(options.inputs, outputs);
   detail::RejectsWriter rejects(options.rejects_path);
   const std::size_t prior = loaded ? loaded->size() : 0;
   detail::CorpusSink docs(scheme, prior, rejects, observer);

@@ -2,6 +2,7 @@
 // finding, named HardeningN after its number. Tests that need a running server are in serve_test.cpp
 // and carry the same names.
 #include <gtest/gtest.h>
+#include <unistd.h>
 
 #include <string>
 #include <vector>
@@ -50,12 +51,12 @@ TEST(Hardening7, TextsWithoutTokensAreDuplicatesOnlyOfIdenticalTexts) {
   EXPECT_EQ(count_of(s.out, "\"dup_of\":\"bang\""), 1u) << s.out;
 }
 
-
 TEST(Hardening10, StreamEnforcesMaxLineBytesOnEveryLine) {
   TempDir dir;
   const std::string long_line = test::record("long", test::random_text(5, 40000));  // ~222 KB
   const std::string short_line = test::record("short", "a short line of text");
-  test::write_file(dir.path("in.jsonl"), short_line + "\n" + long_line + "\n" + short_line + "x\n" + long_line);
+  test::write_file(dir.path("in.jsonl"),
+                   short_line + "\n" + long_line + "\n" + short_line + "x\n" + long_line);
   const auto r = run_cli("stream -q --sync-normal --max-line-bytes 100 --db " + dir.path("feed.db"),
                          dir.path("in.jsonl"));
   ASSERT_EQ(r.exit_code, 0) << r.err;
@@ -63,6 +64,40 @@ TEST(Hardening10, StreamEnforcesMaxLineBytesOnEveryLine) {
   EXPECT_NE(r.out.find("{\"line\":2,\"error\":\"line_too_long\""), std::string::npos);
   EXPECT_NE(r.out.find("{\"line\":4,\"error\":\"line_too_long\""), std::string::npos);
   EXPECT_EQ(count_of(r.out, "\"story_id\""), 1u);  // the first short line; the third is malformed
+}
+
+TEST(Hardening2, AnOutputThatIsAnInputIsRefusedBeforeAnythingIsWritten) {
+  TempDir dir;
+  const std::string in = dir.path("in.jsonl");
+  const std::string corpus =
+      test::record("a", test::random_text(1, 50)) + "\n" + test::record("b", test::random_text(2, 50)) + "\n";
+  test::write_file(in, corpus);
+  ASSERT_EQ(::symlink(in.c_str(), dir.path("link.jsonl").c_str()), 0);
+  const std::string other = " -o " + dir.path("kept.jsonl");
+  const std::vector<std::string> commands = {
+      "dedup " + in + " -o " + in,
+      "dedup " + in + other + " --rejects " + in,
+      "dedup " + in + other + " --annotate " + dir.path("link.jsonl"),
+      "dedup " + in + other + " --groups " + dir.path("./in.jsonl"),
+      "dedup " + in + other + " --save-index " + in,
+      "dedup " + in + other + " --annotate " + dir.path("kept.jsonl"),
+      "cluster " + in + " -o " + in,
+      "cluster " + in + other + " --stories " + in,
+      "cluster " + in + other + " --threads " + dir.path("link.jsonl"),
+  };
+  for (const auto& command : commands) {
+    const auto r = run_cli(command);
+    EXPECT_NE(r.exit_code, 0) << command;
+    EXPECT_TRUE(r.err.find("would destroy the input") != std::string::npos ||
+                r.err.find("name one file") != std::string::npos)
+        << command << "\n"
+        << r.err;
+    EXPECT_EQ(test::read_file(in), corpus) << command;
+  }
+  // Reading standard input and writing a file is fine.
+  const auto r = run_cli("dedup - -o " + dir.path("kept.jsonl"), in);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  EXPECT_EQ(test::read_lines(dir.path("kept.jsonl")).size(), 2u);
 }
 
 }  // namespace

@@ -1,6 +1,7 @@
 #include "detail/corpus.hpp"
 
 #include <simdjson.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include <algorithm>
@@ -62,8 +63,52 @@ std::string spool_stdin() {
 
 }  // namespace
 
-PreparedInputs::PreparedInputs(const std::vector<std::string>& inputs) : paths(inputs), names(inputs) {
+namespace {
+
+// The file a path names, when it exists: its device and inode; for a path not yet created, its
+// directory's and its name, so that two spellings of one new output still meet.
+struct FileKey {
+  dev_t device = 0;
+  ino_t inode = 0;
+  std::string name;  // only for files that do not exist yet
+  bool operator==(const FileKey&) const = default;
+};
+
+std::optional<FileKey> file_key(const std::string& path) {
+  if (path.empty() || path == "-") return std::nullopt;
+  struct stat info {};
+  if (::stat(path.c_str(), &info) == 0) return FileKey{info.st_dev, info.st_ino, ""};
+  const std::size_t slash = path.rfind('/');
+  const std::string dir = slash == std::string::npos ? "." : path.substr(0, slash + 1);
+  if (::stat(dir.c_str(), &info) != 0) return std::nullopt;  // opening it will fail and say so
+  return FileKey{info.st_dev, info.st_ino, path.substr(slash + 1)};
+}
+
+void refuse_overlaps(const std::vector<std::string>& inputs, std::span<const NamedOutput> outputs) {
+  std::vector<std::optional<FileKey>> input_keys;
+  for (const auto& in : inputs) input_keys.push_back(file_key(in));
+  for (std::size_t o = 0; o < outputs.size(); ++o) {
+    const auto key = file_key(outputs[o].path);
+    if (!key) continue;
+    for (std::size_t i = 0; i < inputs.size(); ++i) {
+      STORYLINE_CHECK_ARG(input_keys[i] != key, std::string(outputs[o].option) + " '" + outputs[o].path +
+                                                    "' is the input file '" + inputs[i] +
+                                                    "': writing it would destroy the input");
+    }
+    for (std::size_t e = 0; e < o; ++e) {
+      STORYLINE_CHECK_ARG(file_key(outputs[e].path) != key, std::string(outputs[o].option) + " and " +
+                                                                outputs[e].option + " name one file '" +
+                                                                outputs[o].path + "'");
+    }
+  }
+}
+
+}  // namespace
+
+PreparedInputs::PreparedInputs(const std::vector<std::string>& inputs, std::span<const NamedOutput> outputs)
+    : paths(inputs), names(inputs) {
   STORYLINE_CHECK_ARG(!inputs.empty(), "no input files");
+  refuse_overlaps(inputs, outputs);
   for (std::size_t i = 0; i < paths.size(); ++i) {
     if (paths[i] != "-") continue;
     paths[i] = spool_stdin();

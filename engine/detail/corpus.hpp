@@ -46,10 +46,19 @@ class RejectsWriter {
   std::string line_;
 };
 
+/// An output path and the option that named it ("--annotate"), for messages.
+struct NamedOutput {
+  const char* option;
+  const std::string& path;
+};
+
 /// Input paths ready for two passes: "-" is spooled to a temporary file (removed on destruction).
 class PreparedInputs {
  public:
-  explicit PreparedInputs(const std::vector<std::string>& inputs);
+  /// Throws InvalidArgument, before any file is opened, when an output (empty: not written; "-":
+  /// stdout) is the same file as an input (same device and inode, so links and other spellings count)
+  /// or as another output: writing it would empty the input before it is read (hardening #2).
+  PreparedInputs(const std::vector<std::string>& inputs, std::span<const NamedOutput> outputs);
   ~PreparedInputs();
   PreparedInputs(const PreparedInputs&) = delete;
   PreparedInputs& operator=(const PreparedInputs&) = delete;
