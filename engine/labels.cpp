@@ -60,6 +60,7 @@ LabeledIds read_labels(const std::string& path, std::string_view id_field, std::
     }
     out.ids.push_back(id);
     out.labels.push_back(label);
+    out.lines.push_back(reader.line_number());
   }
   return out;
 }

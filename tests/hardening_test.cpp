@@ -100,5 +100,42 @@ TEST(Hardening2, AnOutputThatIsAnInputIsRefusedBeforeAnythingIsWritten) {
   EXPECT_EQ(test::read_lines(dir.path("kept.jsonl")).size(), 2u);
 }
 
+TEST(Hardening20, EvalRefusesNothingToScoreOddPairLabelsAndRepeatedPredictedIds) {
+  TempDir dir;
+  test::write_file(dir.path("empty.jsonl"), "");
+  test::write_file(dir.path("gold.jsonl"), "{\"id\":\"a\",\"label\":1}\n{\"id\":\"b\",\"label\":1}\n");
+  test::write_file(dir.path("pred.jsonl"),
+                   "{\"id\":\"a\",\"dup_group\":\"a\"}\n{\"id\":\"b\",\"dup_group\":\"a\"}\n");
+  test::write_file(dir.path("repeated.jsonl"),
+                   "{\"id\":\"a\",\"dup_group\":\"a\"}\n{\"id\":\"a\",\"dup_group\":\"b\"}\n");
+  const auto empty = run_cli("eval --gold " + dir.path("empty.jsonl") + " --pred " + dir.path("empty.jsonl"));
+  EXPECT_EQ(empty.exit_code, 1);
+  EXPECT_NE(empty.err.find("nothing to score"), std::string::npos) << empty.err;
+  EXPECT_EQ(empty.out.find("1.0000"), std::string::npos) << empty.out;
+
+  const auto repeated =
+      run_cli("eval --gold " + dir.path("gold.jsonl") + " --pred " + dir.path("repeated.jsonl"));
+  EXPECT_EQ(repeated.exit_code, 1);
+  EXPECT_NE(repeated.err.find("repeated.jsonl:2: id 'a' was already labelled at line 1"), std::string::npos)
+      << repeated.err;
+
+  for (const char* label : {"7", "-1e300", "\"yes\""}) {
+    test::write_file(dir.path("pairs.jsonl"), std::string("{\"id1\":\"a\",\"id2\":\"b\",\"label\":1}\n") +
+                                                  "{\"id1\":\"a\",\"id2\":\"b\",\"label\":" + label + "}\n");
+    const auto r = run_cli("eval --pairs " + dir.path("pairs.jsonl") + " --pred " + dir.path("pred.jsonl"));
+    EXPECT_EQ(r.exit_code, 1) << label;
+    EXPECT_NE(r.err.find("pairs.jsonl:2: label"), std::string::npos) << r.err;
+  }
+  test::write_file(dir.path("pairs.jsonl"), "{\"id1\":\"x\",\"id2\":\"y\",\"label\":1}\n");
+  const auto unknown =
+      run_cli("eval --pairs " + dir.path("pairs.jsonl") + " --pred " + dir.path("pred.jsonl"));
+  EXPECT_EQ(unknown.exit_code, 1);
+  EXPECT_NE(unknown.err.find("nothing to score"), std::string::npos) << unknown.err;
+  // A sound evaluation still scores.
+  const auto ok = run_cli("eval --gold " + dir.path("gold.jsonl") + " --pred " + dir.path("pred.jsonl"));
+  EXPECT_EQ(ok.exit_code, 0) << ok.err;
+  EXPECT_NE(ok.out.find("b-cubed"), std::string::npos);
+}
+
 }  // namespace
 }  // namespace storyline

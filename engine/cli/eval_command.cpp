@@ -68,9 +68,32 @@ class LabelIds {
   std::uint32_t extra_ = 0;
 };
 
+// Hardening #20: nothing to score is an error, never a perfect score.
+void require_labels(const LabeledIds& labels, const std::string& path, const std::string& field) {
+  if (labels.ids.empty()) {
+    throw ParseError(path + ": no record has an id and a '" + field + "': there is nothing to score");
+  }
+}
+
+// A repeated id in the prediction would score only one of its labels: refused, naming both lines.
+void refuse_repeated_ids(const LabeledIds& labels, const std::string& path) {
+  std::unordered_map<std::string_view, std::size_t> first;
+  first.reserve(labels.ids.size());
+  for (std::size_t i = 0; i < labels.ids.size(); ++i) {
+    const auto [it, fresh] = first.emplace(labels.ids[i], i);
+    if (!fresh) {
+      throw ParseError(path + ":" + std::to_string(labels.lines[i]) + ": id '" + labels.ids[i] +
+                       "' was already labelled at line " + std::to_string(labels.lines[it->second]));
+    }
+  }
+}
+
 int eval_clusters(const EvalCli& o) {
   const LabeledIds gold = read_labels(o.gold, o.id_field, o.gold_field);
   const LabeledIds pred = read_labels(o.pred, o.id_field, o.pred_field);
+  require_labels(gold, o.gold, o.gold_field);
+  require_labels(pred, o.pred, o.pred_field);
+  refuse_repeated_ids(pred, o.pred);
   std::unordered_map<std::string, std::size_t> gold_index;
   gold_index.reserve(gold.ids.size());
   std::uint64_t duplicate_gold_ids = 0;
@@ -132,11 +155,14 @@ int eval_clusters(const EvalCli& o) {
 // carry the same predicted label.
 int eval_pairs(const EvalCli& o) {
   const LabeledIds pred = read_labels(o.pred, o.id_field, o.pred_field);
+  require_labels(pred, o.pred, o.pred_field);
+  refuse_repeated_ids(pred, o.pred);
   std::unordered_map<std::string, std::string> label_of;
   for (std::size_t i = 0; i < pred.ids.size(); ++i) label_of.emplace(pred.ids[i], pred.labels[i]);
   const LabeledIds first = read_labels(o.pairs, "id1", "label");
   const LabeledIds second = read_labels(o.pairs, "id2", "label");
   const LabeledIds category = read_labels(o.pairs, "id1", "category");
+  require_labels(first, o.pairs, "label");
   std::map<std::string, PairCounts> by_category;
   const auto sets =
       o.docs.empty() ? std::unordered_map<std::string, std::vector<std::uint64_t>>{} : shingle_sets(o);
@@ -148,7 +174,12 @@ int eval_pairs(const EvalCli& o) {
       continue;
     }
     const bool same = a->second == b->second;
-    const bool gold_same = first.labels[i] != "0" && first.labels[i] != "false";
+    const std::string& gold_label = first.labels[i];
+    if (gold_label != "0" && gold_label != "1" && gold_label != "false" && gold_label != "true") {
+      throw ParseError(o.pairs + ":" + std::to_string(first.lines[i]) + ": label " + gold_label +
+                       " is not 0, 1, false or true");
+    }
+    const bool gold_same = gold_label == "1" || gold_label == "true";
     tp += same && gold_same;
     fp += same && !gold_same;
     fn += !same && gold_same;
@@ -164,6 +195,9 @@ int eval_pairs(const EvalCli& o) {
       c.jaccard_max = std::max(c.jaccard_max, j);
       c.containment_sum += containment(sa->second, sb->second);
     }
+  }
+  if (missing == first.ids.size()) {
+    throw ParseError(o.pairs + ": no pair has both documents in " + o.pred + ": there is nothing to score");
   }
   const double precision = tp + fp > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fp) : 1.0;
   const double recall = tp + fn > 0 ? static_cast<double>(tp) / static_cast<double>(tp + fn) : 1.0;
