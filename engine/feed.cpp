@@ -192,6 +192,7 @@ struct FeedEngine::Impl {
                         "thread threshold must be in (0, 1]");
     STORYLINE_CHECK_ARG(p.vector_terms > 0 && p.centroid_terms > 0 && p.probe_terms > 0 && p.rerank > 0,
                         "vector, centroid, probe and rerank sizes must be positive");
+    TermExtractor check(p.tfidf);  // extractors are made per thread on first use: refuse a bad stemmer now
   }
 
   // Unit TF-IDF vector of terms with document frequencies as if the document were added (df + 1).

@@ -51,6 +51,7 @@ struct FeedService::Impl {
 
   Impl(const std::string& path, const std::optional<FeedParams>& create_with, FeedServiceOptions options)
       : store(path, create_with, options.sync_full), engine(store.params()), options(options) {
+    store.set_warning_handler(options.on_warning);
     const auto start = std::chrono::steady_clock::now();
     loaded = store.load(engine);
     state_rows = engine.slots();

@@ -27,7 +27,11 @@ Document news(const std::string& id, unsigned seed, const char* date = "2024-05-
   return d;
 }
 
-FeedServiceOptions fast() { return FeedServiceOptions{false}; }
+FeedServiceOptions fast() {
+  FeedServiceOptions options;
+  options.sync_full = false;
+  return options;
+}
 
 TEST(FeedService, ReopeningGivesEveryDocumentItsAssignment) {
   TempDir dir;

@@ -50,8 +50,14 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
 
 std::unique_ptr<FeedService> open_feed(FeedCli& cli) {
   set_jobs(cli.jobs);
-  auto service = std::make_unique<FeedService>(cli.db, cli.params,
-                                               FeedServiceOptions{!cli.sync_normal, cli.snapshot_every});
+  FeedServiceOptions options;
+  options.sync_full = !cli.sync_normal;
+  options.snapshot_every = cli.snapshot_every;
+  options.on_warning = [](const std::string& warning) {
+    std::fprintf(stderr, "storyline: WARNING: %s\n", warning.c_str());
+    std::fflush(stderr);
+  };
+  auto service = std::make_unique<FeedService>(cli.db, cli.params, std::move(options));
   bool given = false;
   for (const CLI::Option* o : cli.param_options) given = given || o->count() > 0;
   if (given && !cli.quiet && detail::params_text(service->params()) != detail::params_text(cli.params)) {

@@ -1,10 +1,15 @@
 #include "detail/feed_store.hpp"
 
+#include <fcntl.h>
 #include <sqlite3.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <algorithm>
 #include <bit>
+#include <cctype>
+#include <cerrno>
 #include <charconv>
 #include <cstring>
 #include <map>
@@ -282,8 +287,65 @@ FeedParams parse_params_text(std::string_view text) {
   return p;
 }
 
+namespace {
+
+std::string describe_params(const FeedParams& params) {
+  std::string text = params_text(params);
+  std::replace(text.begin(), text.end(), '\n', ' ');
+  while (!text.empty() && text.back() == ' ') text.pop_back();
+  return text;
+}
+
+// Hardening #1: one writer per state. An flock on PATH.lock (beside the state; SQLite's own locks are
+// per transaction, so two servers would both accept writes and one's would be lost). The holder writes
+// its pid and host into the file so that a refused process can say who holds it. The kernel releases
+// the lock when the holder dies, so a crashed server never blocks a restart.
+int lock_state(const std::string& path) {
+  const std::string lock_path = path + ".lock";
+  const int fd = ::open(lock_path.c_str(), O_RDWR | O_CREAT | O_CLOEXEC, 0644);
+  if (fd < 0) throw IoError(lock_path + ": cannot open the state's lock file: " + std::strerror(errno));
+  if (::flock(fd, LOCK_EX | LOCK_NB) != 0) {
+    const int error = errno;
+    char holder[256] = {};
+    const ssize_t n = ::pread(fd, holder, sizeof holder - 1, 0);
+    ::close(fd);
+    std::string who(holder, n > 0 ? static_cast<std::size_t>(n) : 0);
+    while (!who.empty() && std::isspace(static_cast<unsigned char>(who.back()))) who.pop_back();
+    if (error == EWOULDBLOCK) {
+      throw IoError(path + ": the state is in use by another storyline process (" +
+                    (who.empty() ? std::string("unknown") : who) + "); one state takes one writer");
+    }
+    throw IoError(lock_path + ": cannot lock: " + std::strerror(error));
+  }
+  char host[256] = {};
+  ::gethostname(host, sizeof host - 1);
+  const std::string who = "pid " + std::to_string(::getpid()) + " on " + host + "\n";
+  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, who.data(), who.size(), 0) < 0) {
+    // The lock holds without the note; only the message of a refused process is poorer.
+  }
+  return fd;
+}
+
+// Hardening #18: the WAL file SQLite writes to, by inode; 0 when there is none.
+ino_t wal_inode(const std::string& path) {
+  struct stat info {};
+  return ::stat((path + "-wal").c_str(), &info) == 0 ? info.st_ino : 0;
+}
+
+}  // namespace
+
 FeedStore::FeedStore(const std::string& path, const std::optional<FeedParams>& create_with, bool sync_full)
-    : path_(path) {
+    : path_(path), lock_fd_(lock_state(path)) {
+  try {
+    open(create_with, sync_full);
+  } catch (...) {
+    ::close(lock_fd_);
+    throw;
+  }
+}
+
+void FeedStore::open(const std::optional<FeedParams>& create_with, bool sync_full) {
+  const std::string& path = path_;
   struct stat info {};
   const bool exists = ::stat(path.c_str(), &info) == 0 && info.st_size > 0;
   // Reading a WAL-mode database makes -wal and -shm files beside it; a refused file gets none left.
@@ -299,10 +361,26 @@ FeedStore::FeedStore(const std::string& path, const std::optional<FeedParams>& c
   }
   if (!stored) {
     STORYLINE_CHECK_ARG(create_with.has_value(), path + ": no state to open");
+    // Hardening #17: a missing or emptied database beside a snapshot is a state that lost its file,
+    // not a new one: starting afresh would overwrite the snapshot at the next stop.
+    if (::access(snapshot_path().c_str(), F_OK) == 0) {
+      throw CorruptIndex(
+          path + " is " + (::access(path.c_str(), F_OK) == 0 ? "empty" : "missing") + " but " +
+          snapshot_path() +
+          " holds a state: restore the database, or move the snapshot away to start a new state");
+    }
     params_ = *create_with;
     FeedEngine check(params_);  // validates before anything is written
   } else {
     params_ = *stored;
+    // Hardening #19: stored parameters the engine refuses are a damaged state (exit 1), not a usage
+    // error (exit 2): the message names the file and the values.
+    try {
+      FeedEngine check(params_);
+    } catch (const InvalidArgument& e) {
+      throw CorruptIndex(path + ": its stored parameters are invalid (" + e.what() +
+                         "): " + describe_params(params_));
+    }
   }
   if (sqlite3_open_v2(path.c_str(), &db_, SQLITE_OPEN_READWRITE | SQLITE_OPEN_CREATE | SQLITE_OPEN_FULLMUTEX,
                       nullptr) != SQLITE_OK) {
@@ -360,6 +438,7 @@ FeedStore::FeedStore(const std::string& path, const std::optional<FeedParams>& c
 FeedStore::~FeedStore() {
   for (sqlite3_stmt* st : {insert_, remove_, log_removal_, vector_, title_, members_}) sqlite3_finalize(st);
   sqlite3_close_v2(db_);
+  ::close(lock_fd_);
 }
 
 void FeedStore::exec(const char* sql) {
@@ -397,11 +476,19 @@ FeedStore::LoadReport FeedStore::load(FeedEngine& engine) {
       const FeedEngine::SnapshotMark m = candidate.load_snapshot(snapshot_path());
       if (m.state_id != now.state_id) throw CorruptIndex("the snapshot belongs to another state");
       if (m.documents > now.documents || m.removals > now.removals) {
-        throw CorruptIndex("the snapshot is newer than the state");
+        // Hardening #17: the database lost rows the snapshot has (restored from an older copy, cut):
+        // going on would overwrite the snapshot at the next stop.
+        throw StateBehindSnapshot(path_ + " lacks rows its snapshot " + snapshot_path() + " holds (" +
+                                  std::to_string(m.documents) + " documents and " +
+                                  std::to_string(m.removals) + " removals, against " +
+                                  std::to_string(now.documents) + " and " + std::to_string(now.removals) +
+                                  "): restore the database, or move the snapshot away to go on without them");
       }
       engine = std::move(candidate);
       from = m;
       report.snapshot_documents = engine.slots();
+    } catch (const StateBehindSnapshot&) {
+      throw;
     } catch (const Error& e) {
       report.snapshot_problem = e.what();
     }
@@ -518,6 +605,31 @@ void FeedStore::commit(std::span<const StoreOp> ops) {
     sqlite3_exec(db_, "ROLLBACK", nullptr, nullptr, nullptr);
     throw;
   }
+  check_wal();
+}
+
+std::string FeedStore::check_wal() {
+  const ino_t now = wal_inode(path_);
+  if (now == wal_inode_ && now != 0) return {};
+  if (wal_inode_ == 0) {  // the first commit made it
+    wal_inode_ = now;
+    return {};
+  }
+  // Hardening #18: the WAL was deleted or replaced under the running process. SQLite still writes to the
+  // file it holds open, which no restart would find: every commit since the last checkpoint would be lost
+  // at the next crash. Checkpoint from the open file into the database, then make a new WAL.
+  exec("PRAGMA wal_checkpoint(TRUNCATE)");
+  exec("PRAGMA journal_mode=DELETE");
+  exec("PRAGMA journal_mode=WAL");
+  wal_inode_ = wal_inode(path_);
+  const std::string warning = path_ +
+                              "-wal was deleted or replaced while the state was open; its commits "
+                              "were checkpointed into " +
+                              path_ +
+                              " and a new WAL was started. Never remove "
+                              "a running state's -wal or -shm file.";
+  if (on_warning_) on_warning_(warning);
+  return warning;
 }
 
 std::optional<std::string> FeedStore::title(std::string_view id) {

@@ -5,13 +5,17 @@
 // replays only what came after.
 #pragma once
 
+#include <sys/types.h>
+
 #include <cstdint>
+#include <functional>
 #include <optional>
 #include <span>
 #include <string>
 #include <string_view>
 #include <vector>
 
+#include "storyline/error.hpp"
 #include "storyline/feed.hpp"
 
 struct sqlite3;
@@ -26,9 +30,18 @@ struct StoreOp {
   bool remove = false;
 };
 
+/// The database lacks rows that the snapshot beside it holds: refused, since going on would overwrite
+/// the snapshot (hardening #17).
+class StateBehindSnapshot : public CorruptIndex {
+ public:
+  using CorruptIndex::CorruptIndex;
+};
+
 class FeedStore {
  public:
-  /// Opens path, creating a new state with `create_with` when the file is missing or empty (an empty
+  /// Takes the state's lock (PATH.lock; IoError naming the holder's pid and host when another process
+  /// has it), then opens path, creating a new state with `create_with` when the file is missing or empty
+  /// and no snapshot lies beside it (CorruptIndex otherwise: the state lost its database) (an empty
   /// create_with then throws InvalidArgument). An existing state keeps its own parameters (see
   /// params()). Throws IoError when the file cannot be opened and CorruptIndex, leaving the file
   /// untouched, when it is not a storyline state (another SQLite database, another file, a newer
@@ -63,8 +76,17 @@ class FeedStore {
 
   std::string snapshot_path() const { return path_ + ".snapshot"; }
 
-  /// Writes ops in one transaction. Throws IoError.
+  /// Writes ops in one transaction, then checks the WAL (check_wal). Throws IoError.
   void commit(std::span<const StoreOp> ops);
+
+  /// When the WAL file is no longer the one SQLite writes to (deleted or replaced by hand), checkpoints
+  /// the open one into the database, starts a new WAL and returns (and passes to the warning handler)
+  /// a warning; "" otherwise. Called after every commit.
+  std::string check_wal();
+  /// Receives check_wal's warnings (called on the committing thread).
+  void set_warning_handler(std::function<void(const std::string&)> handler) {
+    on_warning_ = std::move(handler);
+  }
 
   /// The title stored for a live document.
   std::optional<std::string> title(std::string_view id);
@@ -73,6 +95,7 @@ class FeedStore {
   std::vector<std::string> story_members(std::uint32_t story, std::size_t limit);
 
  private:
+  void open(const std::optional<FeedParams>& create_with, bool sync_full);
   void exec(const char* sql);
   std::uint64_t single_integer(const char* sql);
   sqlite3* db_ = nullptr;
@@ -83,6 +106,9 @@ class FeedStore {
   sqlite3_stmt* title_ = nullptr;
   sqlite3_stmt* members_ = nullptr;
   std::string path_;
+  int lock_fd_ = -1;
+  ino_t wal_inode_ = 0;
+  std::function<void(const std::string&)> on_warning_;
   FeedParams params_;
 };
 

@@ -8,6 +8,7 @@
 #pragma once
 
 #include <cstdint>
+#include <functional>
 #include <memory>
 #include <optional>
 #include <string>
@@ -42,6 +43,9 @@ struct FeedServiceOptions {
   /// write, while the service goes on) once this many operations were committed since the last one;
   /// 0: max(10,000, a tenth of the state). After a crash, a restart replays at most that many rows.
   std::size_t snapshot_every = 0;
+  /// Receives warnings an operator must see (the state's WAL file was deleted under the service and
+  /// has been recovered). Called on the service's committing thread; may be empty.
+  std::function<void(const std::string&)> on_warning;
 };
 
 class FeedService {

@@ -42,10 +42,10 @@ namespace storyline {
 
 /// Ids and labels read from a JSONL file.
 struct LabeledIds {
-  std::vector<std::string> ids;     ///< records that have a label, in file order
-  std::vector<std::string> labels;  ///< their labels: strings as is, numbers and booleans as JSON text
+  std::vector<std::string> ids;      ///< records that have a label, in file order
+  std::vector<std::string> labels;   ///< their labels: strings as is, numbers and booleans as JSON text
   std::vector<std::uint64_t> lines;  ///< their 1-based line numbers, for messages
-  std::uint64_t unlabeled = 0;      ///< records whose label is missing or null
+  std::uint64_t unlabeled = 0;       ///< records whose label is missing or null
 };
 
 /// Reads id_field and label_field of every record of a JSONL file (.gz/.zst detected). A record without
