@@ -25,6 +25,8 @@ std::string_view issue_name(Issue issue) {
       return "wrong_type";
     case Issue::kLineTooLong:
       return "line_too_long";
+    case Issue::kIdTooLong:
+      return "id_too_long";
     case Issue::kTruncatedInput:
       return "truncated_input";
     case Issue::kInvalidUtf8:
@@ -365,6 +367,11 @@ void RecordParser::parse(std::string_view line, ParsedRecord& out) {
   if (!have_text) return reject(out, Issue::kMissingText, "no '" + p.text_field + "' field");
   if (is_blank(out.doc.text)) return reject(out, Issue::kEmptyText, "the text is empty");
   if (!have_id) out.repairs |= 1u << static_cast<unsigned>(Issue::kMissingId);
+  if (p.max_id_bytes > 0 && out.doc.id.size() > p.max_id_bytes) {
+    return reject(out, Issue::kIdTooLong,
+                  "the id has " + std::to_string(out.doc.id.size()) + " bytes; at most " +
+                      std::to_string(p.max_id_bytes) + " are accepted");
+  }
   if (!date_text.empty()) {
     if (const auto days = parse_date(date_text)) {
       out.doc.date = *days;

@@ -11,6 +11,7 @@ namespace storyline::cli {
 
 void add_feed_options(CLI::App& c, FeedCli& cli) {
   FeedParams& p = cli.params;
+  cli.ingest.max_id_bytes = kMaxFeedIdBytes;  // every id must be addressable in serve's URLs
   c.add_option("--db", cli.db, "SQLite state file (created when missing)")->required();
   auto param = [&](CLI::Option* o) {
     cli.param_options.push_back(o->capture_default_str());

@@ -11,6 +11,7 @@
 #include <charconv>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <fstream>
 #include <map>
 #include <memory>
@@ -19,9 +20,11 @@
 
 #include "cli/commands.hpp"
 #include "cli/feed_options.hpp"
+#include "cli/guarded_server.hpp"
 #include "cli/ingest_options.hpp"
 #include "detail/json_out.hpp"
 #include "storyline/error.hpp"
+#include "storyline/jsonl.hpp"
 
 namespace storyline::cli {
 namespace {
@@ -33,6 +36,7 @@ struct ServeCli {
   std::string token_file;
   std::size_t max_body_bytes = std::size_t{32} << 20;
   unsigned http_threads = 64;
+  GuardLimits guard;
 };
 
 constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
@@ -111,14 +115,9 @@ std::uint32_t parse_number(std::string_view text, char prefix) {
 
 class Server {
  public:
-  Server(ServeCli& cli, std::unique_ptr<FeedService> service) : cli_(cli), service_(std::move(service)) {
-    if (!cli.token_file.empty()) {
-      std::ifstream in(cli.token_file);
-      if (!in) throw IoError(cli.token_file + ": cannot read the token file");
-      std::getline(in, token_);
-      while (!token_.empty() && std::isspace(static_cast<unsigned char>(token_.back()))) token_.pop_back();
-      if (token_.empty()) throw InvalidArgument(cli.token_file + ": the token file is empty");
-    }
+  Server(ServeCli& cli, std::unique_ptr<FeedService> service)
+      : cli_(cli), service_(std::move(service)), http_(cli.guard) {
+    if (!cli.token_file.empty()) token_ = read_token(cli.token_file);
     IngestParams ingest = cli.feed.ingest;
     ingest.require_text = true;
     ingest_ = ingest;
@@ -126,6 +125,24 @@ class Server {
   }
 
   httplib::Server& http() { return http_; }
+
+  // Hardening #15: the first line of the file, without the white space around it (an editor's or
+  // echo's), and precise about what is wrong.
+  static std::string read_token(const std::string& path) {
+    std::error_code error;
+    if (std::filesystem::is_directory(path, error)) throw IoError(path + ": the token file is a directory");
+    std::ifstream in(path);
+    if (!in) throw IoError(path + ": cannot read the token file");
+    std::string token;
+    std::getline(in, token);
+    const auto first = token.find_first_not_of(" \t\r\n");
+    if (first == std::string::npos) throw InvalidArgument(path + ": the token file's first line is empty");
+    token = token.substr(first, token.find_last_not_of(" \t\r\n") - first + 1);
+    for (const char c : token) {
+      if (c == ' ' || c == '\t') throw InvalidArgument(path + ": the token holds white space");
+    }
+    return token;
+  }
 
  private:
   using Handler = std::function<void(const httplib::Request&, httplib::Response&)>;
@@ -137,6 +154,7 @@ class Server {
         if (write && !authorized(req)) {
           res.set_header("WWW-Authenticate", "Bearer");
           json_error(res, 401, "unauthorized", "this server needs Authorization: Bearer <token> for writes");
+          GuardedServer::close_after();  // its body, if any, is not read
         } else {
           h(req, res);
         }
@@ -148,30 +166,82 @@ class Server {
     };
   }
 
+  // RFC 7235: the scheme is case-insensitive. The token is compared in time independent of where the
+  // first difference is, so that a client cannot find it byte by byte.
   bool authorized(const httplib::Request& req) const {
     if (token_.empty()) return true;
-    return req.get_header_value("Authorization") == "Bearer " + token_;
+    std::string_view given = req.get_header_value("Authorization");
+    constexpr std::string_view kScheme = "bearer ";
+    if (given.size() < kScheme.size()) return false;
+    for (std::size_t i = 0; i < kScheme.size(); ++i) {
+      if (std::tolower(static_cast<unsigned char>(given[i])) != kScheme[i]) return false;
+    }
+    given.remove_prefix(kScheme.size());
+    while (!given.empty() && given.front() == ' ') given.remove_prefix(1);
+    unsigned char diff = given.size() == token_.size() ? 0 : 1;
+    for (std::size_t i = 0; i < token_.size(); ++i) {
+      diff |= static_cast<unsigned char>(token_[i] ^ (i < given.size() ? given[i] : 0));
+    }
+    return diff == 0;
+  }
+
+  // Hardening #16: the methods each route answers, for 405 and its Allow header.
+  static const char* allowed_methods(const std::string& path) {
+    if (path == "/v1/documents") return "POST";
+    if (path.rfind("/v1/documents/", 0) == 0) return "GET, DELETE";
+    if (path.rfind("/v1/stories", 0) == 0 || path.rfind("/v1/threads/", 0) == 0 || path == "/healthz" ||
+        path == "/metrics") {
+      return "GET";
+    }
+    return nullptr;
   }
 
   void routes() {
     http_.set_payload_max_length(cli_.max_body_bytes);
+    http_.set_pre_routing_handler([](const httplib::Request& req, httplib::Response& res) {
+      const char* allow = allowed_methods(req.path);
+      const std::string method = req.method == "HEAD" ? "GET" : req.method;
+      if (allow == nullptr || std::string_view(allow).find(method) != std::string_view::npos) {
+        return httplib::Server::HandlerResponse::Unhandled;
+      }
+      res.set_header("Allow", allow);
+      json_error(res, 405, "method_not_allowed", req.method + " is not allowed here; allowed: " + allow);
+      return httplib::Server::HandlerResponse::Handled;
+    });
     http_.set_tcp_nodelay(true);
     // httplib closes a connection after 5 requests by default: a client then pays a new connection
     // (and the server a new socket and task) every fifth document. 1000 is nginx's default.
     http_.set_keep_alive_max_count(1000);
     http_.new_task_queue = [threads = cli_.http_threads] { return new httplib::ThreadPool(threads); };
-    http_.set_error_handler([this](const httplib::Request&, httplib::Response& res) {
+    http_.set_error_handler([this](const httplib::Request& req, httplib::Response& res) {
       if (!res.body.empty()) return;
       if (res.status == 413) {
         json_error(res, 413, "payload_too_large",
                    "the body exceeds " + std::to_string(cli_.max_body_bytes) + " bytes (--max-body-bytes)");
       } else if (res.status == 404) {
         json_error(res, 404, "not_found", "no such route");
+      } else if (res.status == 414) {
+        GuardedServer::close_after();  // the rest of the line would be read as a request
+        json_error(res, 414, "uri_too_long", "the request line exceeds 8,192 bytes");
+      } else if (res.status == 400 && GuardedServer::request_bytes() > 8192) {
+        // httplib answers 400 for a header line over its 8 KB buffer; more than that read, the cause is it.
+        GuardedServer::close_after();
+        json_error(res, 431, "request_header_fields_too_large", "a header line exceeds 8,192 bytes");
+      } else if (res.status == 400) {
+        GuardedServer::close_after();
+        json_error(res, 400, "bad_request", "the request could not be read (malformed)");
+      } else if (res.status == 415) {
+        json_error(res, 415, "unsupported_media_type",
+                   "Content-Encoding '" + req.get_header_value("Content-Encoding") +
+                       "' is not supported (gzip, deflate, br or none)");
       } else {
         json_error(res, res.status, "error", "HTTP " + std::to_string(res.status));
       }
     });
-    http_.Post("/v1/documents", timed([this](const auto& q, auto& r) { post_documents(q, r); }, true));
+    http_.Post("/v1/documents", [this](const httplib::Request& req, httplib::Response& res,
+                                       const httplib::ContentReader& reader) {
+      timed([this, &reader](const auto& q, auto& r) { post_documents(q, r, reader); }, true)(req, res);
+    });
     http_.Get(R"(/v1/documents/(.+))", timed([this](const auto& q, auto& r) { get_document(q, r); }, false));
     http_.Delete(R"(/v1/documents/(.+))",
                  timed([this](const auto& q, auto& r) { delete_document(q, r); }, true));
@@ -197,7 +267,7 @@ class Server {
     const std::string where = many ? "document " + std::to_string(index) + ": " : "";
     if (record.rejected) {
       const bool unprocessable = record.reason == Issue::kMissingText || record.reason == Issue::kEmptyText ||
-                                 record.reason == Issue::kWrongType;
+                                 record.reason == Issue::kWrongType || record.reason == Issue::kIdTooLong;
       json_error(res, unprocessable ? 422 : 400, issue_name(record.reason), where + record.detail);
       return false;
     }
@@ -209,11 +279,55 @@ class Server {
     return true;
   }
 
-  void post_documents(const httplib::Request& req, httplib::Response& res) {
+  // Reads the body through httplib's decoder (gzip, deflate, chunked) and stops at --max-body-bytes of
+  // decoded bytes (hardening #3: the limit httplib applies is to the Content-Length, before
+  // decompression, and not at all to chunked bodies). Whatever the Content-Type says, the body is read
+  // as JSON (hardening #6: a form content type no longer meets httplib's 8 KB form limit). False, with
+  // the answer set, when the body cannot be had.
+  bool read_body(const httplib::Request& req, httplib::Response& res, const httplib::ContentReader& reader,
+                 std::string& body) {
+    bool too_large = false;
+    const bool complete = reader([&](const char* data, std::size_t size) {
+      if (body.size() + size > cli_.max_body_bytes) {
+        too_large = true;
+        return false;
+      }
+      body.append(data, size);
+      return true;
+    });
+    if (complete && !too_large) return true;
+    GuardedServer::close_after();  // the rest of the body is not read
+    if (too_large || res.status == 413) {
+      json_error(res, 413, "payload_too_large",
+                 "the body exceeds " + std::to_string(cli_.max_body_bytes) +
+                     " bytes once decoded (--max-body-bytes)");
+    } else if (res.status == 415) {
+      json_error(res, 415, "unsupported_media_type",
+                 "Content-Encoding '" + req.get_header_value("Content-Encoding") + "' is not supported");
+    } else {
+      json_error(res, 400, "bad_body", "the body could not be read (cut short, or badly encoded)");
+    }
+    return false;
+  }
+
+  void post_documents(const httplib::Request& req, httplib::Response& res,
+                      const httplib::ContentReader& reader) {
+    std::string body;
+    if (!read_body(req, res, reader, body)) return;
+    GuardedServer::working();
+    // Hardening #13: invalid UTF-8 is repaired (U+FFFD) as dedup, cluster and stream repair it, and the
+    // answer says so.
+    bool repaired = false;
+    if (!simdjson::validate_utf8(body.data(), body.size())) {
+      std::string valid;
+      repair_utf8(body, valid);
+      body.swap(valid);
+      repaired = true;
+    }
     // Parsers keep their buffers between requests: one per HTTP thread.
     thread_local simdjson::dom::parser json;
     simdjson::dom::element root;
-    if (json.parse(req.body).get(root) != simdjson::SUCCESS) {
+    if (json.parse(body).get(root) != simdjson::SUCCESS) {
       json_error(res, 400, "malformed_json", "the body is not valid JSON");
       return;
     }
@@ -234,11 +348,11 @@ class Server {
       }
     } else {
       Document doc;
-      if (!parse_document(parser, req.body, 0, false, doc, res)) return;
+      if (!parse_document(parser, body, 0, false, doc, res)) return;
       docs.push_back(std::move(doc));
     }
     const std::vector<AddOutcome> outcomes = service_->add(std::move(docs));
-    std::string body;
+    body.clear();
     bool added = false;
     std::vector<std::string> conflicts;
     for (const AddOutcome& o : outcomes) {
@@ -265,6 +379,7 @@ class Server {
                                                                : ",\"status\":\"existing\"";
       detail::append_date_field(body, "date", a.date);
       append_assignment_fields(body, a);
+      if (repaired) body += ",\"repaired\":\"invalid_utf8\"";
       body += "}";
     }
     body += many ? "]\n" : "\n";
@@ -406,7 +521,7 @@ class Server {
   IngestParams ingest_;
   std::string token_;
   Metrics metrics_;
-  httplib::Server http_;
+  GuardedServer http_;
 };
 
 // The compiled cpp-httplib listens with a backlog of 5: a burst of new clients overflows it and the
@@ -476,6 +591,14 @@ std::function<int()> register_serve(CLI::App& app) {
   c->add_option("--max-body-bytes", cli->max_body_bytes, "larger request bodies get 413")
       ->capture_default_str();
   c->add_option("--http-threads", cli->http_threads, "connections served at once")->capture_default_str();
+  c->add_option("--max-client-connections", cli->guard.connections_per_client,
+                "connections one client address may hold; more get 503")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
+  c->add_option("--request-timeout", cli->guard.request_seconds,
+                "seconds a client has to send a whole request (headers and body)")
+      ->capture_default_str()
+      ->check(CLI::PositiveNumber);
   return [cli] { return run(*cli); };
 }
 

@@ -19,6 +19,9 @@ struct IngestParams {
   std::string title_field = "title";  ///< optional string field
   std::string date_field = "date";    ///< optional ISO 8601 string field
   std::size_t max_line_bytes = std::size_t{64} << 20;  ///< longer lines are rejected, in bytes
+  /// Longer ids are rejected (id_too_long), in bytes; 0: no limit. The feed sets kMaxFeedIdBytes, so that
+  /// every id it holds fits in a URL path (serve's GET and DELETE).
+  std::size_t max_id_bytes = 0;
   bool strict = false;  ///< the CLI stops at the first rejected line instead of counting it
   /// When false, a record with an empty or missing text is accepted if its title is not empty (headline
   /// feeds); the title then stands for the text.
@@ -33,12 +36,17 @@ enum class Issue : std::uint8_t {
   kEmptyText,       ///< the text field is an empty or all-space string
   kWrongType,       ///< a known field holds the wrong JSON type (an object as the id, a number as text)
   kLineTooLong,     ///< the line exceeds IngestParams::max_line_bytes
+  kIdTooLong,       ///< the id exceeds IngestParams::max_id_bytes
   kTruncatedInput,  ///< the file ends inside a compressed stream, or without a final newline in it
   kInvalidUtf8,     ///< repaired: invalid bytes replaced by U+FFFD
   kBadDate,         ///< repaired: the date was not ISO 8601 and is dropped
   kMissingId,       ///< repaired: the id is set to "FILE:LINE"
   kCount
 };
+
+/// The feed's limit on an id's length, in bytes: percent-encoded (3 bytes a byte at most) it stays
+/// well inside an 8 KB request line.
+inline constexpr std::size_t kMaxFeedIdBytes = 1024;
 
 /// True for issues that reject the line; false for those that repair it.
 constexpr bool is_rejecting(Issue issue) { return issue < Issue::kInvalidUtf8; }
