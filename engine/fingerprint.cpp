@@ -2,6 +2,8 @@
 
 #include <xxhash.h>
 
+#include <string>
+
 #include "storyline/error.hpp"
 #include "storyline/simhash.hpp"
 
@@ -14,6 +16,10 @@ FingerprintScheme::FingerprintScheme(const DedupParams& params)
   if (params.method == DedupMethod::kMinHash) {
     STORYLINE_CHECK_ARG((params.bands == 0) == (params.rows == 0), "give both bands and rows, or neither");
     if (params.bands == 0) {
+      // The search for (b, r) grows as k log k (about 0.3 s at k = 1024); past that, say them.
+      STORYLINE_CHECK_ARG(params.num_hashes <= kMaxAutoBandsHashes,
+                          "num_hashes " + std::to_string(params.num_hashes) + " above " +
+                              std::to_string(kMaxAutoBandsHashes) + " needs explicit bands and rows");
       bands_ = params.threshold < 1.0 ? optimal_lsh_bands(params.threshold, params.num_hashes)
                                       : LshBands{1, params.num_hashes};
     } else {

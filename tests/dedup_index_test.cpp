@@ -104,5 +104,19 @@ TEST(DedupIndex, TruncatedCorruptedAndForeignFilesGiveCorruptIndex) {
   EXPECT_THROW(DedupIndex::load(dir.path("missing.bin")), IoError);
 }
 
+// Found by fuzz_index: an 84-byte file declaring 32,973 MinHash values with automatic bands took 13 s
+// (the (b, r) search) before its fingerprint size was refused.
+TEST(DedupIndex, FuzzFindingHugeNumHashesIsRefusedAtOnce) {
+  try {
+    DedupIndex::load(std::string(STORYLINE_SOURCE_DIR) +
+                     "/tests/fuzz/regressions/index/num-hashes-32973-auto-bands");
+    FAIL() << "loaded";
+  } catch (const CorruptIndex& e) {
+    EXPECT_NE(std::string(e.what()).find("num_hashes 32973 above 1024 needs explicit bands and rows"),
+              std::string::npos)
+        << e.what();
+  }
+}
+
 }  // namespace
 }  // namespace storyline

@@ -1,12 +1,22 @@
 #include "cli/ingest_options.hpp"
 
+#include <tbb/global_control.h>
 #include <unistd.h>
 
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <memory>
+
+#include "cli/commands.hpp"
 
 namespace storyline::cli {
+
+void set_jobs(unsigned jobs) {
+  static std::unique_ptr<tbb::global_control> control;
+  if (jobs > 0)
+    control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, jobs);
+}
 
 void add_ingest_options(CLI::App& command, IngestParams& params) {
   command.add_option("--id-field", params.id_field, "JSON field holding the id")->capture_default_str();

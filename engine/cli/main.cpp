@@ -1,21 +1,9 @@
-#include <tbb/global_control.h>
-
 #include <cstdio>
 #include <exception>
 #include <memory>
 
 #include "cli/commands.hpp"
 #include "storyline/error.hpp"
-
-namespace storyline::cli {
-
-void set_jobs(unsigned jobs) {
-  static std::unique_ptr<tbb::global_control> control;
-  if (jobs > 0)
-    control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, jobs);
-}
-
-}  // namespace storyline::cli
 
 int main(int argc, char** argv) {
   using namespace storyline::cli;

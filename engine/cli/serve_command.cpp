@@ -20,24 +20,14 @@
 
 #include "cli/commands.hpp"
 #include "cli/feed_options.hpp"
-#include "cli/guarded_server.hpp"
 #include "cli/ingest_options.hpp"
+#include "cli/serve.hpp"
 #include "detail/json_out.hpp"
 #include "storyline/error.hpp"
 #include "storyline/jsonl.hpp"
 
 namespace storyline::cli {
 namespace {
-
-struct ServeCli {
-  FeedCli feed;
-  std::string host = "127.0.0.1";
-  int port = 8080;
-  std::string token_file;
-  std::size_t max_body_bytes = std::size_t{32} << 20;
-  unsigned http_threads = 64;
-  GuardLimits guard;
-};
 
 constexpr std::array<double, 12> kBuckets = {0.0005, 0.001, 0.0025, 0.005, 0.01, 0.025,
                                              0.05,   0.1,   0.25,   0.5,   1.0,  2.5};
@@ -113,9 +103,11 @@ std::uint32_t parse_number(std::string_view text, char prefix) {
   return r.ec == std::errc() && r.ptr == text.data() + text.size() ? n : 0;
 }
 
-class Server {
+}  // namespace
+
+class ServeApp {
  public:
-  Server(ServeCli& cli, std::unique_ptr<FeedService> service)
+  ServeApp(ServeCli& cli, std::unique_ptr<FeedService> service)
       : cli_(cli), service_(std::move(service)), http_(cli.guard) {
     if (!cli.token_file.empty()) token_ = read_token(cli.token_file);
     IngestParams ingest = cli.feed.ingest;
@@ -170,7 +162,8 @@ class Server {
   // first difference is, so that a client cannot find it byte by byte.
   bool authorized(const httplib::Request& req) const {
     if (token_.empty()) return true;
-    std::string_view given = req.get_header_value("Authorization");
+    const std::string header = req.get_header_value("Authorization");
+    std::string_view given = header;
     constexpr std::string_view kScheme = "bearer ";
     if (given.size() < kScheme.size()) return false;
     for (std::size_t i = 0; i < kScheme.size(); ++i) {
@@ -524,6 +517,14 @@ class Server {
   GuardedServer http_;
 };
 
+std::shared_ptr<ServeApp> make_serve_app(ServeCli& cli, std::unique_ptr<FeedService> service) {
+  return std::make_shared<ServeApp>(cli, std::move(service));
+}
+
+httplib::Server& serve_http(ServeApp& app) { return app.http(); }
+
+namespace {
+
 // The compiled cpp-httplib listens with a backlog of 5: a burst of new clients overflows it and the
 // kernel drops their SYNs, which they resend only after a second. The bound socket is found by its
 // port and listened on again with the system's limit (Linux applies the new backlog).
@@ -550,8 +551,8 @@ int run(ServeCli& cli) {
   sigaddset(&signals, SIGINT);
   pthread_sigmask(SIG_BLOCK, &signals, nullptr);
   ::signal(SIGPIPE, SIG_IGN);
-  Server server(cli, open_feed(cli.feed));
-  httplib::Server& http = server.http();
+  const auto app = make_serve_app(cli, open_feed(cli.feed));
+  httplib::Server& http = serve_http(*app);
   int port = cli.port;
   if (port == 0) {
     port = http.bind_to_any_port(cli.host);

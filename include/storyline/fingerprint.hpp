@@ -23,17 +23,20 @@ enum class Verify : std::uint8_t {
   kExact      ///< exact Jaccard of the shingle sets (costs their memory: ~8 bytes per distinct shingle)
 };
 
+/// The most MinHash values for which the LSH bands are chosen automatically (bands = rows = 0).
+inline constexpr std::uint32_t kMaxAutoBandsHashes = 1024;
+
 /// Everything that decides whether two documents are near-duplicates.
 struct DedupParams {
   DedupMethod method = DedupMethod::kMinHash;  ///< fingerprint and index kind
   ShingleParams shingle;                       ///< shingle kind, size (default 5 words) and seed
   std::uint32_t num_hashes = 128;              ///< k, MinHash values per document
   double threshold = 0.45;                     ///< Jaccard at or above which documents are duplicates
-  std::uint32_t bands = 0;                     ///< b; 0 with rows 0 chooses (b, r) from the threshold
-  std::uint32_t rows = 0;                      ///< r, MinHash values per band
-  std::uint32_t max_hamming = 4;               ///< SimHash: duplicates differ in at most this many bits
-  Verify verify = Verify::kEstimate;           ///< how candidates are confirmed
-  std::uint64_t seed = 1;                      ///< MinHash seed
+  std::uint32_t bands = 0;        ///< b; 0 with rows 0 chooses (b, r) from the threshold (num_hashes <= 1024)
+  std::uint32_t rows = 0;         ///< r, MinHash values per band
+  std::uint32_t max_hamming = 4;  ///< SimHash: duplicates differ in at most this many bits
+  Verify verify = Verify::kEstimate;  ///< how candidates are confirmed
+  std::uint64_t seed = 1;             ///< MinHash seed
 };
 
 /// Immutable scheme derived from DedupParams; safe to share between threads.
