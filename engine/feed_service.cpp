@@ -166,6 +166,7 @@ struct FeedService::Impl {
       // A crash of the service ends the writer too. So does the end of this (committer) thread at a
       // clean stop: reap() then counts the rows as not covered, and the stop writes the snapshot itself.
       ::prctl(PR_SET_PDEATHSIG, SIGKILL);
+      store.drop_lock_in_child();  // a writer outliving a killed service must not keep its state locked
       int code = 0;
       try {
         engine.save_snapshot(store.snapshot_path(), mark);

@@ -6,6 +6,7 @@
 #pragma once
 
 #include <sys/types.h>
+#include <unistd.h>
 
 #include <cstdint>
 #include <functional>
@@ -75,6 +76,9 @@ class FeedStore {
   SparseVector vector_of(std::string_view id);
 
   std::string snapshot_path() const { return path_ + ".snapshot"; }
+
+  /// In a forked child: closes its copy of the lock file, so that the lock goes with the parent alone.
+  void drop_lock_in_child() { ::close(lock_fd_); }
 
   /// Writes ops in one transaction, then checks the WAL (check_wal). Throws IoError.
   void commit(std::span<const StoreOp> ops);
