@@ -14,6 +14,9 @@ namespace {
 
 using RowMatrix = Eigen::SparseMatrix<float, Eigen::RowMajor>;
 
+// Neighbours a cluster scores again at its next merge, at most (see average_linkage).
+constexpr std::size_t kMaxLinkNeighbours = 64;
+
 struct Posting {
   DocIndex row;
   float weight;
@@ -224,7 +227,8 @@ SumVector add(const SumVector& x, const SumVector& y) {
 
 std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<const Edge> edges,
                                            float threshold, std::span<const std::uint8_t> dated,
-                                           float dated_threshold, std::span<const float> row_threshold) {
+                                           float dated_threshold, std::span<const float> row_threshold,
+                                           std::size_t* scored_pairs) {
   const auto n = static_cast<std::size_t>(rows.rows());
   STORYLINE_CHECK_ARG(row_threshold.empty() || row_threshold.size() == n, "one threshold per row");
   std::vector<double> threshold_sum(row_threshold.begin(), row_threshold.end());  // per cluster
@@ -276,18 +280,20 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
                                                : (threshold_sum[a] + threshold_sum[b]) / (size[a] + size[b]);
     if (mean >= bar) heap.push({mean, a, b, version[a], version[b]});
   };
-  const auto push = [&](DocIndex x, DocIndex y) { push_scored(x, y, dot(sums[x], sums[y])); };
   // A merged cluster is scored against all its neighbours at once: its sum scattered into a dense row,
   // each neighbour then costs its own size (walking the merged sum again per neighbour made large
   // clusters quadratic). The products and their order are dot()'s, so the scores are the same.
   std::vector<float> dense(static_cast<std::size_t>(rows.cols()), 0.0f);
-  const auto push_all = [&](DocIndex keep, std::span<const DocIndex> neighbours) {
+  std::vector<double> products;
+  std::size_t scored = edges.size();
+  const auto push_all = [&](DocIndex keep, std::vector<DocIndex>& neighbours) {
     const SumVector& k = sums[keep];
     for (const auto& [col, value] : k) dense[static_cast<std::size_t>(col)] = value;
-    for (const DocIndex c : neighbours) {
-      const SumVector& y = sums[c];
+    products.resize(neighbours.size());
+    for (std::size_t i = 0; i < neighbours.size(); ++i) {
+      const SumVector& y = sums[neighbours[i]];
       if (y.size() > 8 * k.size()) {  // a small merged cluster against a large one: dot() looks up
-        push(keep, c);
+        products[i] = dot(k, y);
         continue;
       }
       double d = 0.0;
@@ -295,9 +301,28 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
         const float x = dense[static_cast<std::size_t>(col)];
         if (x != 0.0f) d += static_cast<double>(x) * value;
       }
-      push_scored(keep, c, d);
+      products[i] = d;
     }
     for (const auto& [col, value] : k) dense[static_cast<std::size_t>(col)] = 0.0f;
+    for (std::size_t i = 0; i < neighbours.size(); ++i) push_scored(keep, neighbours[i], products[i]);
+    scored += neighbours.size();
+    if (neighbours.size() <= kMaxLinkNeighbours) return;
+    // Hardening #11: the work of a merge is bounded. A cluster remembers only its kMaxLinkNeighbours
+    // most similar neighbours (mean cosine; ties: smaller index) to score again at its next merge;
+    // every neighbour above the threshold was pushed above and stays a candidate until then. Without
+    // the bound, a few hundred stories that absorb 200k tiny documents rescored thousands of
+    // neighbours per merge, quadratic in the corpus.
+    std::vector<std::pair<double, DocIndex>> ranked(neighbours.size());
+    for (std::size_t i = 0; i < neighbours.size(); ++i) {
+      ranked[i] = {products[i] / static_cast<double>(size[neighbours[i]]), neighbours[i]};
+    }
+    std::nth_element(ranked.begin(), ranked.begin() + kMaxLinkNeighbours, ranked.end(),
+                     [](const auto& x, const auto& y) {
+                       return x.first != y.first ? x.first > y.first : x.second < y.second;
+                     });
+    neighbours.resize(kMaxLinkNeighbours);
+    for (std::size_t i = 0; i < kMaxLinkNeighbours; ++i) neighbours[i] = ranked[i].second;
+    std::sort(neighbours.begin(), neighbours.end());
   };
   {  // the edges' first scores in parallel (the same dot() per pair), pushed in edge order
     std::vector<double> first(edges.size());
@@ -330,10 +355,11 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     }
     std::sort(next.begin(), next.end());
     next.erase(std::unique(next.begin(), next.end()), next.end());
-    adjacent[keep] = next;
     std::vector<DocIndex>().swap(adjacent[gone]);
-    push_all(keep, adjacent[keep]);
+    push_all(keep, next);
+    adjacent[keep] = std::move(next);
   }
+  if (scored_pairs != nullptr) *scored_pairs = scored;
   // Dense labels in order of first node.
   std::vector<std::uint32_t> label(n), root_label(n, UINT32_MAX);
   std::uint32_t next_label = 0;

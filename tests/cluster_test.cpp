@@ -4,6 +4,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <random>
 
 #include "storyline/error.hpp"
 #include "storyline/tfidf.hpp"
@@ -173,6 +174,33 @@ TEST(AverageLinkage, TakesAThresholdPerRow) {
   const std::vector<float> mixed{0.4f, 0.4f, 0.4f, 0.3f, 0.6f, 0.0f};
   EXPECT_EQ(average_linkage(m, edges, 0.9f, {}, 0.0f, mixed), (std::vector<std::uint32_t>{0, 0, 0, 1, 1, 2}));
   EXPECT_THROW(average_linkage(m, edges, 0.0f, {}, 0.0f, std::vector<float>{0.5f}), InvalidArgument);
+}
+
+// Hardening #11: a cluster that absorbs thousands of documents does not rescore all its neighbours at
+// every merge. 4,000 rows share one term (and each has one of its own), each linked to 20 rows drawn at
+// random: one cluster takes them all, its neighbours are soon every row left, and each of its merges
+// rescored them all (801,072 scores here without the bound, which allows 591,977).
+TEST(AverageLinkage, Hardening11WorkPerMergeIsBounded) {
+  constexpr int kRows = 4000, kLinks = 20;
+  std::vector<Eigen::Triplet<float>> entries;
+  for (int i = 0; i < kRows; ++i) {
+    entries.emplace_back(i, 0, 0.8f);
+    entries.emplace_back(i, 1 + i, 0.6f);
+  }
+  RowMatrix m(kRows, kRows + 1);
+  m.setFromTriplets(entries.begin(), entries.end());
+  std::vector<Edge> edges;
+  std::mt19937 rng(5);
+  for (int i = 0; i < kRows; ++i) {
+    for (int l = 0; l < kLinks; ++l) {
+      const auto j = static_cast<DocIndex>(rng() % kRows);
+      if (j != static_cast<DocIndex>(i)) edges.push_back(Edge{static_cast<DocIndex>(i), j});
+    }
+  }
+  std::size_t scored = 0;
+  const auto labels = average_linkage(m, edges, 0.3f, {}, 0.0f, {}, &scored);
+  EXPECT_EQ(*std::max_element(labels.begin(), labels.end()), 0u);  // one cluster: every mean is 0.64
+  EXPECT_LE(scored, edges.size() + std::size_t{kRows} * 2 * 64) << "per-merge work is not bounded";
 }
 
 TEST(AverageLinkage, DoesNotChainThroughOneMember) {

@@ -66,11 +66,17 @@ float background_similarity(std::span<const float> rank_similarity, std::span<co
 /// row_threshold (empty, or one per row) replaces threshold: two clusters not both dated merge when
 /// their mean cosine reaches the mean of their rows' thresholds (a threshold per language, say; for
 /// clusters of one language, that language's).
+///
+/// Work per merge is bounded: a merged cluster scores its neighbours (at most twice
+/// kMaxLinkNeighbours, 64) and keeps the 64 most similar for its next merge; every neighbour above the
+/// threshold stays a candidate until then. scored_pairs, when given, receives the number of cluster
+/// pairs scored (edges included): at most edges + 2 * 64 per merge.
 std::vector<std::uint32_t> average_linkage(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
                                            std::span<const Edge> edges, float threshold,
                                            std::span<const std::uint8_t> dated = {},
                                            float dated_threshold = 0.0f,
-                                           std::span<const float> row_threshold = {});
+                                           std::span<const float> row_threshold = {},
+                                           std::size_t* scored_pairs = nullptr);
 
 /// The join-or-new pass that follows average linkage (after Miranda et al. 2018): each cluster of fewer
 /// than min_members rows joins the cluster of at least min_members rows whose centroid is most similar
