@@ -55,7 +55,7 @@ void expect_linear(const std::function<void(const std::string&)>& pass) {
   }
 }
 
-TEST(LinearTime, TermExtractionOfTitleAndText) {
+TEST(Hardening4LinearTime, TermExtractionOfTitleAndText) {
   TermExtractor extractor{TfidfParams{}};
   TermCounts counts;
   TermNames names;
@@ -67,7 +67,7 @@ TEST(LinearTime, TermExtractionOfTitleAndText) {
   });
 }
 
-TEST(LinearTime, NormaliseTokeniseAndShingle) {
+TEST(Hardening4LinearTime, NormaliseTokeniseAndShingle) {
   std::string normalized;
   std::vector<std::string_view> tokens;
   Shingler shingler;
@@ -79,7 +79,7 @@ TEST(LinearTime, NormaliseTokeniseAndShingle) {
   });
 }
 
-TEST(LinearTime, FingerprintAndLanguageGuess) {
+TEST(Hardening4LinearTime, FingerprintAndLanguageGuess) {
   const FingerprintScheme scheme{DedupParams{}};
   Fingerprinter fingerprinter(scheme);
   std::vector<std::uint32_t> fingerprint(scheme.words());
