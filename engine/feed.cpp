@@ -842,10 +842,6 @@ std::vector<ClusterSummary> FeedEngine::stories_since(std::int32_t since, std::s
   return out;
 }
 
-void FeedEngine::add_name(std::uint64_t hash, std::string name) {
-  impl_->names.emplace(hash, std::move(name));
-}
-
 std::size_t FeedEngine::documents() const { return impl_->dedup.size(); }
 std::size_t FeedEngine::slots() const { return impl_->slots.size(); }
 std::size_t FeedEngine::duplicates() const { return impl_->duplicates; }

@@ -355,7 +355,7 @@ void RecordParser::parse(std::string_view line, ParsedRecord& out) {
     } else if (key == p.title_field && !have_title) {
       if (!read_string(field.value, key, out.doc.title, out, nullptr)) return;
       have_title = true;
-    } else if (key == p.date_field && !have_date) {
+    } else if (!p.date_field.empty() && key == p.date_field && !have_date) {
       if (!read_string(field.value, key, date_text, out, nullptr)) return;
       have_date = true;
     }

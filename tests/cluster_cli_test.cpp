@@ -252,5 +252,53 @@ TEST(ClusterCli, SeedArticlesShareAThreadInTimeline17) {
   }
 }
 
+// `--date-field none` reads no dates, even from a field called "none".
+TEST(ClusterCli, DateFieldNoneReadsNoDates) {
+  TempDir dir;
+  std::string corpus;
+  for (int i = 0; i < 4; ++i) {
+    corpus += "{\"id\":\"d" + std::to_string(i) + "\",\"none\":\"2020-01-0" + std::to_string(i + 1) +
+              "\",\"date\":\"2021-05-0" + std::to_string(i + 1) + "\",\"text\":\"" +
+              test::random_text(7, 60) + "\"}\n";
+  }
+  test::write_file(dir.path("in.jsonl"), corpus);
+  const auto dated = run_cli("cluster " + dir.path("in.jsonl") + " -o " + dir.path("a.jsonl") +
+                             " --stories " + dir.path("dated.jsonl"));
+  ASSERT_EQ(dated.exit_code, 0) << dated.err;
+  EXPECT_NE(test::read_file(dir.path("dated.jsonl")).find("\"first_date\":\"2021-05-01\""),
+            std::string::npos);
+  const auto none = run_cli("cluster --date-field none " + dir.path("in.jsonl") + " -o " +
+                            dir.path("b.jsonl") + " --stories " + dir.path("undated.jsonl"));
+  ASSERT_EQ(none.exit_code, 0) << none.err;
+  const std::string undated = test::read_file(dir.path("undated.jsonl"));
+  EXPECT_NE(undated.find("\"first_date\":null"), std::string::npos) << undated;
+  EXPECT_EQ(undated.find("2020-01"), std::string::npos) << undated;
+  EXPECT_EQ(undated.find("2021-05"), std::string::npos) << undated;
+}
+
+// `--bigrams` adds adjacent word pairs as features: they show among a story's top terms.
+TEST(ClusterCli, BigramsBecomeFeatures) {
+  TempDir dir;
+  std::string corpus;
+  for (int i = 0; i < 3; ++i) {
+    corpus += test::record("b" + std::to_string(i),
+                           "Officials debated ballot harvesting again. The ballot harvesting "
+                           "rules on ballot harvesting changed. " +
+                               test::random_text(20 + i, 30)) +
+              "\n";
+  }
+  for (int i = 0; i < 6; ++i)
+    corpus += test::record("o" + std::to_string(i), test::random_text(40 + i, 80)) + "\n";
+  test::write_file(dir.path("in.jsonl"), corpus);
+  for (const bool bigrams : {false, true}) {
+    const auto r = run_cli(std::string("cluster ") + (bigrams ? "--bigrams " : "") + dir.path("in.jsonl") +
+                           " -o " + dir.path("out.jsonl") + " --stories " + dir.path("stories.jsonl"));
+    ASSERT_EQ(r.exit_code, 0) << r.err;
+    const bool found =
+        test::read_file(dir.path("stories.jsonl")).find("\"ballot harvest") != std::string::npos;
+    EXPECT_EQ(found, bigrams) << test::read_file(dir.path("stories.jsonl"));
+  }
+}
+
 }  // namespace
 }  // namespace storyline

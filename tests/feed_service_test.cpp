@@ -190,11 +190,13 @@ TEST(FeedService, BackgroundSnapshotsBoundTheReplayAfterACrash) {
   std::vector<Assignment> added;
   for (unsigned i = 0; i < 25; ++i)
     added.push_back(s.add({news("d" + std::to_string(i), i % 9)})[0].assignment);
-  // A forked child writes the snapshot; wait for it.
-  for (int i = 0; i < 200 && ::access((db + ".snapshot").c_str(), F_OK) != 0; ++i) {
-    std::this_thread::sleep_for(std::chrono::milliseconds(20));
+  // A forked child writes the snapshot (to a temporary name, renamed when complete): poll for it, up to
+  // 10 s. Nothing else writes meanwhile, so what is copied below is what a crash would leave.
+  const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(10);
+  while (::access((db + ".snapshot").c_str(), F_OK) != 0 && std::chrono::steady_clock::now() < deadline) {
+    std::this_thread::sleep_for(std::chrono::milliseconds(5));
   }
-  std::this_thread::sleep_for(std::chrono::milliseconds(200));
+  ASSERT_EQ(::access((db + ".snapshot").c_str(), F_OK), 0) << "no background snapshot within 10 s";
   // What a crash now would leave: the database, its WAL and the snapshot, copied while idle.
   const std::string crash = dir.path("crash.db");
   for (const char* suffix : {"", "-wal", ".snapshot"}) {

@@ -159,6 +159,15 @@ TEST(RecordParser, HonoursConfiguredFieldNames) {
   EXPECT_EQ(r.doc.date, *parse_date("2020-01-02"));
 }
 
+TEST(RecordParser, AnEmptyDateFieldReadsNoDate) {
+  IngestParams p;
+  p.date_field = "";
+  const auto r = parse(R"({"id":"a","":"2020-01-02","date":"2020-01-03","text":"x"})", p);
+  ASSERT_FALSE(r.rejected);
+  EXPECT_EQ(r.doc.date, kNoDate);
+  EXPECT_EQ(r.repairs, 0u);
+}
+
 TEST(RecordParser, RejectsEveryKindOfBadRecord) {
   struct Case {
     const char* line;

@@ -56,6 +56,7 @@ TEST(Serve, EveryEndpoint) {
 
   // Sent again: the stored answer, 200.
   r = c.Post("/v1/documents", doc_json("a", 1, "2024-05-01"), "application/json");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(field(r->body, "status"), "existing");
 
@@ -63,6 +64,7 @@ TEST(Serve, EveryEndpoint) {
   r = c.Post("/v1/documents",
              "[" + doc_json("a-copy", 1, "2024-05-02") + "," + doc_json("b", 2, "2024-05-02") + "]",
              "application/json");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 201) << r->body;
   ASSERT_EQ(r->body.front(), '[');
   EXPECT_EQ(field(r->body, "dup_of"), "a");
@@ -70,11 +72,13 @@ TEST(Serve, EveryEndpoint) {
   EXPECT_EQ(field(r->body, "story_id"), "s1");
 
   r = c.Get("/v1/documents/a-copy");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(field(r->body, "dup_of"), "a");
   EXPECT_EQ(field(r->body, "story_id"), "s1");
 
   r = c.Get("/v1/stories/s1");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(field(r->body, "documents"), "2");
   EXPECT_NE(r->body.find("\"document_ids\":[\"a\",\"a-copy\"]"), std::string::npos) << r->body;
@@ -82,20 +86,24 @@ TEST(Serve, EveryEndpoint) {
   EXPECT_EQ(field(r->body, "last_date"), "2024-05-02");
 
   r = c.Get("/v1/stories?since=2024-05-02");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("\"id\":\"s1\""), std::string::npos);
   r = c.Get("/v1/stories?since=2030-01-01");
   EXPECT_EQ(r->body, "{\"stories\":[]}\n");
 
   r = c.Get("/v1/threads/t1");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("\"story_ids\":[\"s1\""), std::string::npos) << r->body;
 
   r = c.Get("/healthz");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(field(r->body, "documents"), "3");
 
   r = c.Get("/metrics");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 200);
   EXPECT_NE(r->body.find("storyline_documents 3\n"), std::string::npos) << r->body;
   EXPECT_NE(r->body.find("storyline_duplicates 1\n"), std::string::npos);
@@ -103,6 +111,7 @@ TEST(Serve, EveryEndpoint) {
   EXPECT_NE(r->body.find("storyline_http_requests_total{code=\"201\"} 2"), std::string::npos);
 
   r = c.Delete("/v1/documents/b");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 200);
   EXPECT_EQ(c.Get("/v1/documents/b")->status, 404);
   EXPECT_EQ(c.Delete("/v1/documents/b")->status, 404);
@@ -125,6 +134,7 @@ TEST(Serve, EveryErrorStatus) {
   };
 
   auto r = c.Post("/v1/documents", doc_json("a", 1), "application/json");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 401);
   EXPECT_EQ(field(r->body, "error"), "unauthorized");
   EXPECT_EQ(c.Delete("/v1/documents/a")->status, 401);
@@ -136,29 +146,36 @@ TEST(Serve, EveryErrorStatus) {
   EXPECT_EQ(c.Get("/v1/documents/a")->status, 200);  // reads need no token
 
   r = post("{\"id\": \"x\", \"text\": ");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 400);
   EXPECT_EQ(field(r->body, "error"), "malformed_json");
   EXPECT_EQ(post("42")->status, 400);
   EXPECT_EQ(post("[]")->status, 400);
   r = post("{\"id\": \"x\"}");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 422);
   EXPECT_EQ(field(r->body, "error"), "missing_text");
   r = post("{\"id\": \"x\", \"text\": \"   \"}");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 422);
   EXPECT_EQ(field(r->body, "error"), "empty_text");
   r = post("{\"text\": \"no id here at all\"}");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 422);
   EXPECT_EQ(field(r->body, "error"), "missing_id");
   r = post("[" + doc_json("y", 5) + ", {\"id\": \"z\", \"text\": 7}]");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 422);
   EXPECT_NE(field(r->body, "detail").find("document 1"), std::string::npos) << r->body;
   EXPECT_EQ(c.Get("/v1/documents/y")->status, 404);  // nothing of a refused array is added
 
   r = post(doc_json("a", 2));
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 409);
   EXPECT_EQ(field(r->body, "error"), "conflict");
 
   r = post(doc_json("big", 3) + std::string(5000, ' '));
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 413);
   EXPECT_EQ(field(r->body, "error"), "payload_too_large");
 
@@ -218,15 +235,18 @@ TEST(Serve, EveryAcknowledgedDocumentSurvivesSigkill) {
         }
       });
     }
-    while (true) {
+    const auto deadline = std::chrono::steady_clock::now() + std::chrono::seconds(120);
+    bool enough = false;
+    while (!enough && std::chrono::steady_clock::now() < deadline) {
       std::this_thread::sleep_for(std::chrono::milliseconds(20));
       std::lock_guard lock(mutex);
-      if (acknowledged.size() >= 150) break;
+      enough = acknowledged.size() >= 150;
     }
     const int status = server.stop(SIGKILL);
     EXPECT_TRUE(WIFSIGNALED(status));
     stop = true;
     for (auto& th : clients) th.join();
+    ASSERT_TRUE(enough) << acknowledged.size() << " documents acknowledged in 120 s";
   }
   ServerProcess again(db, dir.path("log2"));
   ASSERT_GT(again.port(), 0) << test::read_file(dir.path("log2"));
@@ -252,6 +272,7 @@ TEST(Serve, EveryAcknowledgedDocumentSurvivesSigkill) {
   }
   // The restarted server goes on from the same state.
   const auto r = c.Post("/v1/documents", doc_json("after", 5000), "application/json");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
   EXPECT_EQ(r->status, 201);
   EXPECT_EQ(field(r->body, "dup_group"), "k0-0");
   // A clean stop writes a snapshot; a crash after more documents replays the snapshot and the rows.

@@ -41,12 +41,7 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
       ->capture_default_str();
   c.add_option("-j,--jobs", cli.jobs, "worker threads (0 = all cores)")->capture_default_str();
   c.add_flag("-q,--quiet", cli.quiet, "no messages on stderr");
-  c.add_option("--id-field", cli.ingest.id_field, "JSON field holding the id")->capture_default_str();
-  c.add_option("--text-field", cli.ingest.text_field, "JSON field holding the text")->capture_default_str();
-  c.add_option("--title-field", cli.ingest.title_field, "JSON field holding the title")
-      ->capture_default_str();
-  c.add_option("--date-field", cli.ingest.date_field, "JSON field holding the ISO 8601 date")
-      ->capture_default_str();
+  add_field_options(c, cli.ingest);
 }
 
 std::unique_ptr<FeedService> open_feed(FeedCli& cli) {

@@ -18,13 +18,20 @@ void set_jobs(unsigned jobs) {
     control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, jobs);
 }
 
-void add_ingest_options(CLI::App& command, IngestParams& params) {
+void add_field_options(CLI::App& command, IngestParams& params) {
   command.add_option("--id-field", params.id_field, "JSON field holding the id")->capture_default_str();
   command.add_option("--text-field", params.text_field, "JSON field holding the text")->capture_default_str();
   command.add_option("--title-field", params.title_field, "JSON field holding the title")
       ->capture_default_str();
-  command.add_option("--date-field", params.date_field, "JSON field holding the ISO 8601 date")
-      ->capture_default_str();
+  command
+      .add_option("--date-field", params.date_field,
+                  "JSON field holding the ISO 8601 date; none: read no dates")
+      ->capture_default_str()
+      ->transform([](const std::string& field) { return field == "none" ? std::string() : field; });
+}
+
+void add_ingest_options(CLI::App& command, IngestParams& params) {
+  add_field_options(command, params);
   command.add_option("--max-line-bytes", params.max_line_bytes, "longer lines are rejected")
       ->capture_default_str()
       ->check(CLI::PositiveNumber);

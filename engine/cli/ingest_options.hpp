@@ -11,7 +11,10 @@
 
 namespace storyline::cli {
 
-/// Adds --id-field, --text-field, --title-field, --date-field, --max-line-bytes and --strict.
+/// Adds --id-field, --text-field, --title-field and --date-field ("none": no dates).
+void add_field_options(CLI::App& command, IngestParams& params);
+
+/// Adds the field options, --max-line-bytes and --strict.
 void add_ingest_options(CLI::App& command, IngestParams& params);
 
 /// A one-line progress display on stderr, drawn only when stderr is a terminal, at most 4 times a second.

@@ -160,10 +160,6 @@ class FeedEngine {
   /// Stories whose last date is on or after since, newest first, at most limit.
   std::vector<ClusterSummary> stories_since(std::int32_t since, std::size_t limit) const;
 
-  /// Readable names of term hashes, for summaries (add() keeps those of vector terms itself; a restart
-  /// gives back the new_names of the records).
-  void add_name(std::uint64_t hash, std::string name);
-
   std::size_t documents() const;
   /// Documents ever added, removed ones included.
   std::size_t slots() const;

@@ -17,7 +17,7 @@ struct IngestParams {
   std::string id_field = "id";        ///< field holding the id (string or number); missing: "FILE:LINE"
   std::string text_field = "text";    ///< field holding the body; required, a non-empty string
   std::string title_field = "title";  ///< optional string field
-  std::string date_field = "date";    ///< optional ISO 8601 string field
+  std::string date_field = "date";    ///< optional ISO 8601 string field; empty: no dates are read
   std::size_t max_line_bytes = std::size_t{64} << 20;  ///< longer lines are rejected, in bytes
   /// Longer ids are rejected (id_too_long), in bytes; 0: no limit. The feed sets kMaxFeedIdBytes, so that
   /// every id it holds fits in a URL path (serve's GET and DELETE).
