@@ -78,7 +78,11 @@ TEST(Cli, ReadsStdinAndCompressedFilesAlike) {
   const auto zst = run_cli("dedup " + dir.path("in.jsonl.zst") + " -o -");
   const auto piped = run_cli("dedup - -o -", dir.path("in.jsonl.gz"));
   ASSERT_EQ(plain.exit_code, 0) << plain.err;
-  EXPECT_EQ(test::read_lines(dir.path("in.jsonl")).size(), 5u);
+  // What -o - writes is what -o FILE writes: the three kept lines.
+  const auto to_file = run_cli("dedup " + dir.path("in.jsonl") + " -o " + dir.path("kept.jsonl"));
+  ASSERT_EQ(to_file.exit_code, 0) << to_file.err;
+  EXPECT_EQ(plain.out, test::read_file(dir.path("kept.jsonl")));
+  EXPECT_EQ(test::read_lines(dir.path("kept.jsonl")).size(), 3u);
   EXPECT_EQ(gz.out, plain.out);
   EXPECT_EQ(zst.out, plain.out);
   EXPECT_EQ(piped.out, plain.out) << piped.err;
