@@ -304,5 +304,94 @@ TEST(ClusterCli, BigramsBecomeFeatures) {
   }
 }
 
+// Per-language backgrounds change the clustering when languages differ in how alike their articles are.
+// English: two events whose articles also share a generic newsroom vocabulary, so even unrelated
+// English articles are alike (background ~0.2); German: three events with nothing in common (background
+// 0). With the corpus's single background the English bar is too low and the two English events merge;
+// with each language's own, every event is one story.
+std::string two_backgrounds_corpus(unsigned seed) {
+  const std::vector<std::string> generic = {"report",   "officials", "statement",  "monday",    "week",
+                                            "country",  "people",    "government", "spokesman", "region",
+                                            "news",     "city",      "public",     "agency",    "local",
+                                            "national", "service",   "office",     "group",     "source"};
+  struct Event {
+    std::string label;
+    std::vector<std::string> content, function;
+    bool generic;
+  };
+  const std::vector<std::string> en = {"the", "and", "of", "in", "was"},
+                                 de = {"der", "die", "und", "in", "das"};
+  const std::vector<Event> events = {
+      {"en-a",
+       {"harbour", "ferry", "strike", "dockers", "union", "wages", "cargo", "port", "shipping", "picket"},
+       en,
+       true},
+      {"en-b",
+       {"orchestra", "concert", "violin", "conductor", "symphony", "premiere", "audience", "hall", "composer",
+        "tickets"},
+       en,
+       true},
+      {"de-a",
+       {"Hochwasser", "Pegel", "Deich", "Feuerwehr", "Sandsäcke", "Evakuierung", "Flussufer", "Regenfälle",
+        "Keller", "Helfer"},
+       de,
+       false},
+      {"de-b",
+       {"Bahnstreik", "Lokführer", "Gewerkschaft", "Fahrplan", "Pendler", "Züge", "Tarifrunde", "Stellwerk",
+        "Bahnsteig", "Verspätung"},
+       de,
+       false},
+      {"de-c",
+       {"Museum", "Ausstellung", "Gemälde", "Kuratorin", "Sammlung", "Besucher", "Eröffnung", "Künstler",
+        "Galerie", "Skulptur"},
+       de,
+       false},
+  };
+  std::mt19937 rng(seed);
+  std::string out;
+  for (const Event& e : events) {
+    for (int a = 0; a < 6; ++a) {
+      std::vector<std::string> words = e.content, extra = generic;
+      std::shuffle(words.begin(), words.end(), rng);
+      words.resize(7);
+      if (e.generic) {
+        std::shuffle(extra.begin(), extra.end(), rng);
+        words.insert(words.end(), extra.begin(), extra.begin() + 8);
+        std::shuffle(words.begin(), words.end(), rng);
+      }
+      std::string text;
+      for (std::size_t w = 0; w < words.size(); ++w) {
+        if (w > 0) text += " " + e.function[rng() % e.function.size()] + " ";
+        text += words[w];
+      }
+      out += "{\"id\":\"" + e.label + "-" + std::to_string(a) + "\",\"text\":\"" + text + ".\",\"label\":\"" +
+             e.label + "\"}\n";
+    }
+  }
+  return out;
+}
+
+TEST(ClusterCli, PerLanguageBackgroundsKeepAlikeLanguagesApart) {
+  TempDir dir;
+  test::write_file(dir.path("in.jsonl"), two_backgrounds_corpus(3));
+  const auto f1 = [&](const std::string& options) {
+    const auto r = run_cli("cluster --background-rank 7 " + options + " " + dir.path("in.jsonl") + " -o " +
+                           dir.path("out.jsonl"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    const auto eval = run_cli("eval --json --gold " + dir.path("in.jsonl") + " --pred " +
+                              dir.path("out.jsonl") + " --pred-field story_id");
+    const std::string key = "\"bcubed\":{\"precision\":";
+    const auto at = eval.out.find(key);
+    return std::make_pair(r.err,
+                          at == std::string::npos ? -1.0 : std::stod(eval.out.substr(at + key.size())));
+  };
+  const auto [own_log, own_precision] = f1("");
+  EXPECT_NE(own_log.find("by language (documents, background): en 12 "), std::string::npos) << own_log;
+  EXPECT_NE(own_log.find(" de 18 0.000"), std::string::npos) << own_log;
+  EXPECT_DOUBLE_EQ(own_precision, 1.0);
+  const auto [corpus_log, corpus_precision] = f1("--no-background-by-language");
+  EXPECT_LT(corpus_precision, 0.9) << "with one background the two English events should merge";
+}
+
 }  // namespace
 }  // namespace storyline
