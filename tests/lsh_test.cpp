@@ -42,6 +42,14 @@ TEST(LshBands, BandKeysChangeOnlyWhereTheSignatureChanges) {
   sig[8 * 3 + 2] ^= 1;  // a value of band 3
   minhash_band_keys(sig, lsh, b);
   for (int band = 0; band < 16; ++band) EXPECT_EQ(a[band] == b[band], band != 3) << band;
+  sig[8 * 3 + 2] ^= 1;
+  // Every value counts, the first and the last row of each band included, and only in its own band.
+  for (std::size_t at = 0; at < 16 * 8; ++at) {
+    sig[at] ^= 0x80000000u;
+    minhash_band_keys(sig, lsh, b);
+    sig[at] ^= 0x80000000u;
+    for (std::size_t band = 0; band < 16; ++band) ASSERT_EQ(a[band] == b[band], band != at / 8) << at;
+  }
 }
 
 TEST(SimHashBlocks, EveryPairWithinTheDistanceSharesABlock) {
