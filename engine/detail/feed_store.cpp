@@ -320,9 +320,9 @@ int lock_state(const std::string& path) {
   char host[256] = {};
   ::gethostname(host, sizeof host - 1);
   const std::string who = "pid " + std::to_string(::getpid()) + " on " + host + "\n";
-  if (::ftruncate(fd, 0) != 0 || ::pwrite(fd, who.data(), who.size(), 0) < 0) {
-    // The lock holds without the note; only the message of a refused process is poorer.
-  }
+  // Without the note the lock still holds; only a refused process's message is poorer.
+  const bool noted = ::ftruncate(fd, 0) == 0 && ::pwrite(fd, who.data(), who.size(), 0) >= 0;
+  (void)noted;
   return fd;
 }
 
@@ -608,12 +608,12 @@ void FeedStore::commit(std::span<const StoreOp> ops) {
   check_wal();
 }
 
-std::string FeedStore::check_wal() {
+void FeedStore::check_wal() {
   const ino_t now = wal_inode(path_);
-  if (now == wal_inode_ && now != 0) return {};
+  if (now == wal_inode_ && now != 0) return;
   if (wal_inode_ == 0) {  // the first commit made it
     wal_inode_ = now;
-    return {};
+    return;
   }
   // Hardening #18: the WAL was deleted or replaced under the running process. SQLite still writes to the
   // file it holds open, which no restart would find: every commit since the last checkpoint would be lost
@@ -629,7 +629,6 @@ std::string FeedStore::check_wal() {
                               " and a new WAL was started. Never remove "
                               "a running state's -wal or -shm file.";
   if (on_warning_) on_warning_(warning);
-  return warning;
 }
 
 std::optional<std::string> FeedStore::title(std::string_view id) {

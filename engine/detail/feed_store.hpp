@@ -84,9 +84,9 @@ class FeedStore {
   void commit(std::span<const StoreOp> ops);
 
   /// When the WAL file is no longer the one SQLite writes to (deleted or replaced by hand), checkpoints
-  /// the open one into the database, starts a new WAL and returns (and passes to the warning handler)
-  /// a warning; "" otherwise. Called after every commit.
-  std::string check_wal();
+  /// the open one into the database, starts a new WAL and passes a warning to the warning handler.
+  /// Called after every commit.
+  void check_wal();
   /// Receives check_wal's warnings (called on the committing thread).
   void set_warning_handler(std::function<void(const std::string&)> handler) {
     on_warning_ = std::move(handler);
