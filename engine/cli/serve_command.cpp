@@ -84,6 +84,13 @@ void json_error(httplib::Response& res, int status, std::string_view error, std:
   res.set_content(body, "application/json");
 }
 
+// 415 for a Content-Encoding httplib cannot decode (it decodes gzip, deflate and br).
+void unsupported_encoding(const httplib::Request& req, httplib::Response& res) {
+  json_error(res, 415, "unsupported_media_type",
+             "Content-Encoding '" + req.get_header_value("Content-Encoding") +
+                 "' is not supported (gzip, deflate, br or none)");
+}
+
 void append_string_list(std::string& out, const char* key, const std::vector<std::string>& items) {
   out += ",\"";
   out += key;
@@ -224,9 +231,7 @@ class ServeApp {
         GuardedServer::close_after();
         json_error(res, 400, "bad_request", "the request could not be read (malformed)");
       } else if (res.status == 415) {
-        json_error(res, 415, "unsupported_media_type",
-                   "Content-Encoding '" + req.get_header_value("Content-Encoding") +
-                       "' is not supported (gzip, deflate, br or none)");
+        unsupported_encoding(req, res);
       } else {
         json_error(res, res.status, "error", "HTTP " + std::to_string(res.status));
       }
@@ -295,8 +300,7 @@ class ServeApp {
                  "the body exceeds " + std::to_string(cli_.max_body_bytes) +
                      " bytes once decoded (--max-body-bytes)");
     } else if (res.status == 415) {
-      json_error(res, 415, "unsupported_media_type",
-                 "Content-Encoding '" + req.get_header_value("Content-Encoding") + "' is not supported");
+      unsupported_encoding(req, res);
     } else {
       json_error(res, 400, "bad_body", "the body could not be read (cut short, or badly encoded)");
     }
