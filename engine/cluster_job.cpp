@@ -217,7 +217,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   if (observer != nullptr) observer->progress("stories", report.ingest);
   const TfidfMatrix tfidf = build_tfidf(rep_terms, options.cluster.tfidf);
   rep_terms = {};
-  report.terms = tfidf.term_hash.size();
+  report.terms = tfidf.shared_columns;
   clock.lap("tfidf");
   const std::uint32_t rank = options.cluster.background_rank;
   std::vector<float> rank_similarity;

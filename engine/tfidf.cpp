@@ -7,6 +7,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <unordered_set>
 
@@ -275,6 +276,8 @@ std::string_view TermNames::find(std::uint64_t term) const {
 TfidfMatrix build_tfidf(std::span<const TermCounts> docs, const TfidfParams& params) {
   STORYLINE_CHECK_ARG(params.max_df_ratio > 0.0 && params.max_df_ratio <= 1.0,
                       "max_df_ratio must be in (0, 1]");
+  STORYLINE_CHECK_ARG(params.own_term_weight >= 0.0f && params.own_term_weight <= 1.0f,
+                      "own_term_weight must be in [0, 1]");
   const std::size_t n = docs.size();
   // Document frequencies: per-thread counts, merged (sums do not depend on the split).
   tbb::enumerable_thread_specific<std::unordered_map<std::uint64_t, std::uint32_t>> local_df;
@@ -301,27 +304,60 @@ TfidfMatrix build_tfidf(std::span<const TermCounts> docs, const TfidfParams& par
     idf[c] = static_cast<float>(std::log((1.0 + static_cast<double>(n)) / (1.0 + m.df[c])) + 1.0);
     if (is_entity_term(m.term_hash[c])) idf[c] *= params.entity_weight;
   }
-  // CSR arrays: count kept terms per row, prefix sums, fill in parallel.
-  std::vector<int> outer(n + 1, 0);
+  // Terms of one document alone get no shared column, but they are part of the document: without them
+  // the shared words of a small corpus would be all of each vector, and two documents sharing one word
+  // of many would have cosine 1. Each row keeps their weight in at most two columns of its own (words,
+  // entities), after the shared ones: they add nothing to any dot product, and they keep norms, sums of
+  // rows (centroids) and entity boosts what they would be with a column per term.
+  const auto own_idf =
+      static_cast<float>(std::log((1.0 + static_cast<double>(n)) / 2.0) + 1.0) * params.own_term_weight;
+  m.shared_columns = m.term_hash.size();
+  std::vector<std::array<float, 2>> own(n, {0.0f, 0.0f});  // row -> {words, entities}
+  std::vector<int> outer(n + 1, 0), own_count(n + 1, 0);
   tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
     int kept = 0;
+    double sq[2] = {0.0, 0.0};
     for (const auto& [term, count] : docs[i].terms) {
-      kept += std::binary_search(m.term_hash.begin(), m.term_hash.end(), term) ? 1 : 0;
+      if (std::binary_search(m.term_hash.begin(), m.term_hash.end(), term)) {
+        ++kept;
+      } else if (const auto f = df.find(term); f != df.end() && f->second == 1) {
+        const bool entity = is_entity_term(term);
+        const float w =
+            (1.0f + std::log(std::max(count, 1.0f))) * own_idf * (entity ? params.entity_weight : 1.0f);
+        sq[entity ? 1 : 0] += static_cast<double>(w) * w;
+      }
     }
-    outer[i + 1] = kept;
+    for (int k = 0; k < 2; ++k) own[i][k] = static_cast<float>(std::sqrt(sq[k]));
+    own_count[i + 1] = (sq[0] > 0.0 ? 1 : 0) + (sq[1] > 0.0 ? 1 : 0);
+    outer[i + 1] = kept + own_count[i + 1];
   });
-  for (std::size_t i = 0; i < n; ++i) outer[i + 1] += outer[i];
+  for (std::size_t i = 0; i < n; ++i) outer[i + 1] += outer[i], own_count[i + 1] += own_count[i];
+  m.term_hash.resize(m.shared_columns + static_cast<std::size_t>(own_count[n]));
+  m.df.resize(m.term_hash.size(), 1);
+  for (std::size_t i = 0; i < n; ++i) {
+    auto c = m.shared_columns + static_cast<std::size_t>(own_count[i]);
+    if (own[i][0] > 0.0f) m.term_hash[c++] = kOwnWords;
+    if (own[i][1] > 0.0f) m.term_hash[c] = kOwnEntities;
+  }
   std::vector<int> inner(static_cast<std::size_t>(outer[n]));
   std::vector<float> values(inner.size());
   tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
     auto at = static_cast<std::size_t>(outer[i]);
     double norm = 0.0;
     for (const auto& [term, count] : docs[i].terms) {
-      const auto it = std::lower_bound(m.term_hash.begin(), m.term_hash.end(), term);
-      if (it == m.term_hash.end() || *it != term) continue;
+      const auto it = std::lower_bound(m.term_hash.begin(), m.term_hash.begin() + m.shared_columns, term);
+      if (it == m.term_hash.begin() + m.shared_columns || *it != term) continue;
       const auto c = static_cast<std::size_t>(it - m.term_hash.begin());
       const float w = (1.0f + std::log(std::max(count, 1.0f))) * idf[c];
       inner[at] = static_cast<int>(c);
+      values[at] = w;
+      norm += static_cast<double>(w) * w;
+      ++at;
+    }
+    auto c = m.shared_columns + static_cast<std::size_t>(own_count[i]);
+    for (const float w : own[i]) {
+      if (w <= 0.0f) continue;
+      inner[at] = static_cast<int>(c++);
       values[at] = w;
       norm += static_cast<double>(w) * w;
       ++at;

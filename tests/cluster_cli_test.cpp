@@ -256,6 +256,46 @@ TEST(ClusterCli, SeedArticlesShareAThreadInTimeline17) {
       << in_thread["SyrianCrisis"] << " of " << total["SyrianCrisis"];
 }
 
+// Finding 6 of issue 23: a 2018 rate rise and a 2025 cup final that share the word "minister" are not
+// one thread, alone or beside the seeds; the seeds are one thread, alone or beside them. Batch and the
+// feed agree on all four.
+TEST(ClusterCli, UnrelatedPairBesideTheSeedsGetsNoThreadWithThem) {
+  TempDir dir;
+  const std::string seeds = test::read_file(std::string(STORYLINE_SOURCE_DIR) + "/datasets/seeds.jsonl");
+  const std::string unrelated =
+      test::read_file(std::string(STORYLINE_SOURCE_DIR) + "/datasets/unrelated.jsonl");
+  const std::string a = "000_eaf6071b633d695b", b = "003_1c0d7b70b0890d6f";
+  const std::string bank = "unrelated_2018_rate_rise", cup = "unrelated_2025_cup_final";
+  const auto threads_of = [&](const std::string& name, const std::string& corpus) {
+    test::write_file(dir.path(name + ".jsonl"), corpus);
+    const auto r = run_cli("cluster " + dir.path(name + ".jsonl") + " -o " + dir.path(name + ".out.jsonl"));
+    EXPECT_EQ(r.exit_code, 0) << r.err;
+    return field_by_id(dir.path(name + ".out.jsonl"), "thread_id");
+  };
+  const auto pair = threads_of("unrelated", unrelated);
+  ASSERT_EQ(pair.size(), 2u);
+  EXPECT_NE(pair.at(bank), pair.at(cup));
+  const auto seeds_alone = threads_of("seeds", seeds);
+  ASSERT_EQ(seeds_alone.size(), 2u);
+  EXPECT_EQ(seeds_alone.at(a), seeds_alone.at(b));
+  const auto all = threads_of("all", seeds + unrelated);
+  ASSERT_EQ(all.size(), 4u);
+  EXPECT_EQ(all.at(a), all.at(b));
+  EXPECT_NE(all.at(bank), all.at(cup));
+  EXPECT_NE(all.at(bank), all.at(a));
+  EXPECT_NE(all.at(cup), all.at(a));
+
+  const auto fed = run_cli("stream --db " + dir.path("feed.db"), dir.path("all.jsonl"));
+  ASSERT_EQ(fed.exit_code, 0) << fed.err;
+  test::write_file(dir.path("fed.jsonl"), fed.out);
+  const auto feed = field_by_id(dir.path("fed.jsonl"), "thread_id");
+  ASSERT_EQ(feed.size(), 4u) << fed.out;
+  EXPECT_EQ(feed.at(a), feed.at(b));
+  EXPECT_NE(feed.at(bank), feed.at(cup));
+  EXPECT_NE(feed.at(bank), feed.at(a));
+  EXPECT_NE(feed.at(cup), feed.at(a));
+}
+
 // `--date-field none` reads no dates, even from a field called "none".
 TEST(ClusterCli, DateFieldNoneReadsNoDates) {
   TempDir dir;

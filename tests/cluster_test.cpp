@@ -68,27 +68,75 @@ TEST(TermExtractor, DropsStopWordsOfFiveLanguagesAndStems) {
   EXPECT_THROW(TermExtractor(TfidfParams{2.0f, 0.5f, true, "klingon", 0.5}), InvalidArgument);
 }
 
-TfidfMatrix matrix_of(const std::vector<std::string>& texts) {
-  TermExtractor extractor{TfidfParams{}};
+TfidfMatrix matrix_of(const std::vector<std::string>& texts,
+                      float own_term_weight = TfidfParams{}.own_term_weight) {
+  TfidfParams params;
+  params.own_term_weight = own_term_weight;
+  TermExtractor extractor{params};
   std::vector<TermCounts> counts(texts.size());
   for (std::size_t i = 0; i < texts.size(); ++i) {
     Document doc;
     doc.text = texts[i];
     extractor.extract(doc, counts[i], nullptr);
   }
-  return build_tfidf(counts, TfidfParams{});
+  return build_tfidf(counts, params);
 }
 
-TEST(Tfidf, RowsAreUnitLengthAndRareTermsGetNoColumn) {
+TEST(Tfidf, RareTermsGetAColumnOfTheirRowAlone) {
   const auto m = matrix_of(
-      {"quake tsunami coast", "quake tsunami warning", "election ballot vote", "election vote unique"});
+      {"quake tsunami coast", "quake tsunami warning", "election ballot vote", "election vote unique"}, 1.0f);
   ASSERT_EQ(m.rows.rows(), 4);
-  // Columns: quake, tsunami, election, vote (each in two documents); coast, warning, ballot, unique once.
-  EXPECT_EQ(m.term_hash.size(), 4u);
-  for (Eigen::Index r = 0; r < 4; ++r) EXPECT_NEAR(m.rows.row(r).norm(), 1.0, 1e-6);
-  EXPECT_NEAR(m.rows.row(0).dot(m.rows.row(1)), 1.0, 1e-6);  // same kept terms
+  // Shared columns: quake, tsunami, election, vote (each in two documents); coast, warning, ballot and
+  // unique, once each, go to one own column per row.
+  ASSERT_EQ(m.shared_columns, 4u);
+  ASSERT_EQ(m.term_hash.size(), 8u);
+  for (std::size_t c = 0; c < 4; ++c) EXPECT_EQ(m.df[c], 2u);
+  for (std::size_t c = 4; c < 8; ++c) EXPECT_EQ(m.term_hash[c], kOwnWords);
+  // Each row is the unit vector of its three terms, with smoothed idf ln((1 + 4) / (1 + df)) + 1: the
+  // two rows about the quake share 2 shared^2 / (2 shared^2 + own^2) of it.
+  const double shared = std::log(5.0 / 3.0) + 1.0, own = std::log(5.0 / 2.0) + 1.0;
+  for (Eigen::Index r = 0; r < 4; ++r) {
+    EXPECT_NEAR(m.rows.row(r).norm(), 1.0, 1e-6);
+    EXPECT_NEAR(m.rows.coeff(r, 4 + r), own / std::sqrt(2 * shared * shared + own * own), 1e-6);
+  }
+  EXPECT_NEAR(m.rows.row(0).dot(m.rows.row(1)), 2 * shared * shared / (2 * shared * shared + own * own),
+              1e-6);
   EXPECT_NEAR(m.rows.row(0).dot(m.rows.row(2)), 0.0, 1e-6);
-  for (const auto df : m.df) EXPECT_EQ(df, 2u);
+}
+
+// Finding 6 of issue 23: in a collection of two, the words the two share are the only shared columns.
+// If only those counted, two documents sharing one word of many would have cosine 1.
+TEST(Tfidf, TwoDocumentsSharingOneWordOfManyAreNotAlike) {
+  const auto m = matrix_of({"bank rate inflation governor sterling mortgage lender minister",
+                            "cup final header trophy captain goalkeeper penalty minister"});
+  ASSERT_EQ(m.shared_columns, 1u);  // minister
+  const double shared = std::log(3.0 / 3.0) + 1.0,
+               own = (std::log(3.0 / 2.0) + 1.0) * TfidfParams{}.own_term_weight;
+  // 1 shared term and 7 of its own in each row (the stemmer keeps them apart).
+  EXPECT_NEAR(m.rows.row(0).dot(m.rows.row(1)), shared * shared / (shared * shared + 7 * own * own), 1e-6);
+  EXPECT_LT(m.rows.row(0).dot(m.rows.row(1)), 0.5);
+  // The weight of one-off terms: 0 is the old rule, under which one shared word made them alike.
+  const auto without = matrix_of({"bank rate inflation governor sterling mortgage lender minister",
+                                  "cup final header trophy captain goalkeeper penalty minister"},
+                                 0.0f);
+  EXPECT_NEAR(without.rows.row(0).dot(without.rows.row(1)), 1.0, 1e-6);
+}
+
+// Sums of rows keep the weight of the terms each row has alone: a cluster's centroid is the normalised
+// sum of its unit rows, whatever columns they have.
+TEST(Tfidf, OwnColumnsKeepCentroidsExact) {
+  const auto m = matrix_of({"quake tsunami coast harbour", "tsunami warning siren",
+                            "relief for Mayor Smith after quake", "election ballot vote"});
+  ASSERT_EQ(m.shared_columns, 2u);  // quake, tsunami
+  const RowMatrix c = centroids(m.rows, std::vector<std::uint32_t>{0, 0, 0, 1}, 2);
+  // The centroid of three unit rows is their sum over its norm, and the sum's own part does not vanish.
+  const Eigen::SparseVector<float> sum = m.rows.row(0) + m.rows.row(1) + m.rows.row(2);
+  EXPECT_NEAR(c.row(0).dot(m.rows.row(2)), sum.dot(m.rows.row(2)) / sum.norm(), 1e-6);
+  EXPECT_LT(c.row(0).coeff(0), 0.9f);  // the shared words are not all of it
+  int entity_columns = 0;
+  for (std::size_t k = m.shared_columns; k < m.term_hash.size(); ++k)
+    entity_columns += m.term_hash[k] == kOwnEntities;
+  EXPECT_EQ(entity_columns, 1);  // Mayor Smith
 }
 
 // Three rows about one topic, two about another, one alone.

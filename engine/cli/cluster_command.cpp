@@ -95,6 +95,11 @@ std::function<int()> register_cluster(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--entity-weight", p.tfidf.entity_weight, "weight of named-entity features")
       ->capture_default_str();
+  c->add_option(
+       "--own-term-weight", p.tfidf.own_term_weight,
+       "idf factor of a term found in one document only (0: left out of the vectors, 1: a term like any)")
+      ->check(CLI::Range(0.0f, 1.0f))
+      ->capture_default_str();
   c->add_option("--stem", p.tfidf.stem_language,
                 "Snowball stemmer (english, spanish, french, italian, german)");
   c->add_option("--dedup-threshold", o.dedup.threshold, "Jaccard of near-duplicates folded before clustering")
