@@ -50,14 +50,17 @@ class Ingester {
           return RecordParser(params);
         }) {}
 
-  IngestStats run() {
-    for (std::size_t f = 0; f < paths_.size(); ++f) read_file(static_cast<std::uint32_t>(f));
+  IngestStats run(std::span<const InputPart> parts) {
+    for (const InputPart& part : parts) read_part(part);
     return stats_;
   }
 
  private:
-  void read_file(std::uint32_t file) {
-    LineReader reader(paths_[file], params_.max_line_bytes);
+  void read_part(const InputPart& part) {
+    const std::uint32_t file = part.file;
+    LineReader reader = part.whole() ? LineReader(paths_[file], params_.max_line_bytes)
+                                     : LineReader(paths_[file], params_.max_line_bytes, part.begin, part.end,
+                                                  part.first_line);
     std::string line;
     const std::uint64_t bytes_before = stats_.bytes, raw_before = stats_.raw_bytes;
     for (;;) {
@@ -168,7 +171,16 @@ IngestStats ingest(std::span<const std::string> paths, const IngestParams& param
                    std::span<const std::string> names) {
   STORYLINE_CHECK_ARG(!paths.empty(), "no input files");
   STORYLINE_CHECK_ARG(names.empty() || names.size() == paths.size(), "one name per input");
-  return Ingester(paths, names.empty() ? paths : names, params, sink).run();
+  std::vector<InputPart> parts(paths.size());
+  for (std::size_t f = 0; f < paths.size(); ++f) parts[f].file = static_cast<std::uint32_t>(f);
+  return Ingester(paths, names.empty() ? paths : names, params, sink).run(parts);
+}
+
+IngestStats ingest_parts(std::span<const std::string> paths, std::span<const InputPart> parts,
+                         const IngestParams& params, IngestSink& sink, std::span<const std::string> names) {
+  STORYLINE_CHECK_ARG(names.empty() || names.size() == paths.size(), "one name per input");
+  for (const InputPart& part : parts) STORYLINE_CHECK_ARG(part.file < paths.size(), "a part of no input");
+  return Ingester(paths, names.empty() ? paths : names, params, sink).run(parts);
 }
 
 }  // namespace storyline

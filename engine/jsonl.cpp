@@ -54,6 +54,17 @@ LineReader::LineReader(const std::string& path, std::size_t max_line_bytes)
   buffer_.resize(kReadChunk);
 }
 
+LineReader::LineReader(const std::string& path, std::size_t max_line_bytes, std::uint64_t begin,
+                       std::uint64_t end, std::uint64_t first_line)
+    : path_(path),
+      max_line_bytes_(max_line_bytes),
+      source_(open_byte_range(path, begin, end)),
+      line_number_(first_line - 1) {
+  STORYLINE_CHECK_ARG(max_line_bytes > 0, "max_line_bytes must be positive");
+  STORYLINE_CHECK_ARG(first_line > 0, "line numbers start at 1");
+  buffer_.resize(kReadChunk);
+}
+
 LineReader::~LineReader() = default;
 
 std::uint64_t LineReader::raw_bytes_read() const { return source_->raw_bytes(); }

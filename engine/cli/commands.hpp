@@ -4,6 +4,11 @@
 #include <CLI/CLI.hpp>
 #include <functional>
 
+namespace storyline {
+struct DedupJobOptions;
+struct DedupJobReport;
+}  // namespace storyline
+
 namespace storyline::cli {
 
 /// Exit codes: 0 success, 1 an error (bad input in strict mode, I/O, corrupt index), 2 a usage error.
@@ -20,5 +25,10 @@ std::function<int()> register_serve(CLI::App& app);
 
 /// Applies --jobs (0 = all cores) for the rest of the process.
 void set_jobs(unsigned jobs);
+
+/// `dedup` under mpirun/srun: every rank runs it; rank 0 prints the summary (print) and the
+/// distributed figures. jobs 0 divides the host's cores between the ranks on it.
+int run_dedup_distributed(const DedupJobOptions& job, unsigned jobs, bool quiet,
+                          void (*print)(const DedupJobReport&));
 
 }  // namespace storyline::cli

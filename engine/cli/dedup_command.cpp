@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/ingest_options.hpp"
+#include "dist/launcher.hpp"
 #include "storyline/dedup_job.hpp"
 
 namespace storyline::cli {
@@ -16,17 +17,7 @@ struct DedupCli {
   bool quiet = false;
 };
 
-int run(DedupCli& cli) {
-  set_jobs(cli.jobs);
-  DedupParams& p = cli.job.dedup;
-  p.method = cli.method == "simhash" ? DedupMethod::kSimHash : DedupMethod::kMinHash;
-  p.shingle.kind = cli.shingle == "char" ? ShingleKind::kChar : ShingleKind::kWord;
-  p.verify = cli.verify == "exact" ? Verify::kExact : Verify::kEstimate;
-
-  ProgressObserver observer;
-  const DedupJobReport r = run_dedup_job(cli.job, &observer);
-  observer.bar.finish();
-  if (cli.quiet) return 0;
+void print_summary(const DedupJobReport& r) {
   const IngestStats& s = r.ingest;
   print_ingest_summary("dedup", s);
   if (r.params.method == DedupMethod::kMinHash) {
@@ -54,6 +45,23 @@ int run(DedupCli& cli) {
                with_commas(r.verified_pairs).c_str());
   print_throughput(s, r.seconds);
   print_phases(r.phases);
+}
+
+void set_params(DedupCli& cli) {
+  DedupParams& p = cli.job.dedup;
+  p.method = cli.method == "simhash" ? DedupMethod::kSimHash : DedupMethod::kMinHash;
+  p.shingle.kind = cli.shingle == "char" ? ShingleKind::kChar : ShingleKind::kWord;
+  p.verify = cli.verify == "exact" ? Verify::kExact : Verify::kEstimate;
+}
+
+int run(DedupCli& cli) {
+  set_params(cli);
+  if (dist::launched_by_mpi()) return run_dedup_distributed(cli.job, cli.jobs, cli.quiet, print_summary);
+  set_jobs(cli.jobs);
+  ProgressObserver observer;
+  const DedupJobReport r = run_dedup_job(cli.job, &observer);
+  observer.bar.finish();
+  if (!cli.quiet) print_summary(r);
   return 0;
 }
 

@@ -45,6 +45,12 @@ class RawFile {
     }
   }
   std::uint64_t total() const { return total_; }
+  /// Moves to byte offset of a regular file. Throws IoError.
+  void seek(std::uint64_t offset) {
+    if (::lseek(fd_, static_cast<off_t>(offset), SEEK_SET) < 0) {
+      throw IoError("cannot seek in '" + path_ + "': " + std::strerror(errno));
+    }
+  }
 
  private:
   std::string path_;
@@ -210,6 +216,28 @@ std::unique_ptr<ByteSource> open_byte_source(const std::string& path) {
     return std::make_unique<ZstdSource>(std::move(file), std::move(head), got);
   }
   return std::make_unique<PlainSource>(std::move(file), std::move(head));
+}
+
+std::unique_ptr<ByteSource> open_byte_range(const std::string& path, std::uint64_t begin, std::uint64_t end) {
+  // Bytes [begin, end) of a plain file: a PlainSource over a file moved to begin, cut at end.
+  class RangeSource final : public ByteSource {
+   public:
+    RangeSource(std::unique_ptr<RawFile> file, std::uint64_t size) : file_(std::move(file)), left_(size) {}
+    std::size_t read(char* data, std::size_t size) override {
+      const std::size_t n = file_->read(data, static_cast<std::size_t>(std::min<std::uint64_t>(size, left_)));
+      left_ -= n;
+      return n;
+    }
+    std::uint64_t raw_bytes() const override { return file_->total(); }
+
+   private:
+    std::unique_ptr<RawFile> file_;
+    std::uint64_t left_;
+  };
+  STORYLINE_CHECK_ARG(begin <= end, "a byte range ends before it begins");
+  auto file = std::make_unique<RawFile>(path);
+  file->seek(begin);
+  return std::make_unique<RangeSource>(std::move(file), end - begin);
 }
 
 }  // namespace storyline

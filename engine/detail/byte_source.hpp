@@ -24,4 +24,7 @@ class ByteSource {
 /// zstd, anything else is plain. Throws IoError if the file cannot be opened.
 std::unique_ptr<ByteSource> open_byte_source(const std::string& path);
 
+/// Bytes [begin, end) of a plain (uncompressed) file, as they are. Throws IoError.
+std::unique_ptr<ByteSource> open_byte_range(const std::string& path, std::uint64_t begin, std::uint64_t end);
+
 }  // namespace storyline

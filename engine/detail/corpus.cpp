@@ -164,11 +164,22 @@ DedupInput CorpusSink::dedup_input(std::size_t prior) const {
 
 void for_each_document_line(const std::vector<std::string>& paths, std::size_t max_line_bytes,
                             std::span<const SourceLine> where,
-                            const std::function<void(std::size_t, const std::string&)>& fn) {
+                            const std::function<void(std::size_t, const std::string&)>& fn,
+                            std::span<const InputPart> parts) {
+  std::vector<InputPart> whole;
+  if (parts.empty()) {
+    whole.resize(paths.size());
+    for (std::size_t f = 0; f < paths.size(); ++f) whole[f].file = static_cast<std::uint32_t>(f);
+    parts = whole;
+  }
   std::size_t cursor = 0;  // next document, in (file, line) order
   std::string line;
-  for (std::uint32_t f = 0; f < paths.size() && cursor < where.size(); ++f) {
-    LineReader reader(paths[f], max_line_bytes);
+  for (std::size_t p = 0; p < parts.size() && cursor < where.size(); ++p) {
+    const InputPart& part = parts[p];
+    const std::uint32_t f = part.file;
+    LineReader reader = part.whole()
+                            ? LineReader(paths[f], max_line_bytes)
+                            : LineReader(paths[f], max_line_bytes, part.begin, part.end, part.first_line);
     for (LineStatus s; cursor < where.size() && (s = reader.next(line)) != LineStatus::kEnd;) {
       const SourceLine& at = where[cursor];
       if (s != LineStatus::kLine || at.file != f || at.line != reader.line_number()) continue;
@@ -180,13 +191,17 @@ void for_each_document_line(const std::vector<std::string>& paths, std::size_t m
 }
 
 void append_dup_fields(std::string& fields, std::span<const std::string> ids, std::size_t doc, DocIndex rep) {
+  append_dup_fields(fields, ids[rep], rep == doc);
+}
+
+void append_dup_fields(std::string& fields, std::string_view rep_id, bool is_rep) {
   fields += ",\"dup_group\":";
-  append_json_string(fields, ids[rep]);
+  append_json_string(fields, rep_id);
   fields += ",\"dup_of\":";
-  if (rep == doc) {
+  if (is_rep) {
     fields += "null";
   } else {
-    append_json_string(fields, ids[rep]);
+    append_json_string(fields, rep_id);
   }
 }
 

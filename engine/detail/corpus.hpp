@@ -100,14 +100,17 @@ class CorpusSink final : public IngestSink {
   tbb::enumerable_thread_specific<Fingerprinter> fingerprinters_;
 };
 
-/// Pass 2: reads the inputs again and calls fn(k, line) for the k-th accepted document (where[k]).
-/// Throws IoError when the inputs changed in between.
+/// Pass 2: reads the inputs (or only the parts pass 1 read) again and calls fn(k, line) for the k-th
+/// accepted document (where[k]). Throws IoError when the inputs changed in between.
 void for_each_document_line(const std::vector<std::string>& paths, std::size_t max_line_bytes,
                             std::span<const SourceLine> where,
-                            const std::function<void(std::size_t, const std::string&)>& fn);
+                            const std::function<void(std::size_t, const std::string&)>& fn,
+                            std::span<const InputPart> parts = {});
 
 /// Appends ,"dup_group":ID,"dup_of":ID-or-null for document doc whose representative is rep.
 void append_dup_fields(std::string& fields, std::span<const std::string> ids, std::size_t doc, DocIndex rep);
+/// The same for a document whose representative is called rep_id (is_rep: the document itself).
+void append_dup_fields(std::string& fields, std::string_view rep_id, bool is_rep);
 
 /// Appends line with fields (text like ,"a":1) added before its closing brace and a newline to out; an
 /// invalid UTF-8 line is repaired first so the output stays valid JSON.

@@ -55,6 +55,17 @@ class IngestSink {
   virtual void on_progress(const IngestStats& stats) { (void)stats; }
 };
 
+/// A slice of one input to read: the whole file, or bytes [begin, end) of a plain file cut at line
+/// starts, whose first line is number first_line (so reports and generated ids name the file's line).
+struct InputPart {
+  static constexpr std::uint64_t kWholeFile = ~std::uint64_t{0};
+  std::uint32_t file = 0;          ///< index into the input list
+  std::uint64_t begin = 0;         ///< first byte
+  std::uint64_t end = kWholeFile;  ///< one past the last byte; kWholeFile: the whole file, any format
+  std::uint64_t first_line = 1;    ///< number of the line at begin
+  bool whole() const { return end == kWholeFile; }
+};
+
 /// Reads every path in order ("-" is stdin; gzip and zstd are detected), skipping blank lines. A
 /// missing id becomes "NAME:LINE". In strict mode the first issue throws ParseError "NAME:LINE: reason";
 /// otherwise issues are counted and reported to the sink. names (same size as paths, or empty for the
@@ -62,5 +73,10 @@ class IngestSink {
 /// cannot be read.
 IngestStats ingest(std::span<const std::string> paths, const IngestParams& params, IngestSink& sink,
                    std::span<const std::string> names = {});
+
+/// As ingest, reading only the given parts of the paths, in order (a rank of a distributed job).
+IngestStats ingest_parts(std::span<const std::string> paths, std::span<const InputPart> parts,
+                         const IngestParams& params, IngestSink& sink,
+                         std::span<const std::string> names = {});
 
 }  // namespace storyline

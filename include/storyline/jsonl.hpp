@@ -69,6 +69,10 @@ class LineReader {
  public:
   /// Opens path. Throws IoError if it cannot be opened.
   LineReader(const std::string& path, std::size_t max_line_bytes);
+  /// Reads bytes [begin, end) of a plain file, whose first line is number first_line (begin is a line
+  /// start; end is one too, or the file's end). Throws IoError.
+  LineReader(const std::string& path, std::size_t max_line_bytes, std::uint64_t begin, std::uint64_t end,
+             std::uint64_t first_line);
   ~LineReader();
   LineReader(const LineReader&) = delete;
   LineReader& operator=(const LineReader&) = delete;

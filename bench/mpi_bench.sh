@@ -1,0 +1,67 @@
+#!/usr/bin/env bash
+# Distributed dedup (`mpirun -np N storyline dedup`) against the single process on the same corpus, in
+# one run: wall time, documents/s, peak RSS of each rank, bytes sent between ranks per document, the
+# time of each phase, and whether the kept lines and the groups are byte-identical to the single
+# process (sha256). On this 2-core machine N = 4 runs 4 ranks on 2 cores (oversubscribed: said in the
+# table); ranks get the host's cores divided between them (1 thread each from N = 2).
+# Usage: bench/mpi_bench.sh [SIZES...]    (default: 1000000; needs build/release with MPI)
+# Environment: RANKS="1 2 4", STORYLINE_BENCH_DATA=build/bench-data (corpora are the end-to-end bench's:
+#   `storyline generate -n SIZE --seed 7 --event-size 8`; 10M needs 23 GB, plus ~16 GB for one kept file
+#   at a time in $OUT, default build/mpi-bench).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+sizes=("$@")
+[ ${#sizes[@]} -gt 0 ] || sizes=(1000000)
+read -r -a ranks_list <<< "${RANKS:-1 2 4}"
+bin=build/release/storyline
+data=${STORYLINE_BENCH_DATA:-build/bench-data}
+out=${OUT:-build/mpi-bench}
+mkdir -p "$data" "$out" bench/results
+[ -x "$bin" ] || { echo "needs $bin (cmake --preset release && cmake --build --preset release)" >&2; exit 1; }
+command -v mpirun >/dev/null || { echo "needs mpirun (apt-get install openmpi-bin libopenmpi-dev)" >&2; exit 1; }
+export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
+cores=$(nproc)
+results="bench/results/mpi-$(date -u +%Y%m%d).txt"
+{
+  echo "# bench/mpi_bench.sh ${sizes[*]} on $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $cores cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
+  printf '%-9s %-6s %8s %10s %11s %-28s %12s %-40s %s\n' documents run seconds docs/s "peak MB max" "peak MB per rank" "bytes/doc" phases identical
+} | tee "$results"
+
+for n in "${sizes[@]}"; do
+  corpus="$data/news-$n.jsonl"
+  [ -s "$corpus" ] || "$bin" generate -n "$n" --seed 7 --event-size 8 -o "$corpus" 2>/dev/null
+  ref_kept="" ref_groups=""
+  for run in single "${ranks_list[@]}"; do
+    rm -f "$out"/kept.jsonl "$out"/groups.jsonl
+    if [ "$run" = single ]; then
+      /usr/bin/time -f '%M' -o "$out/time" "$bin" dedup "$corpus" -o "$out/kept.jsonl" --groups "$out/groups.jsonl" 2> "$out/err"
+      peaks=$(( $(cat "$out/time") / 1024 ))
+      bytes=0
+      label="single"
+    else
+      mpirun -np "$run" --oversubscribe --bind-to none --mca mpi_yield_when_idle 1 \
+        "$bin" dedup "$corpus" -o "$out/kept.jsonl" --groups "$out/groups.jsonl" 2> "$out/err"
+      peaks=$(sed -n 's/.*per rank (documents, peak MB): //p' "$out/err" | sed -E 's/[0-9,]+ ([0-9]+)/\1/g; s/;/ /g')
+      bytes=$(sed -n 's/.*threads each, \([0-9.]*\) bytes exchanged.*/\1/p' "$out/err")
+      label="np$run"
+      [ "$run" -le "$cores" ] || label="np$run*"
+    fi
+    seconds=$(sed -n 's/^  \([0-9.]*\) s, .*/\1/p' "$out/err")
+    rate=$(sed -n 's/^  [0-9.]* s, \([0-9]*\) documents\/s.*/\1/p' "$out/err")
+    phases=$(sed -n 's/^  phases: //p' "$out/err" | sed 's/ s,/,/g; s/ s$//')
+    max=$(echo "$peaks" | tr ' ' '\n' | sort -n | tail -1)
+    kept=$(sha256sum < "$out/kept.jsonl" | cut -c1-16)
+    groups=$(sha256sum < "$out/groups.jsonl" | cut -c1-16)
+    if [ -z "$ref_kept" ]; then
+      ref_kept=$kept ref_groups=$groups identical="reference"
+    elif [ "$kept" = "$ref_kept" ] && [ "$groups" = "$ref_groups" ]; then
+      identical="yes"
+    else
+      identical="NO"
+    fi
+    printf '%-9s %-6s %8s %10s %11s %-28s %12s %-40s %s\n' "$n" "$label" "$seconds" "$rate" "$max" "$(echo "$peaks" | tr ' ' '/')" \
+      "$bytes" "$phases" "$identical" | tee -a "$results"
+  done
+done
+rm -f "$out"/kept.jsonl "$out"/groups.jsonl
+echo "(* more ranks than the $cores cores: oversubscribed)" | tee -a "$results"
