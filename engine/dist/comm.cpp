@@ -88,9 +88,13 @@ void Comm::abort(int code) const {
   std::_Exit(code);
 }
 
-std::vector<std::string> Comm::exchange(const std::vector<std::string>& send) {
+std::vector<std::string> Comm::exchange(std::vector<std::string> send) {
   const auto n = static_cast<std::size_t>(size_);
   STORYLINE_CHECK_ARG(send.size() == n, "one buffer per rank");
+  const auto self = static_cast<std::size_t>(rank_);
+  std::string own = std::move(send[self]);  // what stays here is moved, not sent
+  send[self].clear();
+  if (n == 1) return {std::move(own)};
   std::vector<std::uint64_t> send_total(n), recv_total(n);
   for (std::size_t r = 0; r < n; ++r) send_total[r] = send[r].size();
   check(MPI_Alltoall(send_total.data(), 1, MPI_UINT64_T, recv_total.data(), 1, MPI_UINT64_T, MPI_COMM_WORLD),
@@ -113,7 +117,7 @@ std::vector<std::string> Comm::exchange(const std::vector<std::string>& send) {
       scount[r] = static_cast<int>(len);
       sbuf.append(send[r], from, len);
       at += static_cast<int>(len);
-      if (static_cast<int>(r) != rank_) bytes_sent_ += len;
+      bytes_sent_ += len;
     }
     at = 0;
     for (std::size_t r = 0; r < n; ++r) {
@@ -131,6 +135,7 @@ std::vector<std::string> Comm::exchange(const std::vector<std::string>& send) {
       std::memcpy(recv[r].data() + from, rbuf.data() + rdispl[r], static_cast<std::size_t>(rcount[r]));
     }
   }
+  recv[self] = std::move(own);
   return recv;
 }
 

@@ -41,9 +41,9 @@ class Comm {
   /// Ends every rank of the job at once (for failures inside collective steps).
   [[noreturn]] void abort(int code) const;
 
-  /// All-to-all: send[r] goes to rank r; returns what each rank sent here, indexed by sender. Large
-  /// exchanges run in rounds so that no message exceeds kRoundBytes.
-  std::vector<std::string> exchange(const std::vector<std::string>& send);
+  /// All-to-all: send[r] goes to rank r; returns what each rank sent here, indexed by sender (this
+  /// rank's own buffer is moved, not copied). Large exchanges run in rounds of at most kRoundBytes.
+  std::vector<std::string> exchange(std::vector<std::string> send);
   /// Point to point, in messages of at most kRoundBytes.
   void send(int to, std::string_view data);
   std::string receive(int from) const;

@@ -26,6 +26,8 @@ namespace storyline::dist {
 namespace {
 
 constexpr std::size_t kMaxLeaders = 64;  // as in find_duplicate_groups
+// Fingerprints fetched per batch (64 MB at 128 hashes).
+constexpr std::size_t kBatchPrints = std::size_t{1} << 17;
 
 std::uint64_t peak_rss_kb() {
   std::ifstream status("/proc/self/status");
@@ -240,7 +242,7 @@ class Job {
       Packer(requests[r]).put(docs[i]);
       order[r].push_back(i);
     }
-    const auto asked = comm_.exchange(requests);
+    const auto asked = comm_.exchange(std::move(requests));
     std::vector<std::string> replies(ranks_);
     std::vector<T> value(width);
     for (std::size_t r = 0; r < ranks_; ++r) {
@@ -251,13 +253,19 @@ class Job {
         reply.put_span(value.data(), width);
       }
     }
-    const auto answered = comm_.exchange(replies);
+    const auto answered = comm_.exchange(std::move(replies));
     std::vector<T> out(docs.size() * width);
     for (std::size_t r = 0; r < ranks_; ++r) {
       Unpacker in(answered[r]);
       for (const std::size_t i : order[r]) in.get_span(out.data() + i * width, width);
     }
     return out;
+  }
+
+  std::vector<std::uint32_t> fingerprints_of(const std::vector<std::uint64_t>& docs) {
+    return ask<std::uint32_t>(docs, scheme_.words(), [&](std::size_t local, std::uint32_t* o) {
+      std::ranges::copy(fingerprint(local), o);
+    });
   }
 
   std::vector<std::uint64_t> labels_of(const std::vector<std::uint64_t>& docs) {
@@ -285,7 +293,7 @@ class Job {
         p.put(g0_ + i);
       }
       std::vector<std::pair<std::uint64_t, std::uint64_t>> column;  // (key, document), sorted
-      for (const std::string& part : comm_.exchange(to_owner)) {
+      for (const std::string& part : comm_.exchange(std::move(to_owner))) {
         Unpacker in(part);
         while (!in.done()) {
           const auto key = in.get<std::uint64_t>();
@@ -307,44 +315,65 @@ class Job {
       }
       column = {};
       const std::vector<std::uint64_t> member_label = labels_of(members);
-      std::vector<std::uint64_t> need;
-      for (const auto& [b, e] : buckets) {
-        bool mixed = false;
-        for (std::size_t m = b + 1; m < e && !mixed; ++m) mixed = member_label[m] != member_label[b];
-        if (mixed)
-          need.insert(need.end(), members.begin() + static_cast<std::ptrdiff_t>(b),
-                      members.begin() + static_cast<std::ptrdiff_t>(e));
+      // Buckets whose documents are not all in one component need verifying. Their fingerprints come
+      // in batches of at most kBatchPrints, so what a rank holds stays bounded; every rank takes part
+      // in as many batches as the rank with the most.
+      std::vector<std::size_t> mixed;
+      std::vector<std::size_t> batch_end;  // mixed[batch_end[k - 1] .. batch_end[k]) is batch k
+      std::size_t in_batch = 0;
+      for (std::size_t k = 0; k < buckets.size(); ++k) {
+        const auto [b, e] = buckets[k];
+        bool differ = false;
+        for (std::size_t m = b + 1; m < e && !differ; ++m) differ = member_label[m] != member_label[b];
+        if (!differ) continue;
+        if (in_batch > 0 && in_batch + (e - b) > kBatchPrints)
+          batch_end.push_back(mixed.size()), in_batch = 0;
+        mixed.push_back(k);
+        in_batch += e - b;
       }
-      std::sort(need.begin(), need.end());
-      need.erase(std::unique(need.begin(), need.end()), need.end());
-      const std::vector<std::uint32_t> prints = ask<std::uint32_t>(
-          need, words,
-          [&](std::size_t local, std::uint32_t* o) { std::ranges::copy(fingerprint(local), o); });
-      const auto print_of = [&](std::uint64_t doc) {
-        const auto at =
-            static_cast<std::size_t>(std::lower_bound(need.begin(), need.end(), doc) - need.begin());
-        return std::span<const std::uint32_t>(prints).subspan(at * words, words);
-      };
+      if (in_batch > 0) batch_end.push_back(mixed.size());
+      const std::uint64_t batches = comm_.max(batch_end.size());
       std::vector<std::pair<std::uint64_t, std::uint64_t>> links;  // between components
       std::vector<std::size_t> leaders;
-      for (const auto& [b, e] : buckets) {
-        leaders.clear();
-        for (std::size_t m = b; m < e; ++m) {
-          bool linked = false;
-          for (const std::size_t leader : leaders) {
-            if (member_label[m] == member_label[leader]) {
-              linked = true;
-              break;
+      for (std::uint64_t batch = 0; batch < batches; ++batch) {
+        const auto end_of = [&](std::uint64_t k) {
+          return k < batch_end.size() ? batch_end[k] : mixed.size();
+        };
+        const std::size_t lo = batch == 0 ? 0 : end_of(batch - 1), hi = end_of(batch);
+        std::vector<std::uint64_t> need;
+        for (std::size_t k = lo; k < hi; ++k) {
+          const auto [b, e] = buckets[mixed[k]];
+          need.insert(need.end(), members.begin() + static_cast<std::ptrdiff_t>(b),
+                      members.begin() + static_cast<std::ptrdiff_t>(e));
+        }
+        std::sort(need.begin(), need.end());
+        need.erase(std::unique(need.begin(), need.end()), need.end());
+        const std::vector<std::uint32_t> prints = fingerprints_of(need);
+        const auto print_of = [&](std::uint64_t doc) {
+          const auto at =
+              static_cast<std::size_t>(std::lower_bound(need.begin(), need.end(), doc) - need.begin());
+          return std::span<const std::uint32_t>(prints).subspan(at * words, words);
+        };
+        for (std::size_t k = lo; k < hi; ++k) {
+          const auto [b, e] = buckets[mixed[k]];
+          leaders.clear();
+          for (std::size_t m = b; m < e; ++m) {
+            bool linked = false;
+            for (const std::size_t leader : leaders) {
+              if (member_label[m] == member_label[leader]) {
+                linked = true;
+                break;
+              }
+              ++out.job.candidate_pairs;
+              if (scheme_.is_duplicate(scheme_.similarity(print_of(members[m]), print_of(members[leader])))) {
+                ++out.job.verified_pairs;
+                links.emplace_back(member_label[leader], member_label[m]);
+                linked = true;
+                break;
+              }
             }
-            ++out.job.candidate_pairs;
-            if (scheme_.is_duplicate(scheme_.similarity(print_of(members[m]), print_of(members[leader])))) {
-              ++out.job.verified_pairs;
-              links.emplace_back(member_label[leader], member_label[m]);
-              linked = true;
-              break;
-            }
+            if (!linked && leaders.size() < kMaxLeaders) leaders.push_back(m);
           }
-          if (!linked && leaders.size() < kMaxLeaders) leaders.push_back(m);
         }
       }
       out.component_rounds += merge_components(std::move(links));
@@ -378,7 +407,7 @@ class Job {
         p.put(high);
         p.put(low);
       }
-      for (const std::string& part : comm_.exchange(hooks)) {
+      for (const std::string& part : comm_.exchange(std::move(hooks))) {
         Unpacker in(part);
         while (!in.done()) {
           const auto local = static_cast<std::size_t>(in.get<std::uint64_t>() - g0_);
@@ -429,7 +458,7 @@ class Job {
       p.put_string(docs_->ids[i]);
     }
     std::unordered_map<std::uint64_t, std::vector<Member>> groups;  // root -> members
-    for (const std::string& part : comm_.exchange(to_root)) {
+    for (const std::string& part : comm_.exchange(std::move(to_root))) {
       Unpacker in(part);
       while (!in.done()) {
         const auto root = in.get<std::uint64_t>();
@@ -461,7 +490,7 @@ class Job {
     }
     groups.clear();
     std::vector<std::size_t> grouped;
-    for (const std::string& part : comm_.exchange(to_member)) {
+    for (const std::string& part : comm_.exchange(std::move(to_member))) {
       Unpacker in(part);
       while (!in.done()) {
         const auto local = static_cast<std::size_t>(in.get<std::uint64_t>() - g0_);
@@ -471,19 +500,30 @@ class Job {
       }
     }
     std::sort(grouped.begin(), grouped.end());
+    // Similarity to the representative: its fingerprint, fetched once per representative, in batches.
     std::vector<std::uint64_t> reps;
     for (const std::size_t local : grouped) reps.push_back(rep_[local]);
+    std::sort(reps.begin(), reps.end());
+    reps.erase(std::unique(reps.begin(), reps.end()), reps.end());
     const std::size_t words = scheme_.words();
-    const std::vector<std::uint32_t> prints = ask<std::uint32_t>(
-        reps, words, [&](std::size_t local, std::uint32_t* o) { std::ranges::copy(fingerprint(local), o); });
-    std::vector<std::string> to_rep(ranks_);
-    for (std::size_t k = 0; k < grouped.size(); ++k) {
-      const std::size_t local = grouped[k];
-      if (rep_[local] != g0_ + local) {
-        ++out.job.removed;
+    const std::uint64_t batches = comm_.max((reps.size() + kBatchPrints - 1) / kBatchPrints);
+    for (std::uint64_t batch = 0; batch < batches; ++batch) {
+      const std::size_t lo = std::min(reps.size(), batch * kBatchPrints);
+      const std::size_t hi = std::min(reps.size(), lo + kBatchPrints);
+      const std::vector<std::uint64_t> need(reps.begin() + static_cast<std::ptrdiff_t>(lo),
+                                            reps.begin() + static_cast<std::ptrdiff_t>(hi));
+      const std::vector<std::uint32_t> prints = fingerprints_of(need);
+      for (const std::size_t local : grouped) {
+        const auto it = std::lower_bound(need.begin(), need.end(), rep_[local]);
+        if (it == need.end() || *it != rep_[local] || rep_[local] == g0_ + local) continue;
+        const auto at = static_cast<std::size_t>(it - need.begin());
         similarity_[local] = static_cast<float>(scheme_.similarity(
-            fingerprint(local), std::span<const std::uint32_t>(prints).subspan(k * words, words)));
+            fingerprint(local), std::span<const std::uint32_t>(prints).subspan(at * words, words)));
       }
+    }
+    std::vector<std::string> to_rep(ranks_);
+    for (const std::size_t local : grouped) {
+      if (rep_[local] != g0_ + local) ++out.job.removed;
       if (opt_.groups_path.empty()) continue;
       Packer p(to_rep[static_cast<std::size_t>(home(rep_[local]))]);
       p.put(rep_[local]);
@@ -498,7 +538,7 @@ class Job {
       std::string id;
     };
     std::vector<Line> lines;
-    for (const std::string& part : comm_.exchange(to_rep)) {
+    for (const std::string& part : comm_.exchange(std::move(to_rep))) {
       Unpacker in(part);
       while (!in.done()) {
         Line l;
@@ -595,16 +635,17 @@ class Job {
     }
     const std::uint64_t offset = comm_.exclusive_sum(size);
     const std::uint64_t total = comm_.sum(size);
-    local_step([&] {
+    local_step([&] {  // rank 0's part, at offset 0, becomes the file: only the others are copied
       if (comm_.rank() != 0) return;
-      const int fd = ::open(o.temp.c_str(), O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
-      if (fd < 0) throw IoError("cannot create '" + o.temp + "': " + std::strerror(errno));
-      const bool sized = ::ftruncate(fd, static_cast<off_t>(total)) == 0;
-      const int err = errno;
-      ::close(fd);
-      if (!sized) throw IoError("cannot size '" + o.temp + "': " + std::strerror(err));
+      if (std::rename(o.part.c_str(), o.temp.c_str()) != 0) {
+        throw IoError("cannot rename '" + o.part + "' to '" + o.temp + "': " + std::strerror(errno));
+      }
+      if (::truncate(o.temp.c_str(), static_cast<off_t>(total)) != 0) {
+        throw IoError("cannot extend '" + o.temp + "': " + std::strerror(errno));
+      }
     });
     local_step([&] {
+      if (comm_.rank() == 0) return;
       copy_at(o.part, o.temp, offset, size);
       std::remove(o.part.c_str());
     });
