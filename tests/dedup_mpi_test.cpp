@@ -77,6 +77,18 @@ TEST(DedupMpi, SameBytesAsOneProcessForEveryRankCount) {
       EXPECT_EQ(entry.path().string().find("storyline-tmp"), std::string::npos) << entry.path();
     }
   }
+  // Verified by exact Jaccard of the shingle sets, which travel with the fingerprints.
+  const auto exact = run_cli("dedup --verify exact " + inputs + outputs("exact1"));
+  ASSERT_EQ(exact.exit_code, 0) << exact.err;
+  const auto exact2 = run_mpi(2, "dedup --verify exact " + inputs + outputs("exact2"));
+  ASSERT_EQ(exact2.exit_code, 0) << exact2.err;
+  for (const char* kind : {".kept", ".ann", ".groups"}) {
+    EXPECT_EQ(test::read_file(dir.path(std::string("exact2") + kind)),
+              test::read_file(dir.path(std::string("exact1") + kind)))
+        << kind << " with --verify exact";
+  }
+  EXPECT_NE(test::read_file(dir.path("exact1.groups")), test::read_file(dir.path("one.groups")))
+      << "exact similarities differ from estimated ones";
   // stdout: rank 0 writes the ranks' parts in order.
   const auto piped = run_mpi(2, "dedup " + inputs + " -o - -q");
   ASSERT_EQ(piped.exit_code, 0) << piped.err;

@@ -21,6 +21,7 @@
 #include "dist/comm.hpp"
 #include "dist/input_split.hpp"
 #include "storyline/error.hpp"
+#include "storyline/text.hpp"
 
 namespace storyline::dist {
 namespace {
@@ -209,8 +210,6 @@ class Job {
       if (!opt_.index_path.empty() || !opt_.save_index_path.empty()) {
         refuse("--index and --save-index are not distributed yet: run them without mpirun");
       }
-      if (opt_.dedup.verify == Verify::kExact)
-        refuse("--verify exact is not distributed yet: run it without mpirun");
       for (const std::string& in : opt_.inputs) {
         if (in == "-") refuse("stdin cannot be split between ranks: name the input files");
       }
@@ -233,8 +232,10 @@ class Job {
   }
 
   // Asks the home rank of each document for `width` values of T about it (answer(local index, out)).
-  template <class T, class Answer>
-  std::vector<T> ask(const std::vector<std::uint64_t>& docs, std::size_t width, Answer&& answer) {
+  // Asks the home rank of each document about it: answer(local index, Packer&) writes the reply there,
+  // read(i, Unpacker&) takes the reply to docs[i] here.
+  template <class Answer, class Read>
+  void ask_each(const std::vector<std::uint64_t>& docs, Answer&& answer, Read&& read) {
     std::vector<std::string> requests(ranks_);
     std::vector<std::vector<std::size_t>> order(ranks_);
     for (std::size_t i = 0; i < docs.size(); ++i) {
@@ -244,22 +245,60 @@ class Job {
     }
     const auto asked = comm_.exchange(std::move(requests));
     std::vector<std::string> replies(ranks_);
-    std::vector<T> value(width);
     for (std::size_t r = 0; r < ranks_; ++r) {
       Unpacker in(asked[r]);
       Packer reply(replies[r]);
-      while (!in.done()) {
-        answer(static_cast<std::size_t>(in.get<std::uint64_t>() - g0_), value.data());
-        reply.put_span(value.data(), width);
-      }
+      while (!in.done()) answer(static_cast<std::size_t>(in.get<std::uint64_t>() - g0_), reply);
     }
     const auto answered = comm_.exchange(std::move(replies));
-    std::vector<T> out(docs.size() * width);
     for (std::size_t r = 0; r < ranks_; ++r) {
       Unpacker in(answered[r]);
-      for (const std::size_t i : order[r]) in.get_span(out.data() + i * width, width);
+      for (const std::size_t i : order[r]) read(i, in);
     }
+  }
+
+  // The same with `width` values of T per document.
+  template <class T, class Answer>
+  std::vector<T> ask(const std::vector<std::uint64_t>& docs, std::size_t width, Answer&& answer) {
+    std::vector<T> value(width), out(docs.size() * width);
+    ask_each(
+        docs,
+        [&](std::size_t local, Packer& reply) {
+          answer(local, value.data());
+          reply.put_span(value.data(), width);
+        },
+        [&](std::size_t i, Unpacker& in) { in.get_span(out.data() + i * width, width); });
     return out;
+  }
+
+  // Shingle sets, for --verify exact.
+  std::vector<std::vector<std::uint64_t>> sets_of(const std::vector<std::uint64_t>& docs) {
+    std::vector<std::vector<std::uint64_t>> out(docs.size());
+    ask_each(
+        docs,
+        [&](std::size_t local, Packer& reply) {
+          const auto& set = docs_->sets[local];
+          reply.put(static_cast<std::uint64_t>(set.size()));
+          reply.put_span(set.data(), set.size());
+        },
+        [&](std::size_t i, Unpacker& in) {
+          out[i].resize(in.get<std::uint64_t>());
+          in.get_span(out[i].data(), out[i].size());
+        });
+    return out;
+  }
+
+  bool exact() const { return scheme_.params().verify == Verify::kExact; }
+
+  // Similarity as find_duplicate_groups measures it: shingle sets when verifying exactly (and both
+  // have one), else the fingerprints' estimate; and whether it makes a duplicate.
+  double similarity(std::span<const std::uint32_t> print_a, std::span<const std::uint32_t> print_b,
+                    const std::vector<std::uint64_t>* set_a, const std::vector<std::uint64_t>* set_b) const {
+    if (exact() && !set_a->empty() && !set_b->empty()) return jaccard(*set_a, *set_b);
+    return scheme_.similarity(print_a, print_b);
+  }
+  bool duplicate(double similarity, bool by_sets) const {
+    return by_sets ? similarity >= scheme_.params().threshold : scheme_.is_duplicate(similarity);
   }
 
   std::vector<std::uint32_t> fingerprints_of(const std::vector<std::uint64_t>& docs) {
@@ -318,6 +357,7 @@ class Job {
       // Buckets whose documents are not all in one component need verifying. Their fingerprints come
       // in batches of at most kBatchPrints, so what a rank holds stays bounded; every rank takes part
       // in as many batches as the rank with the most.
+      const std::size_t batch_limit = exact() ? kBatchPrints / 16 : kBatchPrints;  // sets are larger
       std::vector<std::size_t> mixed;
       std::vector<std::size_t> batch_end;  // mixed[batch_end[k - 1] .. batch_end[k]) is batch k
       std::size_t in_batch = 0;
@@ -326,8 +366,7 @@ class Job {
         bool differ = false;
         for (std::size_t m = b + 1; m < e && !differ; ++m) differ = member_label[m] != member_label[b];
         if (!differ) continue;
-        if (in_batch > 0 && in_batch + (e - b) > kBatchPrints)
-          batch_end.push_back(mixed.size()), in_batch = 0;
+        if (in_batch > 0 && in_batch + (e - b) > batch_limit) batch_end.push_back(mixed.size()), in_batch = 0;
         mixed.push_back(k);
         in_batch += e - b;
       }
@@ -349,10 +388,18 @@ class Job {
         std::sort(need.begin(), need.end());
         need.erase(std::unique(need.begin(), need.end()), need.end());
         const std::vector<std::uint32_t> prints = fingerprints_of(need);
-        const auto print_of = [&](std::uint64_t doc) {
-          const auto at =
-              static_cast<std::size_t>(std::lower_bound(need.begin(), need.end(), doc) - need.begin());
-          return std::span<const std::uint32_t>(prints).subspan(at * words, words);
+        const std::vector<std::vector<std::uint64_t>> sets =
+            exact() ? sets_of(need) : std::vector<std::vector<std::uint64_t>>{};
+        const auto is_duplicate = [&](std::uint64_t a, std::uint64_t b) {
+          const auto i =
+              static_cast<std::size_t>(std::lower_bound(need.begin(), need.end(), a) - need.begin());
+          const auto j =
+              static_cast<std::size_t>(std::lower_bound(need.begin(), need.end(), b) - need.begin());
+          const bool by_sets = exact() && !sets[i].empty() && !sets[j].empty();
+          return duplicate(similarity(std::span<const std::uint32_t>(prints).subspan(i * words, words),
+                                      std::span<const std::uint32_t>(prints).subspan(j * words, words),
+                                      exact() ? &sets[i] : nullptr, exact() ? &sets[j] : nullptr),
+                           by_sets);
         };
         for (std::size_t k = lo; k < hi; ++k) {
           const auto [b, e] = buckets[mixed[k]];
@@ -365,7 +412,7 @@ class Job {
                 break;
               }
               ++out.job.candidate_pairs;
-              if (scheme_.is_duplicate(scheme_.similarity(print_of(members[m]), print_of(members[leader])))) {
+              if (is_duplicate(members[m], members[leader])) {
                 ++out.job.verified_pairs;
                 links.emplace_back(member_label[leader], member_label[m]);
                 linked = true;
@@ -506,19 +553,23 @@ class Job {
     std::sort(reps.begin(), reps.end());
     reps.erase(std::unique(reps.begin(), reps.end()), reps.end());
     const std::size_t words = scheme_.words();
-    const std::uint64_t batches = comm_.max((reps.size() + kBatchPrints - 1) / kBatchPrints);
+    const std::size_t limit = exact() ? kBatchPrints / 16 : kBatchPrints;
+    const std::uint64_t batches = comm_.max((reps.size() + limit - 1) / limit);
     for (std::uint64_t batch = 0; batch < batches; ++batch) {
-      const std::size_t lo = std::min(reps.size(), batch * kBatchPrints);
-      const std::size_t hi = std::min(reps.size(), lo + kBatchPrints);
+      const std::size_t lo = std::min(reps.size(), batch * limit);
+      const std::size_t hi = std::min(reps.size(), lo + limit);
       const std::vector<std::uint64_t> need(reps.begin() + static_cast<std::ptrdiff_t>(lo),
                                             reps.begin() + static_cast<std::ptrdiff_t>(hi));
       const std::vector<std::uint32_t> prints = fingerprints_of(need);
+      const std::vector<std::vector<std::uint64_t>> sets =
+          exact() ? sets_of(need) : std::vector<std::vector<std::uint64_t>>{};
       for (const std::size_t local : grouped) {
         const auto it = std::lower_bound(need.begin(), need.end(), rep_[local]);
         if (it == need.end() || *it != rep_[local] || rep_[local] == g0_ + local) continue;
         const auto at = static_cast<std::size_t>(it - need.begin());
-        similarity_[local] = static_cast<float>(scheme_.similarity(
-            fingerprint(local), std::span<const std::uint32_t>(prints).subspan(at * words, words)));
+        similarity_[local] = static_cast<float>(
+            similarity(fingerprint(local), std::span<const std::uint32_t>(prints).subspan(at * words, words),
+                       exact() ? &docs_->sets[local] : nullptr, exact() ? &sets[at] : nullptr));
       }
     }
     std::vector<std::string> to_rep(ranks_);
