@@ -59,7 +59,7 @@ for n in "${sizes[@]}"; do
     else
       identical="NO"
     fi
-    printf '%-9s %-6s %8s %10s %11s %-28s %12s %-40s %s\n' "$n" "$label" "$seconds" "$rate" "$max" "$(echo "$peaks" | tr ' ' '/')" \
+    printf '%-9s %-6s %8s %10s %11s %-28s %12s %-40s %s\n' "$n" "$label" "$seconds" "$rate" "$max" "$(echo "$peaks" | tr -s ' ' '/')" \
       "$bytes" "$phases" "$identical" | tee -a "$results"
   done
 done
