@@ -12,10 +12,14 @@ namespace {
 using test::run_cli;
 using test::TempDir;
 
-// mpirun as root needs its consent; ranks beyond the cores are allowed, and idle ranks yield.
+// mpirun as root needs its consent; ranks beyond the cores are allowed, and idle ranks yield. Under
+// AddressSanitizer, leak detection is off for the ranks only: Open MPI does not free what MPI_Init
+// allocates in its dlopened components, whose frames no suppression can name (address errors are still
+// caught; every other test keeps leak detection).
 std::string mpirun(int ranks) {
-  return "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 " + std::string(STORYLINE_MPIEXEC) +
-         " -np " + std::to_string(ranks) + " --oversubscribe --mca mpi_yield_when_idle 1 " + STORYLINE_CLI;
+  return "env OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1 ASAN_OPTIONS=detect_leaks=0 " +
+         std::string(STORYLINE_MPIEXEC) + " -np " + std::to_string(ranks) +
+         " --oversubscribe --mca mpi_yield_when_idle 1 " + STORYLINE_CLI;
 }
 
 test::CommandResult run_mpi(int ranks, const std::string& args) {
