@@ -36,6 +36,12 @@ int run_dedup_distributed(const DedupJobOptions& job, unsigned jobs, bool quiet,
   try {
     r = dist::run_dedup_mpi(comm, job, comm.rank() == 0 && !quiet ? &observer : nullptr);
   } catch (const dist::JobFailed& failed) {
+    if (!failed.cause.empty()) {
+      std::fprintf(stderr, "storyline dedup: rank %d of %d on %s: %s\n", comm.rank(), comm.size(),
+                   comm.host().c_str(), failed.cause.c_str());
+    }
+    std::fflush(stderr);
+    comm.barrier();  // every cause is out before rank 0 ends the job
     if (comm.rank() == 0) {
       std::fprintf(stderr, "storyline dedup: %llu of %d ranks failed (above); no output was written\n",
                    static_cast<unsigned long long>(failed.ranks), comm.size());

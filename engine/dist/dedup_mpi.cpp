@@ -162,19 +162,19 @@ class Job {
   }
 
  private:
-  // Runs a step that touches only this rank's data. Then every rank learns whether any failed: the
-  // failing ones print why (rank, host, cause), all remove their temporary files and throw JobFailed.
+  // Runs a step that touches only this rank's data. Then every rank learns whether any failed: all
+  // remove their temporary files and throw JobFailed, the failing ones with their cause.
   template <class F>
   void local_step(F&& step) {
     bool ok = true;
+    std::string cause;
     try {
       step();
     } catch (const Quiet&) {
       ok = false;
     } catch (const std::exception& e) {
       ok = false;
-      std::fprintf(stderr, "storyline dedup: rank %d of %d on %s: %s\n", comm_.rank(), comm_.size(),
-                   comm_.host().c_str(), e.what());
+      cause = e.what();
     }
     const std::uint64_t failed = comm_.sum(ok ? 0 : 1);
     if (failed == 0) return;
@@ -182,7 +182,7 @@ class Job {
       if (!o.part.empty()) std::remove(o.part.c_str());
       if (comm_.rank() == 0 && !o.temp.empty()) std::remove(o.temp.c_str());
     }
-    throw JobFailed{failed};
+    throw JobFailed{failed, cause};
   }
 
   void prepare_outputs() {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <string>
 #include <vector>
 
 #include "storyline/dedup_job.hpp"
@@ -21,9 +22,10 @@ struct DistDedupReport {
   std::vector<std::uint64_t> documents;    ///< per rank, documents read
 };
 
-/// Thrown on every rank when a rank failed; the failing ranks have printed their cause.
+/// Thrown on every rank when a rank failed.
 struct JobFailed {
   std::uint64_t ranks = 0;  ///< how many ranks failed
+  std::string cause;        ///< why this rank failed ("" when it did not, or when rank 0 says it)
 };
 
 /// Runs the dedup job on every rank of comm (collective). Refuses, with InvalidArgument before any
