@@ -29,8 +29,8 @@ class Grouper {
   Grouper(const FingerprintScheme& scheme, const DedupInput& input)
       : scheme_(scheme), in_(input), n_(input.info.size()), words_(scheme.words()), uf_(n_) {
     if (in_.prior > 0) {
-      prior_root_.assign(n_, 0);
-      std::fill(prior_root_.begin(), prior_root_.begin() + static_cast<std::ptrdiff_t>(in_.prior), 1);
+      prior_doc_.assign(n_, kNone);
+      for (std::size_t d = 0; d < in_.prior; ++d) prior_doc_[d] = static_cast<DocIndex>(d);
     }
   }
 
@@ -119,22 +119,47 @@ class Grouper {
     });
     for (std::size_t c = 0; c < chunks; ++c) {
       out.candidate_pairs += checked[c];
-      for (const Edge& e : edges[c]) {
-        ++out.verified_pairs;
-        // Two prior documents stay apart even when linked through a new one: keep the new one with the
-        // first prior group it met.
-        const DocIndex ra = uf_.find(e.a), rb = uf_.find(e.b);
-        if (ra != rb && !(has_prior(ra) && has_prior(rb))) merge(ra, rb);
+      out.verified_pairs += edges[c].size();
+    }
+    if (in_.prior == 0) {
+      for (const auto& chunk : edges) {
+        for (const Edge& e : chunk) uf_.unite(e.a, e.b);
       }
+      return;
+    }
+    // Two prior documents stay apart even when linked through new ones. The rule does not depend on the
+    // order of the links, so the distributed engine applies it too: first the links between groups
+    // without a prior document; then each such group joins the prior document it links to with the
+    // smallest index; links between two groups with prior documents are dropped.
+    for (const auto& chunk : edges) {
+      for (const Edge& e : chunk) {
+        const DocIndex ra = uf_.find(e.a), rb = uf_.find(e.b);
+        if (ra != rb && prior_of(ra) == kNone && prior_of(rb) == kNone) merge(ra, rb);
+      }
+    }
+    std::vector<std::pair<DocIndex, DocIndex>> joins;  // (group without a prior document, prior document)
+    for (const auto& chunk : edges) {
+      for (const Edge& e : chunk) {
+        const DocIndex ra = uf_.find(e.a), rb = uf_.find(e.b);
+        const DocIndex pa = prior_of(ra), pb = prior_of(rb);
+        if ((pa == kNone) != (pb == kNone)) joins.emplace_back(pa == kNone ? ra : rb, pa == kNone ? pb : pa);
+      }
+    }
+    std::sort(joins.begin(), joins.end());  // by group, then its smallest prior document first
+    for (std::size_t i = 0; i < joins.size(); ++i) {
+      if (i == 0 || joins[i].first != joins[i - 1].first) merge(joins[i].first, joins[i].second);
     }
   }
 
-  bool has_prior(DocIndex root) const { return !prior_root_.empty() && prior_root_[root]; }
+  static constexpr DocIndex kNone = DocIndex(-1);
+
+  // The prior document of root's group (at most one), or kNone.
+  DocIndex prior_of(DocIndex root) const { return prior_doc_[root]; }
 
   void merge(DocIndex ra, DocIndex rb) {
-    const bool prior = has_prior(ra) || has_prior(rb);
+    const DocIndex prior = std::min(prior_of(uf_.find(ra)), prior_of(uf_.find(rb)));
     uf_.unite(ra, rb);
-    if (prior) prior_root_[uf_.find(ra)] = 1;
+    prior_doc_[uf_.find(ra)] = prior;
   }
 
   bool better(DocIndex a, DocIndex b) const {
@@ -171,7 +196,7 @@ class Grouper {
   std::size_t n_;
   std::uint32_t words_;
   UnionFind uf_;
-  std::vector<std::uint8_t> prior_root_;
+  std::vector<DocIndex> prior_doc_;  // per root, when there are prior documents
 };
 
 }  // namespace

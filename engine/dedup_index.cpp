@@ -3,16 +3,15 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
-#include <cstring>
 
 #include "detail/binary_io.hpp"
+#include "detail/index_file.hpp"
 #include "storyline/error.hpp"
 
 namespace storyline {
 namespace {
 
-constexpr char kMagic[8] = {'S', 'T', 'L', 'N', 'D', 'D', 'U', 'P'};
-constexpr std::size_t kMaxIdBytes = 1 << 20;
+constexpr std::size_t kMaxIdBytes = detail::kMaxIndexIdBytes;
 
 }  // namespace
 
@@ -79,85 +78,27 @@ std::optional<DocIndex> DedupIndex::find(std::string_view id) const {
 }
 
 void DedupIndex::save(const std::string& path) const {
-  detail::BinaryWriter out(path);
-  const DedupParams& p = scheme_.params();
-  out.bytes(kMagic, sizeof kMagic);
-  out.value(kFormatVersion);
-  out.value(static_cast<std::uint32_t>(p.method));
-  out.value(static_cast<std::uint32_t>(p.shingle.kind));
-  out.value(p.shingle.size);
-  out.value(p.shingle.seed);
-  out.value(p.num_hashes);
-  out.value(p.threshold);
-  out.value(scheme_.bands().bands);
-  out.value(scheme_.bands().rows);
-  out.value(p.max_hamming);
-  out.value(static_cast<std::uint32_t>(p.verify));
-  out.value(p.seed);
-  out.value(scheme_.words());
-  out.value(static_cast<std::uint64_t>(size()));
+  detail::IndexFileWriter out(path, scheme_, size());
   for (std::size_t i = 0; i < ids_.size(); ++i) {
-    if (!alive_[i]) continue;
-    out.string(ids_[i]);
-    out.value(info_[i].date);
-    out.value(info_[i].length);
-    const auto fp = fingerprint(static_cast<DocIndex>(i));
-    out.bytes(fp.data(), fp.size_bytes());
+    if (alive_[i]) out.add(ids_[i], info_[i], fingerprint(static_cast<DocIndex>(i)));
   }
   out.finish();
 }
 
 DedupIndex DedupIndex::load(const std::string& path) {
-  detail::BinaryReader in(path);
-  char magic[8];
-  in.bytes(magic, sizeof magic);
-  if (std::memcmp(magic, kMagic, sizeof magic) != 0) in.fail("wrong magic number");
-  const auto version = in.value<std::uint32_t>();
-  if (version != kFormatVersion) {
-    in.fail("format version " + std::to_string(version) + ", this build reads " +
-            std::to_string(kFormatVersion));
-  }
-  DedupParams p;
-  const auto method = in.value<std::uint32_t>();
-  const auto kind = in.value<std::uint32_t>();
-  if (method > 1 || kind > 1) in.fail("unknown method or shingle kind");
-  p.method = static_cast<DedupMethod>(method);
-  p.shingle.kind = static_cast<ShingleKind>(kind);
-  p.shingle.size = in.value<std::uint32_t>();
-  p.shingle.seed = in.value<std::uint64_t>();
-  p.num_hashes = in.value<std::uint32_t>();
-  p.threshold = in.value<double>();
-  p.bands = in.value<std::uint32_t>();
-  p.rows = in.value<std::uint32_t>();
-  p.max_hamming = in.value<std::uint32_t>();
-  const auto verify = in.value<std::uint32_t>();
-  if (verify > 1) in.fail("unknown verification mode");
-  p.verify = static_cast<Verify>(verify);
-  p.seed = in.value<std::uint64_t>();
-  if (p.method == DedupMethod::kSimHash) p.bands = p.rows = 0;
-  std::optional<DedupIndex> index;
-  try {
-    index.emplace(p);
-  } catch (const InvalidArgument& e) {
-    in.fail(std::string("bad parameters: ") + e.what());
-  }
-  const auto words = in.value<std::uint32_t>();
-  if (words != index->scheme_.words()) in.fail("fingerprint size does not match the parameters");
-  const auto count = in.value<std::uint64_t>();
-  const std::uint64_t min_record = 4 + 4 + 4 + std::uint64_t{words} * 4;
-  if (count > in.remaining() / min_record) in.fail("document count larger than the file");
-  std::vector<std::uint32_t> fp(words);
-  for (std::uint64_t i = 0; i < count; ++i) {
-    std::string id = in.string(kMaxIdBytes);
-    DocInfo info;
-    info.date = in.value<std::int32_t>();
-    info.length = in.value<std::uint32_t>();
-    in.bytes(fp.data(), fp.size() * sizeof(std::uint32_t));
-    if (index->ids_by_name_.contains(id)) in.fail("id '" + id + "' appears twice");
-    index->add(std::move(id), info, fp);
+  detail::IndexFileReader in(path);
+  DedupIndex index(in.params());
+  index.reserve(in.count());
+  std::string id;
+  DocInfo info;
+  std::vector<std::uint32_t> fp(index.scheme_.words());
+  for (std::uint64_t i = 0; i < in.count(); ++i) {
+    in.next(id, info, fp);
+    if (index.ids_by_name_.contains(id)) in.fail("id '" + id + "' appears twice");
+    index.add(id, info, fp);
   }
   in.finish();
-  return std::move(*index);
+  return index;
 }
 
 void DedupIndex::write_slots(detail::BinaryWriter& out) const {

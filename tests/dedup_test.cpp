@@ -131,6 +131,26 @@ TEST(Dedup, PriorDocumentsArePreferredAndNeverLinkedToEachOther) {
   EXPECT_LT(g.representative[2], 2u);
 }
 
+// New copies that link to two prior documents join one of them, together, and the prior ones stay
+// apart, whichever comes first in the index.
+TEST(Dedup, NewCopiesOfTwoPriorDocumentsJoinOneOfThem) {
+  const std::string base = test::random_text(9, 300);
+  const FingerprintScheme scheme{DedupParams{}};
+  for (const bool swapped : {false, true}) {
+    Corpus c;
+    const std::string a = edit(base, 20, 6), b = edit(base, 21, 6);
+    c.add("old-a", swapped ? b : a, 100);
+    c.add("old-b", swapped ? a : b, 100);
+    c.add("new1", edit(base, 22, 2), 1);
+    c.add("new2", edit(base, 23, 2), 1);
+    const auto g = group(scheme, c, 2);
+    EXPECT_EQ(g.representative[0], 0u);
+    EXPECT_EQ(g.representative[1], 1u);
+    EXPECT_LT(g.representative[2], 2u) << "swapped " << swapped;
+    EXPECT_EQ(g.representative[3], g.representative[2]) << "swapped " << swapped;
+  }
+}
+
 TEST(Dedup, ChainsOfDuplicatesFormOneGroup) {
   // Each step edits a few more words: neighbours pass the threshold, the ends may not.
   const std::string base = test::random_text(8, 400);

@@ -17,8 +17,10 @@
 #include <unordered_map>
 
 #include "detail/corpus.hpp"
+#include "detail/index_file.hpp"
 #include "detail/json_out.hpp"
 #include "dist/comm.hpp"
+#include "dist/index_manifest.hpp"
 #include "dist/input_split.hpp"
 #include "storyline/error.hpp"
 #include "storyline/text.hpp"
@@ -42,6 +44,13 @@ std::uint64_t peak_rss_kb() {
 // A failure another rank reports (the same on every rank).
 struct Quiet {};
 
+// Where a run of global document numbers lives: on `rank`, from its local document `local` on.
+struct Placed {
+  std::uint64_t begin, count;
+  std::size_t rank;
+  std::size_t local;
+};
+
 // One output of the job: written by each rank to its own part file, then assembled.
 struct Output {
   std::string path;  // final path, "-" for stdout, "" when not asked for
@@ -62,7 +71,6 @@ class Job {
       : comm_(comm),
         opt_(options),
         observer_(comm.rank() == 0 ? observer : nullptr),
-        scheme_(options.dedup),
         ranks_(static_cast<std::size_t>(comm.size())) {}
 
   DistDedupReport run() {
@@ -73,49 +81,21 @@ class Job {
     prepare_outputs();
     std::optional<detail::RejectsWriter> rejects;
     std::optional<detail::CorpusSink> docs;
-    std::vector<InputPart> mine;
-    local_step([&] {
-      parts_ = split_inputs(opt_.inputs, static_cast<unsigned>(ranks_));
-      mine = parts_[static_cast<std::size_t>(comm_.rank())];
-    });
-    // Line numbers: each rank counts the newlines of its byte ranges; a part starts after those of the
-    // earlier parts of its file.
-    std::vector<std::uint64_t> part_lines;
-    for (const auto& rank_parts : parts_) part_lines.resize(part_lines.size() + rank_parts.size(), 0);
-    local_step([&] {
-      std::size_t at = 0;
-      for (int r = 0; r < comm_.rank(); ++r) at += parts_[static_cast<std::size_t>(r)].size();
-      for (const InputPart& p : mine) {
-        if (!p.whole()) part_lines[at] = count_newlines(opt_.inputs[p.file], p.begin, p.end);
-        ++at;
-      }
-    });
-    comm_.sum(part_lines);
-    {
-      std::size_t at = 0;
-      std::vector<std::uint64_t> before(opt_.inputs.size(), 0);
-      for (std::size_t r = 0; r < ranks_; ++r) {
-        for (InputPart& p : parts_[r]) {
-          p.first_line = before[p.file] + 1;
-          before[p.file] += part_lines[at++];
-        }
-      }
-      mine = parts_[static_cast<std::size_t>(comm_.rank())];
-    }
+    local_step([&] { parts_ = split_inputs(opt_.inputs, static_cast<unsigned>(ranks_)); });
+    number_lines();
+    const std::vector<InputPart>& mine = parts_[static_cast<std::size_t>(comm_.rank())];
+    open_index();
     local_step([&] {
       rejects.emplace(outputs_[3].part);
-      docs.emplace(scheme_, 0, *rejects, observer_);
+      docs.emplace(*scheme_, prior_local_, *rejects, observer_);
+      read_index(*docs);
       out.job.ingest = ingest_parts(opt_.inputs, mine, opt_.ingest, *docs, names_);
       rejects->close();
     });
     docs_ = &*docs;
     n_ = docs_->ids.size();
-    const auto counts = comm_.all(n_);
-    first_.assign(ranks_ + 1, 0);
-    for (std::size_t r = 0; r < ranks_; ++r) first_[r + 1] = first_[r] + counts[r];
-    STORYLINE_CHECK_ARG(first_[ranks_] < DocIndex(-1), "too many documents for 32-bit indexes");
-    g0_ = first_[static_cast<std::size_t>(comm_.rank())];
-    out.documents = counts;
+    out.documents = place_documents();
+    out.job.prior_documents = prior_total_;
     clock.lap("read");
 
     if (observer_ != nullptr) observer_->progress("group", out.job.ingest);
@@ -136,6 +116,10 @@ class Job {
       }
     });
     clock.lap("write");
+    if (!opt_.save_index_path.empty()) {
+      save_index(out.job);
+      clock.lap("save index");
+    }
 
     // Totals over the ranks.
     IngestStats& s = out.job.ingest;
@@ -146,15 +130,18 @@ class Job {
                                     out.job.groups,
                                     out.job.removed,
                                     out.job.candidate_pairs,
-                                    out.job.verified_pairs};
+                                    out.job.verified_pairs,
+                                    out.job.duplicates_of_prior,
+                                    out.job.index_skipped_ids};
     sums.insert(sums.end(), s.issues.begin(), s.issues.end());
     comm_.sum(sums);
     s.lines = sums[0], s.documents = sums[1], s.bytes = sums[2], s.raw_bytes = sums[3];
     out.job.groups = sums[4], out.job.removed = sums[5];
     out.job.candidate_pairs = sums[6], out.job.verified_pairs = sums[7];
-    std::copy(sums.begin() + 8, sums.end(), s.issues.begin());
-    out.job.params = scheme_.params();
-    out.job.bands = scheme_.bands();
+    out.job.duplicates_of_prior = sums[8], out.job.index_skipped_ids = sums[9];
+    std::copy(sums.begin() + 10, sums.end(), s.issues.begin());
+    out.job.params = scheme_->params();
+    out.job.bands = scheme_->bands();
     out.bytes_exchanged = comm_.sum(comm_.bytes_sent());
     out.peak_rss_kb = comm_.all(peak_rss_kb());
     out.job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
@@ -202,33 +189,149 @@ class Job {
       outputs_.push_back(std::move(o));
     }
     local_step([&] {
-      // Every rank reaches the same verdict: only rank 0 says it.
-      const auto refuse = [&](const char* why) {
-        if (comm_.rank() == 0) throw InvalidArgument(why);
-        throw Quiet{};
-      };
-      if (!opt_.index_path.empty() || !opt_.save_index_path.empty()) {
-        refuse("--index and --save-index are not distributed yet: run them without mpirun");
-      }
       for (const std::string& in : opt_.inputs) {
         if (in == "-") refuse("stdin cannot be split between ranks: name the input files");
       }
       const detail::NamedOutput named[] = {{"--output", opt_.kept_path},
                                            {"--annotate", opt_.annotated_path},
                                            {"--groups", opt_.groups_path},
-                                           {"--rejects", opt_.rejects_path}};
+                                           {"--rejects", opt_.rejects_path},
+                                           {"--save-index", opt_.save_index_path}};
       const detail::PreparedInputs check(opt_.inputs, named);
       names_ = check.names;
     });
   }
 
-  int home(std::uint64_t doc) const {
-    return static_cast<int>(std::upper_bound(first_.begin(), first_.end(), doc) - first_.begin()) - 1;
+  // Every rank reaches the same verdict: only rank 0 says it.
+  [[noreturn]] void refuse(const std::string& why) const {
+    if (comm_.rank() == 0) throw InvalidArgument(why);
+    throw Quiet{};
   }
+
+  // Line numbers: each rank counts the newlines of its byte ranges; a part starts after those of the
+  // earlier parts of its file.
+  void number_lines() {
+    std::vector<std::uint64_t> part_lines;
+    for (const auto& rank_parts : parts_) part_lines.resize(part_lines.size() + rank_parts.size(), 0);
+    local_step([&] {
+      std::size_t at = 0;
+      for (int r = 0; r < comm_.rank(); ++r) at += parts_[static_cast<std::size_t>(r)].size();
+      for (const InputPart& p : parts_[static_cast<std::size_t>(comm_.rank())]) {
+        if (!p.whole()) part_lines[at] = count_newlines(opt_.inputs[p.file], p.begin, p.end);
+        ++at;
+      }
+    });
+    comm_.sum(part_lines);
+    std::size_t at = 0;
+    std::vector<std::uint64_t> before(opt_.inputs.size(), 0);
+    for (std::size_t r = 0; r < ranks_; ++r) {
+      for (InputPart& p : parts_[r]) {
+        p.first_line = before[p.file] + 1;
+        before[p.file] += part_lines[at++];
+      }
+    }
+  }
+
+  // --index: the manifest, this rank's file, and parameters that every rank's file agrees on (they
+  // apply, as in one process; --verify stays a choice of this run). Without it, the options' parameters.
+  void open_index() {
+    DedupParams params = opt_.dedup;
+    if (!opt_.index_path.empty()) {
+      std::uint64_t hash = 0;
+      local_step([&] {
+        manifest_ = IndexManifest::load(opt_.index_path);
+        if (manifest_->parts.size() != ranks_) {
+          refuse("the index '" + opt_.index_path + "' was saved by a job of " +
+                 std::to_string(manifest_->parts.size()) + " ranks and loads on as many: run this job with "
+                 "mpirun -np " + std::to_string(manifest_->parts.size()) + ", or start a new index");
+        }
+        const IndexManifest::Part& part = manifest_->parts[static_cast<std::size_t>(comm_.rank())];
+        index_file_.emplace(IndexManifest::part_path(opt_.index_path, part.file));
+        if (index_file_->count() != part.documents) {
+          index_file_->fail("it holds " + std::to_string(index_file_->count()) + " documents, its manifest says " +
+                            std::to_string(part.documents));
+        }
+        prior_local_ = part.documents;
+        params = index_file_->params();
+        std::string bytes;
+        Packer p(bytes);
+        p.put(params.method), p.put(params.shingle.kind), p.put(params.shingle.size), p.put(params.shingle.seed);
+        p.put(params.num_hashes), p.put(params.threshold), p.put(params.bands), p.put(params.rows);
+        p.put(params.max_hamming), p.put(params.seed);
+        hash = XXH3_64bits(bytes.data(), bytes.size());
+      });
+      const bool agree = comm_.max(hash) == ~comm_.max(~hash);
+      local_step([&] {
+        if (!agree) refuse("the files of the index '" + opt_.index_path + "' disagree on their parameters");
+      });
+      params.verify = opt_.dedup.verify;  // a run-time choice, not part of the index
+    }
+    scheme_.emplace(params);
+  }
+
+  // The documents of this rank's index file, before the new ones (a new copy of an old document then
+  // points at the old one, as in one process).
+  void read_index(detail::CorpusSink& docs) {
+    if (!index_file_) return;
+    std::vector<std::uint32_t> fp(scheme_->words());
+    std::string id;
+    DocInfo info;
+    for (std::size_t d = 0; d < prior_local_; ++d) {
+      index_file_->next(id, info, fp);
+      docs.ids.push_back(id);
+      docs.info.push_back(info);
+      docs.fingerprints.insert(docs.fingerprints.end(), fp.begin(), fp.end());
+      if (exact()) docs.sets.emplace_back();
+    }
+    index_file_->finish();
+    index_file_.reset();
+  }
+
+  // Global document numbers as one process gives them: the index's documents first (where its manifest
+  // puts them), then the new ones in input order, which the ranks read in rank order.
+  std::vector<std::uint64_t> place_documents() {
+    const std::vector<std::uint64_t> fresh = comm_.all(n_ - prior_local_);
+    prior_total_ = manifest_ ? manifest_->documents : 0;
+    std::uint64_t next = prior_total_;
+    placed_.clear();
+    for (std::size_t r = 0; r < ranks_; ++r) {
+      std::size_t local = 0;
+      if (manifest_) {
+        for (const Segment& seg : manifest_->parts[r].segments) {
+          placed_.push_back(Placed{seg.begin, seg.count, r, local});
+          local += seg.count;
+        }
+      }
+      if (fresh[r] > 0) placed_.push_back(Placed{next, fresh[r], r, local});
+      next += fresh[r];
+    }
+    STORYLINE_CHECK_ARG(next < DocIndex(-1), "too many documents for 32-bit indexes");
+    total_ = next;
+    std::sort(placed_.begin(), placed_.end(), [](const Placed& a, const Placed& b) { return a.begin < b.begin; });
+    global_.resize(n_);
+    for (const Placed& p : placed_) {
+      if (p.rank != static_cast<std::size_t>(comm_.rank())) continue;
+      for (std::uint64_t k = 0; k < p.count; ++k) global_[p.local + k] = p.begin + k;
+    }
+    return fresh;
+  }
+
+  const Placed& placed(std::uint64_t doc) const {
+    return *(std::upper_bound(placed_.begin(), placed_.end(), doc,
+                              [](std::uint64_t d, const Placed& p) { return d < p.begin; }) -
+             1);
+  }
+  int home(std::uint64_t doc) const { return static_cast<int>(placed(doc).rank); }
+  // Local index of a document of this rank.
+  std::size_t local_of(std::uint64_t doc) const {
+    const Placed& p = placed(doc);
+    return p.local + static_cast<std::size_t>(doc - p.begin);
+  }
+  bool prior(std::uint64_t doc) const { return doc < prior_total_; }
 
   std::span<const std::uint32_t> fingerprint(std::size_t local) const {
     return std::span<const std::uint32_t>(docs_->fingerprints)
-        .subspan(local * scheme_.words(), scheme_.words());
+        .subspan(local * scheme_->words(), scheme_->words());
   }
 
   // Asks the home rank of each document for `width` values of T about it (answer(local index, out)).
@@ -248,7 +351,7 @@ class Job {
     for (std::size_t r = 0; r < ranks_; ++r) {
       Unpacker in(asked[r]);
       Packer reply(replies[r]);
-      while (!in.done()) answer(static_cast<std::size_t>(in.get<std::uint64_t>() - g0_), reply);
+      while (!in.done()) answer(local_of(in.get<std::uint64_t>()), reply);
     }
     const auto answered = comm_.exchange(std::move(replies));
     for (std::size_t r = 0; r < ranks_; ++r) {
@@ -288,21 +391,21 @@ class Job {
     return out;
   }
 
-  bool exact() const { return scheme_.params().verify == Verify::kExact; }
+  bool exact() const { return scheme_->params().verify == Verify::kExact; }
 
   // Similarity as find_duplicate_groups measures it: shingle sets when verifying exactly (and both
   // have one), else the fingerprints' estimate; and whether it makes a duplicate.
   double similarity(std::span<const std::uint32_t> print_a, std::span<const std::uint32_t> print_b,
                     const std::vector<std::uint64_t>* set_a, const std::vector<std::uint64_t>* set_b) const {
     if (exact() && !set_a->empty() && !set_b->empty()) return jaccard(*set_a, *set_b);
-    return scheme_.similarity(print_a, print_b);
+    return scheme_->similarity(print_a, print_b);
   }
   bool duplicate(double similarity, bool by_sets) const {
-    return by_sets ? similarity >= scheme_.params().threshold : scheme_.is_duplicate(similarity);
+    return by_sets ? similarity >= scheme_->params().threshold : scheme_->is_duplicate(similarity);
   }
 
   std::vector<std::uint32_t> fingerprints_of(const std::vector<std::uint64_t>& docs) {
-    return ask<std::uint32_t>(docs, scheme_.words(), [&](std::size_t local, std::uint32_t* o) {
+    return ask<std::uint32_t>(docs, scheme_->words(), [&](std::size_t local, std::uint32_t* o) {
       std::ranges::copy(fingerprint(local), o);
     });
   }
@@ -315,21 +418,20 @@ class Job {
   // key; there a bucket's documents are verified against its first leaders, unless the components
   // found by the earlier tables already join them; the new links merge components before the next table.
   void group(DistDedupReport& out) {
-    const std::uint32_t tables = scheme_.key_count();
-    label_.resize(n_);
-    std::iota(label_.begin(), label_.end(), g0_);
+    const std::uint32_t tables = scheme_->key_count();
+    label_ = global_;
     std::vector<std::uint64_t> keys(n_ * tables);
     tbb::parallel_for(std::size_t{0}, n_, [&](std::size_t i) {
-      scheme_.keys(fingerprint(i), std::span(keys).subspan(i * tables, tables));
+      scheme_->keys(fingerprint(i), std::span(keys).subspan(i * tables, tables));
     });
-    const std::size_t words = scheme_.words();
+    const std::size_t words = scheme_->words();
     for (std::uint32_t t = 0; t < tables; ++t) {
       std::vector<std::string> to_owner(ranks_);
       for (std::size_t i = 0; i < n_; ++i) {
         const std::uint64_t key = keys[i * tables + t];
         Packer p(to_owner[XXH3_64bits(&key, sizeof key) % ranks_]);
         p.put(key);
-        p.put(g0_ + i);
+        p.put(global_[i]);
       }
       std::vector<std::pair<std::uint64_t, std::uint64_t>> column;  // (key, document), sorted
       for (const std::string& part : comm_.exchange(std::move(to_owner))) {
@@ -407,6 +509,7 @@ class Job {
           for (std::size_t m = b; m < e; ++m) {
             bool linked = false;
             for (const std::size_t leader : leaders) {
+              if (prior(members[m]) && prior(members[leader])) continue;
               if (member_label[m] == member_label[leader]) {
                 linked = true;
                 break;
@@ -423,16 +526,45 @@ class Job {
           }
         }
       }
-      out.component_rounds += merge_components(std::move(links));
+      out.component_rounds += link(std::move(links));
       if (observer_ != nullptr) observer_->progress("group", out.job.ingest);
     }
   }
 
-  // Joins the components that links connect: hook the larger root under the smaller, jump pointers
-  // until every hooked root names its root, and repeat with the links between the new roots until none
-  // is left on any rank. Then every document names its final root. Returns the rounds it took.
-  std::uint64_t merge_components(std::vector<std::pair<std::uint64_t, std::uint64_t>> links) {
+  // Joins the components that a table's links connect, by the rule of find_duplicate_groups: two
+  // components with index documents stay apart; first the components without one merge, then each of
+  // those joins the index document it links to with the smallest number. (A component's root is its
+  // smallest document, so the root of one with an index document is that document.) Then every
+  // document names its final root. Returns the rounds of hooking it took.
+  std::uint64_t link(std::vector<std::pair<std::uint64_t, std::uint64_t>> links) {
     std::vector<std::size_t> hooked;  // local roots that got a parent in this table
+    std::vector<std::pair<std::uint64_t, std::uint64_t>> to_prior;  // (component, index document)
+    if (prior_total_ > 0) {
+      std::vector<std::pair<std::uint64_t, std::uint64_t>> fresh;
+      for (const auto& [a, b] : links) {
+        if (!prior(a) && !prior(b)) fresh.emplace_back(a, b);
+        if (prior(a) != prior(b)) to_prior.emplace_back(prior(a) ? b : a, prior(a) ? a : b);
+      }
+      links = std::move(fresh);
+    }
+    const std::uint64_t rounds = merge_components(std::move(links), hooked);
+    if (prior_total_ > 0) join_prior(std::move(to_prior), hooked);
+    if (comm_.sum(hooked.size()) == 0) return rounds;
+    // Documents whose root was hooked follow it.
+    std::vector<std::uint64_t> roots;
+    std::vector<std::size_t> who;
+    for (std::size_t i = 0; i < n_; ++i) {
+      if (label_[i] != global_[i]) roots.push_back(label_[i]), who.push_back(i);
+    }
+    const std::vector<std::uint64_t> final_root = labels_of(roots);
+    for (std::size_t k = 0; k < who.size(); ++k) label_[who[k]] = final_root[k];
+    return rounds;
+  }
+
+  // Hooks the larger root under the smaller, jumps pointers until every hooked root names its root,
+  // and repeats with the links between the new roots until none is left on any rank.
+  std::uint64_t merge_components(std::vector<std::pair<std::uint64_t, std::uint64_t>> links,
+                                 std::vector<std::size_t>& hooked) {
     std::uint64_t rounds = 0;
     for (;;) {
       std::vector<std::uint64_t> ends;
@@ -457,50 +589,74 @@ class Job {
       for (const std::string& part : comm_.exchange(std::move(hooks))) {
         Unpacker in(part);
         while (!in.done()) {
-          const auto local = static_cast<std::size_t>(in.get<std::uint64_t>() - g0_);
+          const auto local = local_of(in.get<std::uint64_t>());
           const auto low = in.get<std::uint64_t>();
           if (low < label_[local]) {
-            if (label_[local] == g0_ + local) hooked.push_back(local);
+            if (label_[local] == global_[local]) hooked.push_back(local);
             label_[local] = low;
           }
         }
       }
-      for (;;) {  // pointer jumping over the hooked roots
-        std::vector<std::uint64_t> parents;
-        for (const std::size_t local : hooked) parents.push_back(label_[local]);
-        const std::vector<std::uint64_t> grand = labels_of(parents);
-        std::uint64_t changed = 0;
-        for (std::size_t i = 0; i < hooked.size(); ++i) {
-          if (grand[i] != label_[hooked[i]]) label_[hooked[i]] = grand[i], ++changed;
-        }
-        if (comm_.sum(changed) == 0) break;
-      }
+      jump(hooked);
     }
-    if (comm_.sum(hooked.size()) == 0) return rounds;
-    // Documents whose root was hooked follow it.
-    std::vector<std::uint64_t> roots;
-    std::vector<std::size_t> who;
-    for (std::size_t i = 0; i < n_; ++i) {
-      if (label_[i] != g0_ + i) roots.push_back(label_[i]), who.push_back(i);
-    }
-    const std::vector<std::uint64_t> final_root = labels_of(roots);
-    for (std::size_t k = 0; k < who.size(); ++k) label_[who[k]] = final_root[k];
     return rounds;
   }
 
-  // The representative of each component (earliest date, longest text, smallest id), chosen by the
-  // home rank of its root; then every member's similarity to it, and the lines of --groups, which go to
-  // the representative's home rank so that the ranks' parts are in representative order.
+  // Each component linked to index documents hooks under the smallest of them (a root: components
+  // with index documents are never hooked).
+  void join_prior(std::vector<std::pair<std::uint64_t, std::uint64_t>> to_prior, std::vector<std::size_t>& hooked) {
+    std::vector<std::uint64_t> ends;
+    for (const auto& link : to_prior) ends.push_back(link.first);
+    const std::vector<std::uint64_t> root = labels_of(ends);
+    std::vector<std::string> hooks(ranks_);
+    for (std::size_t i = 0; i < to_prior.size(); ++i) {
+      Packer p(hooks[static_cast<std::size_t>(home(root[i]))]);
+      p.put(root[i]);
+      p.put(to_prior[i].second);
+    }
+    std::vector<std::pair<std::size_t, std::uint64_t>> joins;  // (local root, index document)
+    for (const std::string& part : comm_.exchange(std::move(hooks))) {
+      Unpacker in(part);
+      while (!in.done()) {
+        const auto local = local_of(in.get<std::uint64_t>());
+        joins.emplace_back(local, in.get<std::uint64_t>());
+      }
+    }
+    std::sort(joins.begin(), joins.end());
+    for (std::size_t i = 0; i < joins.size(); ++i) {
+      if (i > 0 && joins[i].first == joins[i - 1].first) continue;
+      label_[joins[i].first] = joins[i].second;
+      hooked.push_back(joins[i].first);
+    }
+    jump(hooked);
+  }
+
+  // Pointer jumping over the hooked roots until each names its root.
+  void jump(const std::vector<std::size_t>& hooked) {
+    for (;;) {
+      std::vector<std::uint64_t> parents;
+      for (const std::size_t local : hooked) parents.push_back(label_[local]);
+      const std::vector<std::uint64_t> grand = labels_of(parents);
+      std::uint64_t changed = 0;
+      for (std::size_t i = 0; i < hooked.size(); ++i) {
+        if (grand[i] != label_[hooked[i]]) label_[hooked[i]] = grand[i], ++changed;
+      }
+      if (comm_.sum(changed) == 0) break;
+    }
+  }
+
+  // The representative of each component (its index document, else the earliest date, the longest
+  // text, the smallest id), chosen by the home rank of its root; then every member's similarity to
+  // it, and the lines of --groups.
   void choose_representatives(DistDedupReport& out) {
-    rep_.resize(n_);
-    std::iota(rep_.begin(), rep_.end(), g0_);
+    rep_ = global_;
     similarity_.assign(n_, 1.0f);
     std::vector<std::string> to_root(ranks_);
     for (std::size_t i = 0; i < n_; ++i) {
-      if (label_[i] == g0_ + i) continue;
+      if (label_[i] == global_[i]) continue;
       Packer p(to_root[static_cast<std::size_t>(home(label_[i]))]);
       p.put(label_[i]);
-      p.put(g0_ + i);
+      p.put(global_[i]);
       p.put(docs_->info[i]);
       p.put_string(docs_->ids[i]);
     }
@@ -518,14 +674,14 @@ class Job {
     }
     std::vector<std::string> to_member(ranks_);
     for (auto& [root, members] : groups) {
-      const auto local = static_cast<std::size_t>(root - g0_);
+      const auto local = local_of(root);
       members.push_back(Member{root, docs_->info[local], docs_->ids[local]});
       // In document order, replaced only by a strictly better one: the single-process choice, ties too.
       std::sort(members.begin(), members.end(),
                 [](const Member& a, const Member& b) { return a.doc < b.doc; });
-      const Member* best = &members.front();
+      const Member* best = &members.front();  // the index document, if the group has one
       for (const Member& m : members) {
-        if (better_representative(m.info, m.id, best->info, best->id)) best = &m;
+        if (!prior(root) && better_representative(m.info, m.id, best->info, best->id)) best = &m;
       }
       for (const Member& m : members) {
         Packer p(to_member[static_cast<std::size_t>(home(m.doc))]);
@@ -540,7 +696,7 @@ class Job {
     for (const std::string& part : comm_.exchange(std::move(to_member))) {
       Unpacker in(part);
       while (!in.done()) {
-        const auto local = static_cast<std::size_t>(in.get<std::uint64_t>() - g0_);
+        const auto local = local_of(in.get<std::uint64_t>());
         rep_[local] = in.get<std::uint64_t>();
         rep_ids_.emplace(rep_[local], std::string(in.get_string()));
         grouped.push_back(local);
@@ -552,7 +708,7 @@ class Job {
     for (const std::size_t local : grouped) reps.push_back(rep_[local]);
     std::sort(reps.begin(), reps.end());
     reps.erase(std::unique(reps.begin(), reps.end()), reps.end());
-    const std::size_t words = scheme_.words();
+    const std::size_t words = scheme_->words();
     const std::size_t limit = exact() ? kBatchPrints / 16 : kBatchPrints;
     const std::uint64_t batches = comm_.max((reps.size() + limit - 1) / limit);
     for (std::uint64_t batch = 0; batch < batches; ++batch) {
@@ -565,7 +721,7 @@ class Job {
           exact() ? sets_of(need) : std::vector<std::vector<std::uint64_t>>{};
       for (const std::size_t local : grouped) {
         const auto it = std::lower_bound(need.begin(), need.end(), rep_[local]);
-        if (it == need.end() || *it != rep_[local] || rep_[local] == g0_ + local) continue;
+        if (it == need.end() || *it != rep_[local] || rep_[local] == global_[local]) continue;
         const auto at = static_cast<std::size_t>(it - need.begin());
         similarity_[local] = static_cast<float>(
             similarity(fingerprint(local), std::span<const std::uint32_t>(prints).subspan(at * words, words),
@@ -574,11 +730,15 @@ class Job {
     }
     std::vector<std::string> to_rep(ranks_);
     for (const std::size_t local : grouped) {
-      if (rep_[local] != g0_ + local) ++out.job.removed;
+      if (rep_[local] != global_[local] && !prior(global_[local])) {
+        ++out.job.removed;
+        if (prior(rep_[local])) ++out.job.duplicates_of_prior;
+      }
       if (opt_.groups_path.empty()) continue;
-      Packer p(to_rep[static_cast<std::size_t>(home(rep_[local]))]);
+      // Each rank writes the groups of a run of representatives, so that the parts are in their order.
+      Packer p(to_rep[static_cast<std::size_t>(std::min<std::uint64_t>(ranks_ - 1, rep_[local] * ranks_ / total_))]);
       p.put(rep_[local]);
-      p.put(g0_ + local);
+      p.put(global_[local]);
       p.put(similarity_[local]);
       p.put_string(docs_->ids[local]);
     }
@@ -617,6 +777,7 @@ class Job {
         detail::append_json_string(group_lines_, lines[m].id);
         group_lines_ += ",\"similarity\":";
         detail::append_json_number(group_lines_, lines[m].similarity);
+        if (prior(lines[m].doc)) group_lines_ += ",\"from_index\":true";
         group_lines_ += "}";
       }
       group_lines_ += "]}\n";
@@ -634,7 +795,8 @@ class Job {
       detail::for_each_document_line(
           opt_.inputs, opt_.ingest.max_line_bytes, docs_->where,
           [&](std::size_t k, const std::string& line) {
-            const bool is_rep = rep_[k] == g0_ + k;
+            k += prior_local_;  // the k-th new document
+            const bool is_rep = rep_[k] == global_[k];
             if (kept && is_rep) {
               line_out.assign(line);
               line_out.push_back('\n');
@@ -656,6 +818,121 @@ class Job {
       detail::OutputFile groups(outputs_[2].part);
       groups.write(group_lines_);
       groups.close();
+    }
+  }
+
+  // --save-index: every document held (the index's and the new ones) but those whose id came earlier
+  // (as in one process), one file per rank, numbered as one process numbers them, and a manifest
+  // naming the files. The files get names of their own, so the index at that path stays whole until
+  // the new manifest replaces it; rank 0 then removes the files of the one it replaced.
+  void save_index(DedupJobReport& report) {
+    // Repeated ids: each id goes to the rank that owns its hash, which keeps its smallest document.
+    std::vector<std::uint8_t> skip(n_, 0);
+    {
+      std::vector<std::string> to_owner(ranks_);
+      for (std::size_t i = 0; i < n_; ++i) {
+        const std::string& id = docs_->ids[i];
+        Packer p(to_owner[XXH3_64bits(id.data(), id.size()) % ranks_]);
+        p.put(global_[i]);
+        p.put_string(id);
+      }
+      const std::vector<std::string> owned = comm_.exchange(std::move(to_owner));
+      std::unordered_map<std::string_view, std::uint64_t> first;
+      const auto each = [&](auto&& fn) {
+        for (const std::string& part : owned) {
+          Unpacker in(part);
+          while (!in.done()) {
+            const auto doc = in.get<std::uint64_t>();
+            fn(doc, in.get_string());
+          }
+        }
+      };
+      each([&](std::uint64_t doc, std::string_view id) {
+        const auto [it, added] = first.emplace(id, doc);
+        if (!added) it->second = std::min(it->second, doc);
+      });
+      std::vector<std::string> repeated(ranks_);
+      each([&](std::uint64_t doc, std::string_view id) {
+        if (first.at(id) != doc) Packer(repeated[static_cast<std::size_t>(home(doc))]).put(doc);
+      });
+      first.clear();
+      for (const std::string& part : comm_.exchange(std::move(repeated))) {
+        Unpacker in(part);
+        while (!in.done()) skip[local_of(in.get<std::uint64_t>())] = 1, ++report.index_skipped_ids;
+      }
+    }
+    // Renumbering without them: a run of documents moves down by the documents left out before it.
+    std::vector<std::uint64_t> left_out(placed_.size(), 0);
+    const auto me = static_cast<std::size_t>(comm_.rank());
+    for (std::size_t k = 0; k < placed_.size(); ++k) {
+      if (placed_[k].rank != me) continue;
+      for (std::uint64_t d = 0; d < placed_[k].count; ++d) left_out[k] += skip[placed_[k].local + d];
+    }
+    comm_.sum(left_out);
+    std::vector<std::pair<std::size_t, Segment>> mine;  // (local, segment)
+    std::uint64_t before = 0;
+    for (std::size_t k = 0; k < placed_.size(); ++k) {
+      if (placed_[k].rank == me) {
+        mine.emplace_back(placed_[k].local, Segment{placed_[k].begin - before, placed_[k].count - left_out[k]});
+      }
+      before += left_out[k];
+    }
+    std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
+    IndexManifest::Part part;
+    for (const auto& [local, seg] : mine) append_segment(part.segments, seg);
+    part.documents = n_ - static_cast<std::size_t>(std::count(skip.begin(), skip.end(), 1));
+    // Names of this save's files.
+    const std::string& path = opt_.save_index_path;
+    std::uint64_t stamp = 0;
+    if (comm_.rank() == 0) {
+      const auto now = std::chrono::system_clock::now().time_since_epoch().count();
+      const std::uint64_t seed[] = {static_cast<std::uint64_t>(now), static_cast<std::uint64_t>(::getpid())};
+      stamp = XXH3_64bits(seed, sizeof seed);
+    }
+    stamp = comm_.sum(stamp);
+    char tag[32];
+    std::snprintf(tag, sizeof tag, ".%016llx.rank", static_cast<unsigned long long>(stamp));
+    const auto slash = path.rfind('/');
+    part.file = (slash == std::string::npos ? path : path.substr(slash + 1)) + tag + std::to_string(me);
+    const std::string file = IndexManifest::part_path(path, part.file);
+    try {
+      local_step([&] {
+        detail::IndexFileWriter out(file, *scheme_, part.documents);
+        const std::size_t words = scheme_->words();
+        for (std::size_t i = 0; i < n_; ++i) {
+          if (skip[i] == 0) out.add(docs_->ids[i], docs_->info[i], fingerprint(i).first(words));
+        }
+        out.finish();
+      });
+      std::vector<std::string> to_root(ranks_);
+      Packer p(to_root[0]);
+      p.put_string(part.file);
+      p.put(part.documents);
+      for (const Segment& seg : part.segments) p.put(seg);
+      const std::vector<std::string> parts = comm_.exchange(std::move(to_root));
+      local_step([&] {
+        if (comm_.rank() != 0) return;
+        std::vector<std::string> old_files;
+        try {
+          for (const IndexManifest::Part& old : IndexManifest::load(path).parts) old_files.push_back(old.file);
+        } catch (const std::exception&) {  // none there, or not a manifest: nothing to remove
+        }
+        IndexManifest manifest;
+        for (const std::string& bytes : parts) {
+          Unpacker in(bytes);
+          IndexManifest::Part q;
+          q.file = std::string(in.get_string());
+          q.documents = in.get<std::uint64_t>();
+          while (!in.done()) q.segments.push_back(in.get<Segment>());
+          manifest.documents += q.documents;
+          manifest.parts.push_back(std::move(q));
+        }
+        manifest.save(path);
+        for (const std::string& old : old_files) std::remove(IndexManifest::part_path(path, old).c_str());
+      });
+    } catch (const JobFailed&) {
+      std::remove(file.c_str());
+      throw;
     }
   }
 
@@ -746,15 +1023,20 @@ class Job {
   Comm& comm_;
   const DedupJobOptions& opt_;
   JobObserver* observer_;
-  FingerprintScheme scheme_;
+  std::optional<FingerprintScheme> scheme_;  // once the index (if any) is open
   std::size_t ranks_;
   std::vector<Output> outputs_;  // kept, annotated, groups, rejects
   std::vector<std::string> names_;
   std::vector<std::vector<InputPart>> parts_;
   detail::CorpusSink* docs_ = nullptr;
   std::size_t n_ = 0;                 // documents of this rank
-  std::vector<std::uint64_t> first_;  // first global document of each rank, and the total
-  std::uint64_t g0_ = 0;              // this rank's first global document
+  std::optional<IndexManifest> manifest_;              // --index
+  std::optional<detail::IndexFileReader> index_file_;  // --index: this rank's file, until read
+  std::size_t prior_local_ = 0;                        // documents of this rank's index file
+  std::uint64_t prior_total_ = 0;                      // documents of the index
+  std::uint64_t total_ = 0;                            // documents of the index and new ones
+  std::vector<Placed> placed_;                         // every rank's documents, by global number
+  std::vector<std::uint64_t> global_;                  // per local document, its global number
   std::vector<std::uint64_t> label_;  // per document, its component's root (a global document)
   std::vector<std::uint64_t> rep_;    // per document, its representative
   std::vector<float> similarity_;     // per document, to its representative

@@ -29,9 +29,10 @@ struct JobFailed {
 };
 
 /// Runs the dedup job on every rank of comm (collective). Refuses, with InvalidArgument before any
-/// work: stdin as input, --index and --save-index (not distributed yet). Outputs are
-/// written to temporary names beside the final ones and renamed by rank 0 once every rank succeeded;
-/// "-" (stdout) is written by rank 0. Throws JobFailed on every rank when one failed.
+/// work: stdin as input. Outputs are written to temporary names beside the final ones and renamed by
+/// rank 0 once every rank succeeded; "-" (stdout) is written by rank 0. --save-index writes one index
+/// file per rank and a manifest (dist/index_manifest.hpp); --index loads one on as many ranks as saved
+/// it. Throws JobFailed on every rank when one failed.
 DistDedupReport run_dedup_mpi(Comm& comm, const DedupJobOptions& options, JobObserver* observer);
 
 }  // namespace storyline::dist

@@ -27,6 +27,8 @@ struct DedupInput {
   std::span<const std::vector<std::uint64_t>> sets;
   /// Documents [0, prior) come from an earlier run (a loaded index): they are never linked to each
   /// other and are preferred as representatives, so a new copy of an old document points at the old one.
+  /// A group of new documents joins a prior one in the first LSH table that links it to any (the one of
+  /// smallest index when that table links it to several), whatever the order of the links.
   std::size_t prior = 0;
 };
 
