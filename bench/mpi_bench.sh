@@ -2,16 +2,21 @@
 # Distributed dedup (`mpirun -np N storyline dedup`) against the single process on the same corpus, in
 # one run: wall time, documents/s, peak RSS of each rank, bytes sent between ranks per document, the
 # time of each phase, and whether the kept lines and the groups are byte-identical to the single
-# process (sha256). On this 2-core machine N = 4 runs 4 ranks on 2 cores (oversubscribed: said in the
-# table); ranks get the host's cores divided between them (1 thread each from N = 2).
-# Usage: bench/mpi_bench.sh [SIZES...]    (default: 1000000; needs build/release with MPI)
-# Environment: RANKS="1 2 4", STORYLINE_BENCH_DATA=build/bench-data (corpora are the end-to-end bench's:
-#   `storyline generate -n SIZE --seed 7 --event-size 8`; 10M needs 23 GB, plus ~16 GB for one kept file
-#   at a time in $OUT, default build/mpi-bench).
+# process (sha256); first, byte identity on planted copies of the shared real articles, with an index.
+# On this 2-core machine N = 4 runs 4 ranks on 2 cores (oversubscribed: said in the table); ranks get
+# the host's cores divided between them (1 thread each from N = 2).
+# Usage: bench/mpi_bench.sh [--identity] [SIZES...]    (default: 1000000; --identity: only the real
+#   articles' identity check; needs build/release with MPI)
+# Environment: RANKS="1 2 4", STORYLINE_DATASETS=../shared/datasets, STORYLINE_BENCH_DATA=build/bench-data
+#   (corpora are the end-to-end bench's: `storyline generate -n SIZE --seed 7 --event-size 8`; 10M needs
+#   23 GB, plus ~16 GB for one kept file at a time in $OUT, default build/mpi-bench).
 set -euo pipefail
 cd "$(dirname "$0")/.."
+identity_only=0
+if [ "${1:-}" = --identity ]; then identity_only=1; shift; fi
 sizes=("$@")
 [ ${#sizes[@]} -gt 0 ] || sizes=(1000000)
+[ "$identity_only" = 0 ] || sizes=()
 read -r -a ranks_list <<< "${RANKS:-1 2 4}"
 bin=build/release/storyline
 data=${STORYLINE_BENCH_DATA:-build/bench-data}
@@ -26,6 +31,38 @@ results="bench/results/mpi-$(date -u +%Y%m%d).txt"
   echo "# bench/mpi_bench.sh ${sizes[*]} on $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $cores cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
   printf '%-9s %-6s %8s %10s %11s %-28s %12s %-40s %s\n' documents run seconds docs/s "peak MB max" "peak MB per rank" "bytes/doc" phases identical
 } | tee "$results"
+
+# Byte identity on planted copies of the shared real articles (timeline17 full articles, allsides_neus
+# leads: `storyline generate --source`), at N = 1..4 against one process: kept, annotated and groups
+# files of a first day, then of a second day deduplicated against the index the first day saved.
+datasets=${STORYLINE_DATASETS:-../shared/datasets}
+if [ -f "$datasets/timeline17/docs.jsonl" ]; then
+  echo "# identity on planted copies of real articles (day 2 loads the index day 1 saved)" | tee -a "$results"
+  for source in timeline17 allsides_neus; do
+    "$bin" generate --source "$datasets/$source/docs.jsonl" --min-jaccard 0 --copy-fraction 0.3 -n 8000 \
+      --seed 5 -o "$out/real.jsonl" 2>/dev/null
+    head -n 4000 "$out/real.jsonl" > "$out/day1.jsonl"
+    tail -n +4001 "$out/real.jsonl" > "$out/day2.jsonl"
+    for run in single 1 2 3 4; do
+      launch=()
+      [ "$run" = single ] || launch=(mpirun -np "$run" --oversubscribe --bind-to none --mca mpi_yield_when_idle 1)
+      rm -f "$out/index-$run"*
+      "${launch[@]}" "$bin" dedup "$out/day1.jsonl" -o "$out/k1-$run" --annotate "$out/a1-$run" \
+        --groups "$out/g1-$run" --save-index "$out/index-$run" -q
+      "${launch[@]}" "$bin" dedup "$out/day2.jsonl" --index "$out/index-$run" -o "$out/k2-$run" \
+        --annotate "$out/a2-$run" --groups "$out/g2-$run" -q
+      verdict=reference
+      if [ "$run" != single ]; then
+        verdict=yes
+        for f in k1 a1 g1 k2 a2 g2; do cmp -s "$out/$f-$run" "$out/$f-single" || verdict="NO ($f differs)"; done
+      fi
+      printf '%-14s %-6s %6s kept of 8000, %5s groups: %s\n' "$source" "$run" \
+        "$(cat "$out/k1-$run" "$out/k2-$run" | wc -l)" "$(cat "$out/g1-$run" "$out/g2-$run" | wc -l)" "$verdict" |
+        tee -a "$results"
+    done
+    rm -f "$out"/k[12]-* "$out"/a[12]-* "$out"/g[12]-* "$out"/index-* "$out"/real.jsonl "$out"/day[12].jsonl
+  done
+fi
 
 for n in "${sizes[@]}"; do
   corpus="$data/news-$n.jsonl"

@@ -32,6 +32,7 @@ int run_dedup_distributed(const DedupJobOptions& job, unsigned jobs, bool quiet,
   }
   set_jobs(jobs);
   ProgressObserver observer;
+  observer.bar.label = "rank 0 of " + std::to_string(comm.size());  // its share of the reading
   dist::DistDedupReport r;
   try {
     r = dist::run_dedup_mpi(comm, job, comm.rank() == 0 && !quiet ? &observer : nullptr);

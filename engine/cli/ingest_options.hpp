@@ -23,6 +23,8 @@ class Progress {
   Progress();
   void update(std::string_view phase, const IngestStats& stats);
   void finish();
+  /// Said before the counts, such as "rank 0 of 4" when the counts are one rank's.
+  std::string label;
 
  private:
   bool enabled_;

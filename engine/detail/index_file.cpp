@@ -107,6 +107,8 @@ IndexFileReader::IndexFileReader(const std::string& path) : in_(std::make_unique
 }
 
 IndexFileReader::~IndexFileReader() = default;
+IndexFileReader::IndexFileReader(IndexFileReader&&) noexcept = default;
+IndexFileReader& IndexFileReader::operator=(IndexFileReader&&) noexcept = default;
 
 void IndexFileReader::next(std::string& id, DocInfo& info, std::span<std::uint32_t> fingerprint) {
   id = in_->string(kMaxIndexIdBytes);

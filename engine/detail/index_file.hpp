@@ -43,6 +43,8 @@ class IndexFileReader {
  public:
   explicit IndexFileReader(const std::string& path);
   ~IndexFileReader();
+  IndexFileReader(IndexFileReader&&) noexcept;
+  IndexFileReader& operator=(IndexFileReader&&) noexcept;
   const DedupParams& params() const { return params_; }
   std::uint64_t count() const { return count_; }
   /// The next of count() records; fingerprint must hold the scheme's words.

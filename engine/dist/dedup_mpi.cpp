@@ -17,10 +17,11 @@
 #include <unordered_map>
 
 #include "detail/corpus.hpp"
-#include "detail/index_file.hpp"
 #include "detail/json_out.hpp"
 #include "dist/comm.hpp"
-#include "dist/index_manifest.hpp"
+#include "dist/dist_index.hpp"
+#include "dist/layout.hpp"
+#include "dist/part_files.hpp"
 #include "dist/input_split.hpp"
 #include "storyline/error.hpp"
 #include "storyline/text.hpp"
@@ -41,23 +42,6 @@ std::uint64_t peak_rss_kb() {
   return 0;
 }
 
-// A failure another rank reports (the same on every rank).
-struct Quiet {};
-
-// Where a run of global document numbers lives: on `rank`, from its local document `local` on.
-struct Placed {
-  std::uint64_t begin, count;
-  std::size_t rank;
-  std::size_t local;
-};
-
-// One output of the job: written by each rank to its own part file, then assembled.
-struct Output {
-  std::string path;  // final path, "-" for stdout, "" when not asked for
-  std::string part;  // this rank's part
-  std::string temp;  // the assembled file before its rename
-};
-
 // A document of a group, as its root's home rank sees it.
 struct Member {
   std::uint64_t doc;
@@ -71,7 +55,10 @@ class Job {
       : comm_(comm),
         opt_(options),
         observer_(comm.rank() == 0 ? observer : nullptr),
-        ranks_(static_cast<std::size_t>(comm.size())) {}
+        ranks_(static_cast<std::size_t>(comm.size())),
+        steps_(comm, [this] {
+          for (const PartFile& f : outputs_) remove_part_files(f, comm_.rank());
+        }) {}
 
   DistDedupReport run() {
     const auto start = std::chrono::steady_clock::now();
@@ -79,23 +66,38 @@ class Job {
     out.ranks = comm_.size();
     detail::PhaseClock clock(out.job.phases);
     prepare_outputs();
-    std::optional<detail::RejectsWriter> rejects;
-    std::optional<detail::CorpusSink> docs;
-    local_step([&] { parts_ = split_inputs(opt_.inputs, static_cast<unsigned>(ranks_)); });
+    steps_.run([&] { parts_ = split_inputs(opt_.inputs, static_cast<unsigned>(ranks_)); });
     number_lines();
     const std::vector<InputPart>& mine = parts_[static_cast<std::size_t>(comm_.rank())];
-    open_index();
-    local_step([&] {
+    DedupParams params = opt_.dedup;
+    OpenedIndex index;
+    if (!opt_.index_path.empty()) {
+      index = open_index(comm_, steps_, opt_.index_path);
+      params = index.params;
+      params.verify = opt_.dedup.verify;  // a run-time choice, not part of the index
+    }
+    scheme_.emplace(params);
+    std::optional<detail::RejectsWriter> rejects;
+    std::optional<detail::CorpusSink> docs;
+    steps_.run([&] {
       rejects.emplace(outputs_[3].part);
-      docs.emplace(*scheme_, prior_local_, *rejects, observer_);
-      read_index(*docs);
+      docs.emplace(*scheme_, index.documents, *rejects, observer_);
+      read_index(index, *docs, exact());
       out.job.ingest = ingest_parts(opt_.inputs, mine, opt_.ingest, *docs, names_);
       rejects->close();
     });
     docs_ = &*docs;
     n_ = docs_->ids.size();
-    out.documents = place_documents();
-    out.job.prior_documents = prior_total_;
+    prior_local_ = index.documents;
+    out.documents = comm_.all(n_ - prior_local_);
+    std::vector<std::vector<Segment>> index_segments;
+    if (index.manifest) {
+      for (const IndexManifest::Part& part : index.manifest->parts) index_segments.push_back(part.segments);
+    }
+    layout_ = Layout(index_segments, out.documents);
+    STORYLINE_CHECK_ARG(layout_.total() < DocIndex(-1), "too many documents for 32-bit indexes");
+    global_ = layout_.globals(static_cast<std::size_t>(comm_.rank()));
+    out.job.prior_documents = layout_.prior();
     clock.lap("read");
 
     if (observer_ != nullptr) observer_->progress("group", out.job.ingest);
@@ -104,24 +106,26 @@ class Job {
     clock.lap("group");
 
     if (observer_ != nullptr) observer_->progress("write", out.job.ingest);
-    local_step([&] { write_parts(mine); });
-    for (std::size_t o = 0; o < outputs_.size(); ++o) assemble(outputs_[o]);
-    local_step([&] {
+    steps_.run([&] { write_parts(mine); });
+    for (const PartFile& f : outputs_) assemble(comm_, steps_, f);
+    steps_.run([&] {
       if (comm_.rank() != 0) return;
-      for (const Output& o : outputs_) {
-        if (o.path.empty() || o.path == "-") continue;
-        if (std::rename(o.temp.c_str(), o.path.c_str()) != 0) {
-          throw IoError("cannot rename '" + o.temp + "' to '" + o.path + "': " + std::strerror(errno));
-        }
-      }
+      for (const PartFile& f : outputs_) publish(f);
     });
     clock.lap("write");
     if (!opt_.save_index_path.empty()) {
-      save_index(out.job);
+      out.job.index_skipped_ids =
+          save_index(comm_, steps_, opt_.save_index_path, *scheme_, layout_, *docs_, global_);
       clock.lap("save index");
     }
+    add_up(out);
+    out.job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+  }
 
-    // Totals over the ranks.
+ private:
+  // Totals over the ranks.
+  void add_up(DistDedupReport& out) {
     IngestStats& s = out.job.ingest;
     std::vector<std::uint64_t> sums{s.lines,
                                     s.documents,
@@ -144,53 +148,15 @@ class Job {
     out.job.bands = scheme_->bands();
     out.bytes_exchanged = comm_.sum(comm_.bytes_sent());
     out.peak_rss_kb = comm_.all(peak_rss_kb());
-    out.job.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return out;
-  }
-
- private:
-  // Runs a step that touches only this rank's data. Then every rank learns whether any failed: all
-  // remove their temporary files and throw JobFailed, the failing ones with their cause.
-  template <class F>
-  void local_step(F&& step) {
-    bool ok = true;
-    std::string cause;
-    try {
-      step();
-    } catch (const Quiet&) {
-      ok = false;
-    } catch (const std::exception& e) {
-      ok = false;
-      cause = e.what();
-    }
-    const std::uint64_t failed = comm_.sum(ok ? 0 : 1);
-    if (failed == 0) return;
-    for (const Output& o : outputs_) {
-      if (!o.part.empty()) std::remove(o.part.c_str());
-      if (comm_.rank() == 0 && !o.temp.empty()) std::remove(o.temp.c_str());
-    }
-    throw JobFailed{failed, cause};
   }
 
   void prepare_outputs() {
-    const std::string rank = std::to_string(comm_.rank());
-    const std::string* paths[] = {&opt_.kept_path, &opt_.annotated_path, &opt_.groups_path,
-                                  &opt_.rejects_path};
-    for (const std::string* p : paths) {
-      Output o;
-      o.path = *p;
-      if (!o.path.empty()) {
-        // Parts beside the output (a shared file system for a job across hosts); stdout's in the
-        // working directory.
-        const std::string base = o.path == "-" ? std::string("storyline-stdout") : o.path;
-        o.part = base + ".part" + rank + ".storyline-tmp";
-        if (o.path != "-") o.temp = o.path + ".storyline-tmp";
-      }
-      outputs_.push_back(std::move(o));
+    for (const std::string* p : {&opt_.kept_path, &opt_.annotated_path, &opt_.groups_path, &opt_.rejects_path}) {
+      outputs_.push_back(part_file(*p, comm_.rank()));
     }
-    local_step([&] {
+    steps_.run([&] {
       for (const std::string& in : opt_.inputs) {
-        if (in == "-") refuse("stdin cannot be split between ranks: name the input files");
+        if (in == "-") steps_.refuse("stdin cannot be split between ranks: name the input files");
       }
       const detail::NamedOutput named[] = {{"--output", opt_.kept_path},
                                            {"--annotate", opt_.annotated_path},
@@ -202,18 +168,12 @@ class Job {
     });
   }
 
-  // Every rank reaches the same verdict: only rank 0 says it.
-  [[noreturn]] void refuse(const std::string& why) const {
-    if (comm_.rank() == 0) throw InvalidArgument(why);
-    throw Quiet{};
-  }
-
   // Line numbers: each rank counts the newlines of its byte ranges; a part starts after those of the
   // earlier parts of its file.
   void number_lines() {
     std::vector<std::uint64_t> part_lines;
     for (const auto& rank_parts : parts_) part_lines.resize(part_lines.size() + rank_parts.size(), 0);
-    local_step([&] {
+    steps_.run([&] {
       std::size_t at = 0;
       for (int r = 0; r < comm_.rank(); ++r) at += parts_[static_cast<std::size_t>(r)].size();
       for (const InputPart& p : parts_[static_cast<std::size_t>(comm_.rank())]) {
@@ -232,103 +192,6 @@ class Job {
     }
   }
 
-  // --index: the manifest, this rank's file, and parameters that every rank's file agrees on (they
-  // apply, as in one process; --verify stays a choice of this run). Without it, the options' parameters.
-  void open_index() {
-    DedupParams params = opt_.dedup;
-    if (!opt_.index_path.empty()) {
-      std::uint64_t hash = 0;
-      local_step([&] {
-        manifest_ = IndexManifest::load(opt_.index_path);
-        if (manifest_->parts.size() != ranks_) {
-          refuse("the index '" + opt_.index_path + "' was saved by a job of " +
-                 std::to_string(manifest_->parts.size()) + " ranks and loads on as many: run this job with "
-                 "mpirun -np " + std::to_string(manifest_->parts.size()) + ", or start a new index");
-        }
-        const IndexManifest::Part& part = manifest_->parts[static_cast<std::size_t>(comm_.rank())];
-        index_file_.emplace(IndexManifest::part_path(opt_.index_path, part.file));
-        if (index_file_->count() != part.documents) {
-          index_file_->fail("it holds " + std::to_string(index_file_->count()) + " documents, its manifest says " +
-                            std::to_string(part.documents));
-        }
-        prior_local_ = part.documents;
-        params = index_file_->params();
-        std::string bytes;
-        Packer p(bytes);
-        p.put(params.method), p.put(params.shingle.kind), p.put(params.shingle.size), p.put(params.shingle.seed);
-        p.put(params.num_hashes), p.put(params.threshold), p.put(params.bands), p.put(params.rows);
-        p.put(params.max_hamming), p.put(params.seed);
-        hash = XXH3_64bits(bytes.data(), bytes.size());
-      });
-      const bool agree = comm_.max(hash) == ~comm_.max(~hash);
-      local_step([&] {
-        if (!agree) refuse("the files of the index '" + opt_.index_path + "' disagree on their parameters");
-      });
-      params.verify = opt_.dedup.verify;  // a run-time choice, not part of the index
-    }
-    scheme_.emplace(params);
-  }
-
-  // The documents of this rank's index file, before the new ones (a new copy of an old document then
-  // points at the old one, as in one process).
-  void read_index(detail::CorpusSink& docs) {
-    if (!index_file_) return;
-    std::vector<std::uint32_t> fp(scheme_->words());
-    std::string id;
-    DocInfo info;
-    for (std::size_t d = 0; d < prior_local_; ++d) {
-      index_file_->next(id, info, fp);
-      docs.ids.push_back(id);
-      docs.info.push_back(info);
-      docs.fingerprints.insert(docs.fingerprints.end(), fp.begin(), fp.end());
-      if (exact()) docs.sets.emplace_back();
-    }
-    index_file_->finish();
-    index_file_.reset();
-  }
-
-  // Global document numbers as one process gives them: the index's documents first (where its manifest
-  // puts them), then the new ones in input order, which the ranks read in rank order.
-  std::vector<std::uint64_t> place_documents() {
-    const std::vector<std::uint64_t> fresh = comm_.all(n_ - prior_local_);
-    prior_total_ = manifest_ ? manifest_->documents : 0;
-    std::uint64_t next = prior_total_;
-    placed_.clear();
-    for (std::size_t r = 0; r < ranks_; ++r) {
-      std::size_t local = 0;
-      if (manifest_) {
-        for (const Segment& seg : manifest_->parts[r].segments) {
-          placed_.push_back(Placed{seg.begin, seg.count, r, local});
-          local += seg.count;
-        }
-      }
-      if (fresh[r] > 0) placed_.push_back(Placed{next, fresh[r], r, local});
-      next += fresh[r];
-    }
-    STORYLINE_CHECK_ARG(next < DocIndex(-1), "too many documents for 32-bit indexes");
-    total_ = next;
-    std::sort(placed_.begin(), placed_.end(), [](const Placed& a, const Placed& b) { return a.begin < b.begin; });
-    global_.resize(n_);
-    for (const Placed& p : placed_) {
-      if (p.rank != static_cast<std::size_t>(comm_.rank())) continue;
-      for (std::uint64_t k = 0; k < p.count; ++k) global_[p.local + k] = p.begin + k;
-    }
-    return fresh;
-  }
-
-  const Placed& placed(std::uint64_t doc) const {
-    return *(std::upper_bound(placed_.begin(), placed_.end(), doc,
-                              [](std::uint64_t d, const Placed& p) { return d < p.begin; }) -
-             1);
-  }
-  int home(std::uint64_t doc) const { return static_cast<int>(placed(doc).rank); }
-  // Local index of a document of this rank.
-  std::size_t local_of(std::uint64_t doc) const {
-    const Placed& p = placed(doc);
-    return p.local + static_cast<std::size_t>(doc - p.begin);
-  }
-  bool prior(std::uint64_t doc) const { return doc < prior_total_; }
-
   std::span<const std::uint32_t> fingerprint(std::size_t local) const {
     return std::span<const std::uint32_t>(docs_->fingerprints)
         .subspan(local * scheme_->words(), scheme_->words());
@@ -342,7 +205,7 @@ class Job {
     std::vector<std::string> requests(ranks_);
     std::vector<std::vector<std::size_t>> order(ranks_);
     for (std::size_t i = 0; i < docs.size(); ++i) {
-      const auto r = static_cast<std::size_t>(home(docs[i]));
+      const auto r = static_cast<std::size_t>(layout_.home(docs[i]));
       Packer(requests[r]).put(docs[i]);
       order[r].push_back(i);
     }
@@ -351,7 +214,7 @@ class Job {
     for (std::size_t r = 0; r < ranks_; ++r) {
       Unpacker in(asked[r]);
       Packer reply(replies[r]);
-      while (!in.done()) answer(local_of(in.get<std::uint64_t>()), reply);
+      while (!in.done()) answer(layout_.local_of(in.get<std::uint64_t>()), reply);
     }
     const auto answered = comm_.exchange(std::move(replies));
     for (std::size_t r = 0; r < ranks_; ++r) {
@@ -509,7 +372,7 @@ class Job {
           for (std::size_t m = b; m < e; ++m) {
             bool linked = false;
             for (const std::size_t leader : leaders) {
-              if (prior(members[m]) && prior(members[leader])) continue;
+              if (layout_.prior(members[m]) && layout_.prior(members[leader])) continue;
               if (member_label[m] == member_label[leader]) {
                 linked = true;
                 break;
@@ -539,16 +402,18 @@ class Job {
   std::uint64_t link(std::vector<std::pair<std::uint64_t, std::uint64_t>> links) {
     std::vector<std::size_t> hooked;  // local roots that got a parent in this table
     std::vector<std::pair<std::uint64_t, std::uint64_t>> to_prior;  // (component, index document)
-    if (prior_total_ > 0) {
+    if (layout_.prior() > 0) {
       std::vector<std::pair<std::uint64_t, std::uint64_t>> fresh;
       for (const auto& [a, b] : links) {
-        if (!prior(a) && !prior(b)) fresh.emplace_back(a, b);
-        if (prior(a) != prior(b)) to_prior.emplace_back(prior(a) ? b : a, prior(a) ? a : b);
+        if (!layout_.prior(a) && !layout_.prior(b)) fresh.emplace_back(a, b);
+        if (layout_.prior(a) != layout_.prior(b)) {
+          to_prior.emplace_back(layout_.prior(a) ? b : a, layout_.prior(a) ? a : b);
+        }
       }
       links = std::move(fresh);
     }
     const std::uint64_t rounds = merge_components(std::move(links), hooked);
-    if (prior_total_ > 0) join_prior(std::move(to_prior), hooked);
+    if (layout_.prior() > 0) join_prior(std::move(to_prior), hooked);
     if (comm_.sum(hooked.size()) == 0) return rounds;
     // Documents whose root was hooked follow it.
     std::vector<std::uint64_t> roots;
@@ -582,14 +447,14 @@ class Job {
       ++rounds;
       std::vector<std::string> hooks(ranks_);
       for (const auto& [low, high] : links) {
-        Packer p(hooks[static_cast<std::size_t>(home(high))]);
+        Packer p(hooks[static_cast<std::size_t>(layout_.home(high))]);
         p.put(high);
         p.put(low);
       }
       for (const std::string& part : comm_.exchange(std::move(hooks))) {
         Unpacker in(part);
         while (!in.done()) {
-          const auto local = local_of(in.get<std::uint64_t>());
+          const auto local = layout_.local_of(in.get<std::uint64_t>());
           const auto low = in.get<std::uint64_t>();
           if (low < label_[local]) {
             if (label_[local] == global_[local]) hooked.push_back(local);
@@ -610,7 +475,7 @@ class Job {
     const std::vector<std::uint64_t> root = labels_of(ends);
     std::vector<std::string> hooks(ranks_);
     for (std::size_t i = 0; i < to_prior.size(); ++i) {
-      Packer p(hooks[static_cast<std::size_t>(home(root[i]))]);
+      Packer p(hooks[static_cast<std::size_t>(layout_.home(root[i]))]);
       p.put(root[i]);
       p.put(to_prior[i].second);
     }
@@ -618,7 +483,7 @@ class Job {
     for (const std::string& part : comm_.exchange(std::move(hooks))) {
       Unpacker in(part);
       while (!in.done()) {
-        const auto local = local_of(in.get<std::uint64_t>());
+        const auto local = layout_.local_of(in.get<std::uint64_t>());
         joins.emplace_back(local, in.get<std::uint64_t>());
       }
     }
@@ -654,7 +519,7 @@ class Job {
     std::vector<std::string> to_root(ranks_);
     for (std::size_t i = 0; i < n_; ++i) {
       if (label_[i] == global_[i]) continue;
-      Packer p(to_root[static_cast<std::size_t>(home(label_[i]))]);
+      Packer p(to_root[static_cast<std::size_t>(layout_.home(label_[i]))]);
       p.put(label_[i]);
       p.put(global_[i]);
       p.put(docs_->info[i]);
@@ -674,17 +539,17 @@ class Job {
     }
     std::vector<std::string> to_member(ranks_);
     for (auto& [root, members] : groups) {
-      const auto local = local_of(root);
+      const auto local = layout_.local_of(root);
       members.push_back(Member{root, docs_->info[local], docs_->ids[local]});
       // In document order, replaced only by a strictly better one: the single-process choice, ties too.
       std::sort(members.begin(), members.end(),
                 [](const Member& a, const Member& b) { return a.doc < b.doc; });
       const Member* best = &members.front();  // the index document, if the group has one
       for (const Member& m : members) {
-        if (!prior(root) && better_representative(m.info, m.id, best->info, best->id)) best = &m;
+        if (!layout_.prior(root) && better_representative(m.info, m.id, best->info, best->id)) best = &m;
       }
       for (const Member& m : members) {
-        Packer p(to_member[static_cast<std::size_t>(home(m.doc))]);
+        Packer p(to_member[static_cast<std::size_t>(layout_.home(m.doc))]);
         p.put(m.doc);
         p.put(best->doc);
         p.put_string(best->id);
@@ -696,7 +561,7 @@ class Job {
     for (const std::string& part : comm_.exchange(std::move(to_member))) {
       Unpacker in(part);
       while (!in.done()) {
-        const auto local = local_of(in.get<std::uint64_t>());
+        const auto local = layout_.local_of(in.get<std::uint64_t>());
         rep_[local] = in.get<std::uint64_t>();
         rep_ids_.emplace(rep_[local], std::string(in.get_string()));
         grouped.push_back(local);
@@ -730,13 +595,13 @@ class Job {
     }
     std::vector<std::string> to_rep(ranks_);
     for (const std::size_t local : grouped) {
-      if (rep_[local] != global_[local] && !prior(global_[local])) {
+      if (rep_[local] != global_[local] && !layout_.prior(global_[local])) {
         ++out.job.removed;
-        if (prior(rep_[local])) ++out.job.duplicates_of_prior;
+        if (layout_.prior(rep_[local])) ++out.job.duplicates_of_prior;
       }
       if (opt_.groups_path.empty()) continue;
       // Each rank writes the groups of a run of representatives, so that the parts are in their order.
-      Packer p(to_rep[static_cast<std::size_t>(std::min<std::uint64_t>(ranks_ - 1, rep_[local] * ranks_ / total_))]);
+      Packer p(to_rep[static_cast<std::size_t>(std::min<std::uint64_t>(ranks_ - 1, rep_[local] * ranks_ / layout_.total()))]);
       p.put(rep_[local]);
       p.put(global_[local]);
       p.put(similarity_[local]);
@@ -777,7 +642,7 @@ class Job {
         detail::append_json_string(group_lines_, lines[m].id);
         group_lines_ += ",\"similarity\":";
         detail::append_json_number(group_lines_, lines[m].similarity);
-        if (prior(lines[m].doc)) group_lines_ += ",\"from_index\":true";
+        if (layout_.prior(lines[m].doc)) group_lines_ += ",\"from_index\":true";
         group_lines_ += "}";
       }
       group_lines_ += "]}\n";
@@ -821,221 +686,19 @@ class Job {
     }
   }
 
-  // --save-index: every document held (the index's and the new ones) but those whose id came earlier
-  // (as in one process), one file per rank, numbered as one process numbers them, and a manifest
-  // naming the files. The files get names of their own, so the index at that path stays whole until
-  // the new manifest replaces it; rank 0 then removes the files of the one it replaced.
-  void save_index(DedupJobReport& report) {
-    // Repeated ids: each id goes to the rank that owns its hash, which keeps its smallest document.
-    std::vector<std::uint8_t> skip(n_, 0);
-    {
-      std::vector<std::string> to_owner(ranks_);
-      for (std::size_t i = 0; i < n_; ++i) {
-        const std::string& id = docs_->ids[i];
-        Packer p(to_owner[XXH3_64bits(id.data(), id.size()) % ranks_]);
-        p.put(global_[i]);
-        p.put_string(id);
-      }
-      const std::vector<std::string> owned = comm_.exchange(std::move(to_owner));
-      std::unordered_map<std::string_view, std::uint64_t> first;
-      const auto each = [&](auto&& fn) {
-        for (const std::string& part : owned) {
-          Unpacker in(part);
-          while (!in.done()) {
-            const auto doc = in.get<std::uint64_t>();
-            fn(doc, in.get_string());
-          }
-        }
-      };
-      each([&](std::uint64_t doc, std::string_view id) {
-        const auto [it, added] = first.emplace(id, doc);
-        if (!added) it->second = std::min(it->second, doc);
-      });
-      std::vector<std::string> repeated(ranks_);
-      each([&](std::uint64_t doc, std::string_view id) {
-        if (first.at(id) != doc) Packer(repeated[static_cast<std::size_t>(home(doc))]).put(doc);
-      });
-      first.clear();
-      for (const std::string& part : comm_.exchange(std::move(repeated))) {
-        Unpacker in(part);
-        while (!in.done()) skip[local_of(in.get<std::uint64_t>())] = 1, ++report.index_skipped_ids;
-      }
-    }
-    // Renumbering without them: a run of documents moves down by the documents left out before it.
-    std::vector<std::uint64_t> left_out(placed_.size(), 0);
-    const auto me = static_cast<std::size_t>(comm_.rank());
-    for (std::size_t k = 0; k < placed_.size(); ++k) {
-      if (placed_[k].rank != me) continue;
-      for (std::uint64_t d = 0; d < placed_[k].count; ++d) left_out[k] += skip[placed_[k].local + d];
-    }
-    comm_.sum(left_out);
-    std::vector<std::pair<std::size_t, Segment>> mine;  // (local, segment)
-    std::uint64_t before = 0;
-    for (std::size_t k = 0; k < placed_.size(); ++k) {
-      if (placed_[k].rank == me) {
-        mine.emplace_back(placed_[k].local, Segment{placed_[k].begin - before, placed_[k].count - left_out[k]});
-      }
-      before += left_out[k];
-    }
-    std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
-    IndexManifest::Part part;
-    for (const auto& [local, seg] : mine) append_segment(part.segments, seg);
-    part.documents = n_ - static_cast<std::size_t>(std::count(skip.begin(), skip.end(), 1));
-    // Names of this save's files.
-    const std::string& path = opt_.save_index_path;
-    std::uint64_t stamp = 0;
-    if (comm_.rank() == 0) {
-      const auto now = std::chrono::system_clock::now().time_since_epoch().count();
-      const std::uint64_t seed[] = {static_cast<std::uint64_t>(now), static_cast<std::uint64_t>(::getpid())};
-      stamp = XXH3_64bits(seed, sizeof seed);
-    }
-    stamp = comm_.sum(stamp);
-    char tag[32];
-    std::snprintf(tag, sizeof tag, ".%016llx.rank", static_cast<unsigned long long>(stamp));
-    const auto slash = path.rfind('/');
-    part.file = (slash == std::string::npos ? path : path.substr(slash + 1)) + tag + std::to_string(me);
-    const std::string file = IndexManifest::part_path(path, part.file);
-    try {
-      local_step([&] {
-        detail::IndexFileWriter out(file, *scheme_, part.documents);
-        const std::size_t words = scheme_->words();
-        for (std::size_t i = 0; i < n_; ++i) {
-          if (skip[i] == 0) out.add(docs_->ids[i], docs_->info[i], fingerprint(i).first(words));
-        }
-        out.finish();
-      });
-      std::vector<std::string> to_root(ranks_);
-      Packer p(to_root[0]);
-      p.put_string(part.file);
-      p.put(part.documents);
-      for (const Segment& seg : part.segments) p.put(seg);
-      const std::vector<std::string> parts = comm_.exchange(std::move(to_root));
-      local_step([&] {
-        if (comm_.rank() != 0) return;
-        std::vector<std::string> old_files;
-        try {
-          for (const IndexManifest::Part& old : IndexManifest::load(path).parts) old_files.push_back(old.file);
-        } catch (const std::exception&) {  // none there, or not a manifest: nothing to remove
-        }
-        IndexManifest manifest;
-        for (const std::string& bytes : parts) {
-          Unpacker in(bytes);
-          IndexManifest::Part q;
-          q.file = std::string(in.get_string());
-          q.documents = in.get<std::uint64_t>();
-          while (!in.done()) q.segments.push_back(in.get<Segment>());
-          manifest.documents += q.documents;
-          manifest.parts.push_back(std::move(q));
-        }
-        manifest.save(path);
-        for (const std::string& old : old_files) std::remove(IndexManifest::part_path(path, old).c_str());
-      });
-    } catch (const JobFailed&) {
-      std::remove(file.c_str());
-      throw;
-    }
-  }
-
-  // Puts the ranks' parts of one output together: each rank copies its part to its offset in one
-  // file (rank 0 creates it at its full size); for stdout rank 0 writes them in rank order.
-  void assemble(const Output& o) {
-    if (o.path.empty()) return;
-    std::uint64_t size = 0;
-    local_step([&] {
-      const int fd = ::open(o.part.c_str(), O_RDONLY | O_CLOEXEC);
-      if (fd < 0) throw IoError("cannot open '" + o.part + "': " + std::strerror(errno));
-      size = static_cast<std::uint64_t>(::lseek(fd, 0, SEEK_END));
-      ::close(fd);
-    });
-    if (o.path == "-") {
-      local_step([&] {
-        if (comm_.rank() != 0) {
-          comm_.send(0, read_part(o.part));
-        } else {
-          detail::OutputFile stdout_file("-");
-          stdout_file.write(read_part(o.part));
-          for (int r = 1; r < comm_.size(); ++r) stdout_file.write(comm_.receive(r));
-          stdout_file.close();
-        }
-        std::remove(o.part.c_str());
-      });
-      return;
-    }
-    const std::uint64_t offset = comm_.exclusive_sum(size);
-    const std::uint64_t total = comm_.sum(size);
-    local_step([&] {  // rank 0's part, at offset 0, becomes the file: only the others are copied
-      if (comm_.rank() != 0) return;
-      if (std::rename(o.part.c_str(), o.temp.c_str()) != 0) {
-        throw IoError("cannot rename '" + o.part + "' to '" + o.temp + "': " + std::strerror(errno));
-      }
-      if (::truncate(o.temp.c_str(), static_cast<off_t>(total)) != 0) {
-        throw IoError("cannot extend '" + o.temp + "': " + std::strerror(errno));
-      }
-    });
-    local_step([&] {
-      if (comm_.rank() == 0) return;
-      copy_at(o.part, o.temp, offset, size);
-      std::remove(o.part.c_str());
-    });
-  }
-
-  static std::string read_part(const std::string& path) {
-    std::ifstream in(path, std::ios::binary);
-    if (!in) throw IoError("cannot open '" + path + "'");
-    return std::string(std::istreambuf_iterator<char>(in), {});
-  }
-
-  static void copy_at(const std::string& from, const std::string& to, std::uint64_t offset,
-                      std::uint64_t size) {
-    const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
-    if (in < 0) throw IoError("cannot open '" + from + "': " + std::strerror(errno));
-    const int out = ::open(to.c_str(), O_WRONLY | O_CLOEXEC);
-    if (out < 0) {
-      ::close(in);
-      throw IoError("cannot open '" + to + "': " + std::strerror(errno));
-    }
-    std::vector<char> buffer(std::size_t{4} << 20);
-    std::uint64_t done = 0;
-    std::string error;
-    while (done < size && error.empty()) {
-      const ssize_t n = ::pread(in, buffer.data(), buffer.size(), static_cast<off_t>(done));
-      if (n <= 0) {
-        error = n == 0 ? "it is shorter than it was" : std::strerror(errno);
-        break;
-      }
-      for (ssize_t w = 0; w < n;) {
-        const ssize_t k = ::pwrite(out, buffer.data() + w, static_cast<std::size_t>(n - w),
-                                   static_cast<off_t>(offset + done + static_cast<std::uint64_t>(w)));
-        if (k < 0) {
-          error = std::strerror(errno);
-          break;
-        }
-        w += k;
-      }
-      done += static_cast<std::uint64_t>(n);
-    }
-    const bool closed = ::close(out) == 0;
-    ::close(in);
-    if (!error.empty()) throw IoError("cannot copy '" + from + "' into '" + to + "': " + error);
-    if (!closed) throw IoError("cannot write '" + to + "': " + std::strerror(errno));
-  }
-
   Comm& comm_;
   const DedupJobOptions& opt_;
   JobObserver* observer_;
   std::optional<FingerprintScheme> scheme_;  // once the index (if any) is open
   std::size_t ranks_;
-  std::vector<Output> outputs_;  // kept, annotated, groups, rejects
+  Steps steps_;
+  std::vector<PartFile> outputs_;  // kept, annotated, groups, rejects
   std::vector<std::string> names_;
   std::vector<std::vector<InputPart>> parts_;
   detail::CorpusSink* docs_ = nullptr;
   std::size_t n_ = 0;                 // documents of this rank
-  std::optional<IndexManifest> manifest_;              // --index
-  std::optional<detail::IndexFileReader> index_file_;  // --index: this rank's file, until read
-  std::size_t prior_local_ = 0;                        // documents of this rank's index file
-  std::uint64_t prior_total_ = 0;                      // documents of the index
-  std::uint64_t total_ = 0;                            // documents of the index and new ones
-  std::vector<Placed> placed_;                         // every rank's documents, by global number
+  std::size_t prior_local_ = 0;  // documents of this rank's index file
+  Layout layout_;
   std::vector<std::uint64_t> global_;                  // per local document, its global number
   std::vector<std::uint64_t> label_;  // per document, its component's root (a global document)
   std::vector<std::uint64_t> rep_;    // per document, its representative

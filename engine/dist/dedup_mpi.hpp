@@ -6,11 +6,10 @@
 #include <string>
 #include <vector>
 
+#include "dist/step.hpp"
 #include "storyline/dedup_job.hpp"
 
 namespace storyline::dist {
-
-class Comm;
 
 /// Figures of a distributed run, for rank 0 to print.
 struct DistDedupReport {
@@ -20,12 +19,6 @@ struct DistDedupReport {
   std::uint64_t component_rounds = 0;      ///< hook-and-jump rounds of the connected components
   std::vector<std::uint64_t> peak_rss_kb;  ///< per rank, VmHWM at the end
   std::vector<std::uint64_t> documents;    ///< per rank, documents read
-};
-
-/// Thrown on every rank when a rank failed.
-struct JobFailed {
-  std::uint64_t ranks = 0;  ///< how many ranks failed
-  std::string cause;        ///< why this rank failed ("" when it did not, or when rank 0 says it)
 };
 
 /// Runs the dedup job on every rank of comm (collective). Refuses, with InvalidArgument before any
