@@ -27,9 +27,11 @@ command -v mpirun >/dev/null || { echo "needs mpirun (apt-get install openmpi-bi
 export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 cores=$(nproc)
 results="bench/results/mpi-$(date -u +%Y%m%d).txt"
+[ "$identity_only" = 0 ] || results="bench/results/mpi-identity-$(date -u +%Y%m%d).txt"
 {
   echo "# bench/mpi_bench.sh ${sizes[*]} on $(grep -m1 "model name" /proc/cpuinfo | cut -d: -f2 | sed 's/^ *//'), $cores cores, $(date -u +%Y-%m-%dT%H:%M:%SZ)"
-  printf '%-9s %-6s %8s %10s %11s %-28s %12s %-40s %s\n' documents run seconds docs/s "peak MB max" "peak MB per rank" "bytes/doc" phases identical
+  [ ${#sizes[@]} -eq 0 ] || printf '%-9s %-6s %8s %10s %11s %-28s %12s %-40s %s\n' documents run seconds docs/s \
+    "peak MB max" "peak MB per rank" "bytes/doc" phases identical
 } | tee "$results"
 
 # Byte identity on planted copies of the shared real articles (timeline17 full articles, allsides_neus

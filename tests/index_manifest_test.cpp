@@ -1,6 +1,8 @@
 // The manifest of an index saved by a distributed dedup job (engine/dist/index_manifest): what it
 // stores comes back; one that does not place every document exactly once, or is damaged, is refused.
+// And the layout it gives the next job (engine/dist/layout).
 #include "dist/index_manifest.hpp"
+#include "dist/layout.hpp"
 
 #include <gtest/gtest.h>
 
@@ -88,6 +90,31 @@ TEST(IndexManifest, ConsecutiveSegmentsMerge) {
   ASSERT_EQ(list.size(), 2u);
   EXPECT_EQ(list[0].count, 5u);
   EXPECT_EQ(list[1].begin, 9u);
+}
+
+// Global numbers as one process gives them: the index's 10 documents where the manifest puts them, then
+// each rank's new documents in rank order; locally, a rank's index documents come before its new ones.
+TEST(Layout, PlacesIndexDocumentsThenNewOnesInRankOrder) {
+  const IndexManifest m = two_ranks();
+  const dist::Layout layout({m.parts[0].segments, m.parts[1].segments}, {5, 2});
+  EXPECT_EQ(layout.prior(), 10u);
+  EXPECT_EQ(layout.total(), 17u);
+  EXPECT_EQ(layout.globals(0), (std::vector<std::uint64_t>{0, 1, 2, 6, 7, 8, 10, 11, 12, 13, 14}));
+  EXPECT_EQ(layout.globals(1), (std::vector<std::uint64_t>{3, 4, 5, 9, 15, 16}));
+  for (std::size_t rank : {0u, 1u}) {
+    const auto globals = layout.globals(rank);
+    for (std::size_t local = 0; local < globals.size(); ++local) {
+      EXPECT_EQ(layout.home(globals[local]), static_cast<int>(rank));
+      EXPECT_EQ(layout.local_of(globals[local]), local);
+    }
+  }
+  EXPECT_TRUE(layout.prior(9));
+  EXPECT_FALSE(layout.prior(10));
+  // Without an index, and with a rank that read nothing.
+  const dist::Layout plain({}, {3, 0, 2});
+  EXPECT_EQ(plain.globals(2), (std::vector<std::uint64_t>{3, 4}));
+  EXPECT_TRUE(plain.globals(1).empty());
+  EXPECT_EQ(plain.home(3), 2);
 }
 
 }  // namespace
