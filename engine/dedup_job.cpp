@@ -3,8 +3,11 @@
 #include <algorithm>
 #include <chrono>
 #include <optional>
+#include <string_view>
+#include <unordered_set>
 
 #include "detail/corpus.hpp"
+#include "detail/index_file.hpp"
 #include "detail/json_out.hpp"
 #include "storyline/dedup.hpp"
 #include "storyline/dedup_index.hpp"
@@ -146,17 +149,21 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
   clock.lap("write");
 
   if (!options.save_index_path.empty()) {
-    DedupIndex index(report.params);
-    for (std::size_t d = 0; d < docs.ids.size(); ++d) {
-      if (index.find(docs.ids[d])) {
-        ++report.index_skipped_ids;
-        continue;
-      }
-      index.add(
-          docs.ids[d], docs.info[d],
-          std::span<const std::uint32_t>(docs.fingerprints).subspan(d * scheme.words(), scheme.words()));
+    // Every document but those whose id came earlier, written record by record (the index file needs
+    // no LSH tables: they are built when it is loaded).
+    std::vector<std::uint8_t> skip(docs.ids.size(), 0);
+    {
+      std::unordered_set<std::string_view> seen;
+      seen.reserve(docs.ids.size());
+      for (std::size_t d = 0; d < docs.ids.size(); ++d) skip[d] = seen.insert(docs.ids[d]).second ? 0 : 1;
     }
-    index.save(options.save_index_path);
+    report.index_skipped_ids = static_cast<std::size_t>(std::count(skip.begin(), skip.end(), 1));
+    detail::IndexFileWriter out(options.save_index_path, scheme, docs.ids.size() - report.index_skipped_ids);
+    const std::span<const std::uint32_t> prints(docs.fingerprints);
+    for (std::size_t d = 0; d < docs.ids.size(); ++d) {
+      if (skip[d] == 0) out.add(docs.ids[d], docs.info[d], prints.subspan(d * scheme.words(), scheme.words()));
+    }
+    out.finish();
     clock.lap("save index");
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
