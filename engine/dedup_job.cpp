@@ -161,7 +161,8 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
     detail::IndexFileWriter out(options.save_index_path, scheme, docs.ids.size() - report.index_skipped_ids);
     const std::span<const std::uint32_t> prints(docs.fingerprints);
     for (std::size_t d = 0; d < docs.ids.size(); ++d) {
-      if (skip[d] == 0) out.add(docs.ids[d], docs.info[d], prints.subspan(d * scheme.words(), scheme.words()));
+      if (skip[d] == 0)
+        out.add(docs.ids[d], docs.info[d], prints.subspan(d * scheme.words(), scheme.words()));
     }
     out.finish();
     clock.lap("save index");

@@ -177,17 +177,17 @@ TEST(DedupMpi, IndexSavedByRanksLoadsOnAsManyAndMatchesOneProcess) {
     EXPECT_EQ(files, ranks) << "rank files of " << i1;
   }
   // Another number of ranks, or one process, is told how the index loads.
-  const auto other = run_mpi(2, "dedup " + dir.path("day2") + " -o " + dir.path("x") + " --index " +
-                                    dir.path("np3-i1"));
+  const auto other =
+      run_mpi(2, "dedup " + dir.path("day2") + " -o " + dir.path("x") + " --index " + dir.path("np3-i1"));
   EXPECT_NE(other.exit_code, 0);
   EXPECT_NE(other.err.find("saved by a job of 3 ranks"), std::string::npos) << other.err;
   EXPECT_NE(other.err.find("mpirun -np 3"), std::string::npos) << other.err;
-  const auto single = run_cli("dedup " + dir.path("day2") + " -o " + dir.path("x") + " --index " +
-                              dir.path("np3-i1"));
+  const auto single =
+      run_cli("dedup " + dir.path("day2") + " -o " + dir.path("x") + " --index " + dir.path("np3-i1"));
   EXPECT_NE(single.exit_code, 0);
   EXPECT_NE(single.err.find("mpirun -np 3"), std::string::npos) << single.err;
-  const auto plain = run_mpi(2, "dedup " + dir.path("day2") + " -o " + dir.path("x") + " --index " +
-                                    dir.path("np0-i1"));
+  const auto plain =
+      run_mpi(2, "dedup " + dir.path("day2") + " -o " + dir.path("x") + " --index " + dir.path("np0-i1"));
   EXPECT_NE(plain.exit_code, 0);
   EXPECT_NE(plain.err.find("load it without mpirun"), std::string::npos) << plain.err;
   // A rank whose file is gone fails the job, named.
@@ -195,8 +195,8 @@ TEST(DedupMpi, IndexSavedByRanksLoadsOnAsManyAndMatchesOneProcess) {
     const std::string name = entry.path().filename().string();
     if (name.rfind("np2-i1.", 0) == 0 && name.ends_with(".rank1")) std::filesystem::remove(entry.path());
   }
-  const auto lost = run_mpi(2, "dedup " + dir.path("day2") + " -o " + dir.path("x") + " --index " +
-                                   dir.path("np2-i1"));
+  const auto lost =
+      run_mpi(2, "dedup " + dir.path("day2") + " -o " + dir.path("x") + " --index " + dir.path("np2-i1"));
   EXPECT_NE(lost.exit_code, 0);
   EXPECT_NE(lost.err.find("rank 1 of 2"), std::string::npos) << lost.err;
   EXPECT_NE(lost.err.find(".rank1"), std::string::npos) << lost.err;

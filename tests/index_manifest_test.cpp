@@ -2,10 +2,10 @@
 // stores comes back; one that does not place every document exactly once, or is damaged, is refused.
 // And the layout it gives the next job (engine/dist/layout).
 #include "dist/index_manifest.hpp"
-#include "dist/layout.hpp"
 
 #include <gtest/gtest.h>
 
+#include "dist/layout.hpp"
 #include "storyline/dedup_index.hpp"
 #include "storyline/error.hpp"
 #include "test_util.hpp"

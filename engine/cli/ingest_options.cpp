@@ -61,8 +61,7 @@ void Progress::update(std::string_view phase, const IngestStats& stats) {
   const double elapsed = std::max(t - start_, 1e-9);
   std::fprintf(stderr, "\r\033[K[%.*s] %s%s%s documents, %.1f MB, %.1f MB/s, %.1f s",
                static_cast<int>(phase.size()), phase.data(), label.c_str(), label.empty() ? "" : ": ",
-               with_commas(stats.documents).c_str(),
-               stats.bytes / 1e6, stats.bytes / 1e6 / elapsed, elapsed);
+               with_commas(stats.documents).c_str(), stats.bytes / 1e6, stats.bytes / 1e6 / elapsed, elapsed);
   drawn_ = true;
 }
 

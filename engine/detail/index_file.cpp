@@ -70,7 +70,8 @@ IndexFileWriter::IndexFileWriter(const std::string& path, const FingerprintSchem
 
 IndexFileWriter::~IndexFileWriter() = default;
 
-void IndexFileWriter::add(std::string_view id, const DocInfo& info, std::span<const std::uint32_t> fingerprint) {
+void IndexFileWriter::add(std::string_view id, const DocInfo& info,
+                          std::span<const std::uint32_t> fingerprint) {
   out_->string(id);
   out_->value(info.date);
   out_->value(info.length);
@@ -90,7 +91,8 @@ IndexFileReader::IndexFileReader(const std::string& path) : in_(std::make_unique
     in_->value<std::uint32_t>();  // the manifest's version
     const auto ranks = in_->value<std::uint32_t>();
     throw InvalidArgument("'" + path + "' is the manifest of an index saved by a distributed job of " +
-                          std::to_string(ranks) + " ranks: load it under mpirun -np " + std::to_string(ranks));
+                          std::to_string(ranks) + " ranks: load it under mpirun -np " +
+                          std::to_string(ranks));
   }
   if (std::memcmp(magic, kMagic, sizeof magic) != 0) in_->fail("wrong magic number");
   const auto version = in_->value<std::uint32_t>();
@@ -100,7 +102,8 @@ IndexFileReader::IndexFileReader(const std::string& path) : in_(std::make_unique
   }
   params_ = read_index_params(*in_);
   words_ = in_->value<std::uint32_t>();
-  if (words_ != FingerprintScheme(params_).words()) in_->fail("fingerprint size does not match the parameters");
+  if (words_ != FingerprintScheme(params_).words())
+    in_->fail("fingerprint size does not match the parameters");
   count_ = in_->value<std::uint64_t>();
   const std::uint64_t min_record = 4 + 4 + 4 + std::uint64_t{words_} * 4;
   if (count_ > in_->remaining() / min_record) in_->fail("document count larger than the file");

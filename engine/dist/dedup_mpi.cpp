@@ -20,9 +20,9 @@
 #include "detail/json_out.hpp"
 #include "dist/comm.hpp"
 #include "dist/dist_index.hpp"
+#include "dist/input_split.hpp"
 #include "dist/layout.hpp"
 #include "dist/part_files.hpp"
-#include "dist/input_split.hpp"
 #include "storyline/error.hpp"
 #include "storyline/text.hpp"
 
@@ -151,7 +151,8 @@ class Job {
   }
 
   void prepare_outputs() {
-    for (const std::string* p : {&opt_.kept_path, &opt_.annotated_path, &opt_.groups_path, &opt_.rejects_path}) {
+    for (const std::string* p :
+         {&opt_.kept_path, &opt_.annotated_path, &opt_.groups_path, &opt_.rejects_path}) {
       outputs_.push_back(part_file(*p, comm_.rank()));
     }
     steps_.run([&] {
@@ -469,7 +470,8 @@ class Job {
 
   // Each component linked to index documents hooks under the smallest of them (a root: components
   // with index documents are never hooked).
-  void join_prior(std::vector<std::pair<std::uint64_t, std::uint64_t>> to_prior, std::vector<std::size_t>& hooked) {
+  void join_prior(std::vector<std::pair<std::uint64_t, std::uint64_t>> to_prior,
+                  std::vector<std::size_t>& hooked) {
     std::vector<std::uint64_t> ends;
     for (const auto& link : to_prior) ends.push_back(link.first);
     const std::vector<std::uint64_t> root = labels_of(ends);
@@ -601,7 +603,8 @@ class Job {
       }
       if (opt_.groups_path.empty()) continue;
       // Each rank writes the groups of a run of representatives, so that the parts are in their order.
-      Packer p(to_rep[static_cast<std::size_t>(std::min<std::uint64_t>(ranks_ - 1, rep_[local] * ranks_ / layout_.total()))]);
+      Packer p(to_rep[static_cast<std::size_t>(
+          std::min<std::uint64_t>(ranks_ - 1, rep_[local] * ranks_ / layout_.total()))]);
       p.put(rep_[local]);
       p.put(global_[local]);
       p.put(similarity_[local]);
@@ -696,13 +699,13 @@ class Job {
   std::vector<std::string> names_;
   std::vector<std::vector<InputPart>> parts_;
   detail::CorpusSink* docs_ = nullptr;
-  std::size_t n_ = 0;                 // documents of this rank
+  std::size_t n_ = 0;            // documents of this rank
   std::size_t prior_local_ = 0;  // documents of this rank's index file
   Layout layout_;
-  std::vector<std::uint64_t> global_;                  // per local document, its global number
-  std::vector<std::uint64_t> label_;  // per document, its component's root (a global document)
-  std::vector<std::uint64_t> rep_;    // per document, its representative
-  std::vector<float> similarity_;     // per document, to its representative
+  std::vector<std::uint64_t> global_;  // per local document, its global number
+  std::vector<std::uint64_t> label_;   // per document, its component's root (a global document)
+  std::vector<std::uint64_t> rep_;     // per document, its representative
+  std::vector<float> similarity_;      // per document, to its representative
   std::unordered_map<std::uint64_t, std::string> rep_ids_;  // ids of the representatives named above
   std::string group_lines_;                                 // this rank's part of --groups
 };

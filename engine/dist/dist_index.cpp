@@ -57,7 +57,8 @@ std::vector<std::uint8_t> repeated_ids(Comm& comm, const Layout& layout, const d
 
 // This rank's segments once the left-out documents are gone: a run moves down by the documents left out
 // before it, on any rank; in local order.
-std::vector<Segment> segments_without(Comm& comm, const Layout& layout, const std::vector<std::uint8_t>& skip) {
+std::vector<Segment> segments_without(Comm& comm, const Layout& layout,
+                                      const std::vector<std::uint8_t>& skip) {
   const auto me = static_cast<std::size_t>(comm.rank());
   const std::vector<Placed>& runs = layout.runs();
   std::vector<std::uint64_t> left_out(runs.size(), 0);
@@ -69,7 +70,8 @@ std::vector<Segment> segments_without(Comm& comm, const Layout& layout, const st
   std::vector<std::pair<std::size_t, Segment>> mine;  // (local, segment)
   std::uint64_t before = 0;
   for (std::size_t k = 0; k < runs.size(); ++k) {
-    if (runs[k].rank == me) mine.emplace_back(runs[k].local, Segment{runs[k].begin - before, runs[k].count - left_out[k]});
+    if (runs[k].rank == me)
+      mine.emplace_back(runs[k].local, Segment{runs[k].begin - before, runs[k].count - left_out[k]});
     before += left_out[k];
   }
   std::sort(mine.begin(), mine.end(), [](const auto& a, const auto& b) { return a.first < b.first; });
@@ -167,7 +169,8 @@ void read_index(OpenedIndex& index, detail::CorpusSink& docs, bool exact) {
 }
 
 std::uint64_t save_index(Comm& comm, Steps& steps, const std::string& path, const FingerprintScheme& scheme,
-                         const Layout& layout, const detail::CorpusSink& docs, std::span<const std::uint64_t> global) {
+                         const Layout& layout, const detail::CorpusSink& docs,
+                         std::span<const std::uint64_t> global) {
   const std::vector<std::uint8_t> skip = repeated_ids(comm, layout, docs, global);
   IndexManifest::Part part;
   part.segments = segments_without(comm, layout, skip);

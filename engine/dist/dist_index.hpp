@@ -40,6 +40,7 @@ void read_index(OpenedIndex& index, detail::CorpusSink& docs, bool exact);
 /// whole until the new manifest replaces it; rank 0 then removes the files of the one replaced.
 /// global: the global number of each local document. Returns the documents left out on this rank.
 std::uint64_t save_index(Comm& comm, Steps& steps, const std::string& path, const FingerprintScheme& scheme,
-                         const Layout& layout, const detail::CorpusSink& docs, std::span<const std::uint64_t> global);
+                         const Layout& layout, const detail::CorpusSink& docs,
+                         std::span<const std::uint64_t> global);
 
 }  // namespace storyline::dist

@@ -50,7 +50,8 @@ IndexManifest IndexManifest::load(const std::string& path) {
   }
   const auto version = in.value<std::uint32_t>();
   if (version != kFormatVersion) {
-    in.fail("manifest version " + std::to_string(version) + ", this build reads " + std::to_string(kFormatVersion));
+    in.fail("manifest version " + std::to_string(version) + ", this build reads " +
+            std::to_string(kFormatVersion));
   }
   IndexManifest m;
   const auto ranks = in.value<std::uint32_t>();
@@ -60,7 +61,8 @@ IndexManifest IndexManifest::load(const std::string& path) {
   for (std::uint32_t r = 0; r < ranks; ++r) {
     Part p;
     p.file = in.string(kMaxName);
-    if (p.file.empty() || p.file.find('/') != std::string::npos) in.fail("bad part file name '" + p.file + "'");
+    if (p.file.empty() || p.file.find('/') != std::string::npos)
+      in.fail("bad part file name '" + p.file + "'");
     p.documents = in.value<std::uint64_t>();
     const auto segments = in.value<std::uint32_t>();
     if (segments > in.remaining() / 16) in.fail("segment count larger than the file");

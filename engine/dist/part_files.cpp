@@ -21,8 +21,7 @@ std::string read_part(const std::string& path) {
   return std::string(std::istreambuf_iterator<char>(in), {});
 }
 
-void copy_at(const std::string& from, const std::string& to, std::uint64_t offset,
-                    std::uint64_t size) {
+void copy_at(const std::string& from, const std::string& to, std::uint64_t offset, std::uint64_t size) {
   const int in = ::open(from.c_str(), O_RDONLY | O_CLOEXEC);
   if (in < 0) throw IoError("cannot open '" + from + "': " + std::strerror(errno));
   const int out = ::open(to.c_str(), O_WRONLY | O_CLOEXEC);
