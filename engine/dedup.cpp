@@ -63,9 +63,9 @@ class Grouper {
 
   bool verify(DocIndex a, DocIndex b) const {
     if (scheme_.params().verify == Verify::kExact && !in_.sets[a].empty() && !in_.sets[b].empty()) {
-      return jaccard(in_.sets[a], in_.sets[b]) >= scheme_.params().threshold;
+      return scheme_.sets_match(in_.sets[a], in_.sets[b]);
     }
-    return scheme_.is_duplicate(scheme_.similarity(fingerprint(a), fingerprint(b)));
+    return scheme_.matches(fingerprint(a), fingerprint(b));
   }
 
   double similarity(DocIndex a, DocIndex b) const {

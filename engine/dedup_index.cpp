@@ -15,7 +15,8 @@ constexpr std::size_t kMaxIdBytes = detail::kMaxIndexIdBytes;
 
 }  // namespace
 
-DedupIndex::DedupIndex(const DedupParams& params) : scheme_(params), lsh_(scheme_.key_count()) {}
+DedupIndex::DedupIndex(const DedupParams& params, std::shared_ptr<const Boilerplate> boilerplate)
+    : scheme_(params, std::move(boilerplate)), lsh_(scheme_.key_count()) {}
 
 DocIndex DedupIndex::add(std::string id, DocInfo info, std::span<const std::uint32_t> fingerprint) {
   STORYLINE_CHECK_ARG(fingerprint.size() == scheme_.words(), "fingerprint has the wrong size");
@@ -50,8 +51,9 @@ std::vector<IndexMatch> DedupIndex::query(std::span<const std::uint32_t> fingerp
   std::vector<IndexMatch> matches;
   for (const DocIndex doc : candidates) {
     if (!alive_[doc]) continue;
-    const double s = scheme_.similarity(fingerprint, this->fingerprint(doc));
-    if (scheme_.is_duplicate(s)) matches.push_back(IndexMatch{doc, s});
+    if (scheme_.matches(fingerprint, this->fingerprint(doc))) {
+      matches.push_back(IndexMatch{doc, scheme_.similarity(fingerprint, this->fingerprint(doc))});
+    }
   }
   std::sort(matches.begin(), matches.end(), [](const IndexMatch& a, const IndexMatch& b) {
     return a.similarity != b.similarity ? a.similarity > b.similarity : a.doc < b.doc;
@@ -87,7 +89,7 @@ void DedupIndex::save(const std::string& path) const {
 
 DedupIndex DedupIndex::load(const std::string& path) {
   detail::IndexFileReader in(path);
-  DedupIndex index(in.params());
+  DedupIndex index(in.params(), in.boilerplate());
   index.reserve(in.count());
   std::string id;
   DocInfo info;

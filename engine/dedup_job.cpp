@@ -86,6 +86,18 @@ void write_groups(const std::string& path, const detail::CorpusSink& docs, const
 
 }  // namespace
 
+std::shared_ptr<const Boilerplate> find_boilerplate(const std::vector<std::string>& paths,
+                                                    const DedupJobOptions& options, DedupJobReport& report) {
+  if (options.boilerplate.df <= 0.0) return nullptr;
+  LearnedBoilerplate learned =
+      learn_boilerplate(sample_texts(paths, options.ingest, options.boilerplate.sample),
+                        options.dedup.shingle, options.boilerplate, options.show_boilerplate);
+  report.boilerplate_sampled = learned.sampled;
+  report.boilerplate_min_documents = learned.min_documents;
+  report.boilerplate_top = std::move(learned.top);
+  return std::make_shared<const Boilerplate>(std::move(learned.set));
+}
+
 DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observer) {
   const auto start = std::chrono::steady_clock::now();
   STORYLINE_CHECK_ARG(!options.inputs.empty(), "no input files");
@@ -96,8 +108,7 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
   if (!options.index_path.empty()) loaded.emplace(DedupIndex::load(options.index_path));
   report.params = loaded ? loaded->scheme().params() : options.dedup;
   if (loaded) report.params.verify = options.dedup.verify;  // a run-time choice, not part of the index
-  const FingerprintScheme scheme(report.params);
-  report.bands = scheme.bands();
+  const FingerprintScheme valid(report.params);  // bad parameters are refused before any input is read
 
   const detail::NamedOutput outputs[] = {{"--output", options.kept_path},
                                          {"--annotate", options.annotated_path},
@@ -105,6 +116,11 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
                                          {"--rejects", options.rejects_path},
                                          {"--save-index", options.save_index_path}};
   const detail::PreparedInputs inputs(options.inputs, outputs);
+  const FingerprintScheme scheme(report.params, loaded ? loaded->scheme().boilerplate()
+                                                       : find_boilerplate(inputs.paths, options, report));
+  report.boilerplate = scheme.boilerplate() ? scheme.boilerplate()->size() : 0;
+  report.bands = scheme.bands();
+  if (report.boilerplate_sampled > 0) clock.lap("boilerplate");
   detail::RejectsWriter rejects(options.rejects_path);
   const std::size_t prior = loaded ? loaded->size() : 0;
   detail::CorpusSink docs(scheme, prior, rejects, observer);

@@ -2,15 +2,23 @@
 
 #include <xxhash.h>
 
+#include <algorithm>
 #include <string>
 
+#include "storyline/boilerplate.hpp"
 #include "storyline/error.hpp"
 #include "storyline/simhash.hpp"
 
 namespace storyline {
 
-FingerprintScheme::FingerprintScheme(const DedupParams& params)
-    : params_(params), minhasher_(MinHashParams{params.num_hashes, params.seed}) {
+FingerprintScheme::FingerprintScheme(const DedupParams& params,
+                                     std::shared_ptr<const Boilerplate> boilerplate)
+    : params_(params),
+      boilerplate_(std::move(boilerplate)),
+      minhasher_(MinHashParams{params.num_hashes, params.seed}),
+      lead_hasher_(MinHashParams{kLeadHashes, params.seed ^ 0x1ead1ead1ead1eadULL}) {
+  STORYLINE_CHECK_ARG(params.containment >= 0.0 && params.containment <= 1.0,
+                      "containment must be in [0, 1]");
   STORYLINE_CHECK_ARG(params.threshold > 0.0 && params.threshold <= 1.0, "threshold must be in (0, 1]");
   STORYLINE_CHECK_ARG(params.shingle.size >= 1, "shingle size must be at least 1");
   if (params.method == DedupMethod::kMinHash) {
@@ -27,8 +35,9 @@ FingerprintScheme::FingerprintScheme(const DedupParams& params)
                           "bands * rows must not exceed num_hashes");
       bands_ = LshBands{params.bands, params.rows};
     }
-    words_ = params.num_hashes;
-    key_count_ = bands_.bands;
+    containment_on_ = params.containment > 0.0;
+    words_ = params.num_hashes + (containment_on_ ? kLeadHashes + 1 : 0);
+    key_count_ = bands_.bands + (containment_on_ ? kLeadBands : 0);
   } else {
     STORYLINE_CHECK_ARG(params.max_hamming <= 15, "max_hamming must be in [0, 15]");
     words_ = 2;
@@ -39,7 +48,13 @@ FingerprintScheme::FingerprintScheme(const DedupParams& params)
 void FingerprintScheme::fingerprint(std::span<const std::uint64_t> shingles,
                                     std::span<std::uint32_t> out) const {
   if (params_.method == DedupMethod::kMinHash) {
-    minhasher_.sign(shingles, out);
+    const std::uint32_t k = params_.num_hashes;
+    minhasher_.sign(shingles, out.first(k));
+    if (containment_on_) {
+      lead_hasher_.sign(shingles.first(std::min<std::size_t>(shingles.size(), kLeadShingles)),
+                        out.subspan(k, kLeadHashes));
+      out[k + kLeadHashes] = static_cast<std::uint32_t>(std::min<std::size_t>(shingles.size(), UINT32_MAX));
+    }
     return;
   }
   const std::uint64_t h = simhash(shingles);
@@ -55,7 +70,12 @@ std::uint64_t simhash_of(std::span<const std::uint32_t> fp) {
 
 void FingerprintScheme::keys(std::span<const std::uint32_t> fp, std::span<std::uint64_t> keys) const {
   if (params_.method == DedupMethod::kMinHash) {
-    minhash_band_keys(fp, bands_, keys);
+    const std::uint32_t k = params_.num_hashes;
+    minhash_band_keys(fp.first(k), bands_, keys.first(bands_.bands));
+    if (containment_on_) {
+      minhash_band_keys(fp.subspan(k, kLeadHashes), LshBands{kLeadBands, kLeadHashes / kLeadBands},
+                        keys.subspan(bands_.bands, kLeadBands));
+    }
   } else {
     simhash_block_keys(simhash_of(fp), params_.max_hamming, keys);
   }
@@ -63,7 +83,9 @@ void FingerprintScheme::keys(std::span<const std::uint32_t> fp, std::span<std::u
 
 double FingerprintScheme::similarity(std::span<const std::uint32_t> a,
                                      std::span<const std::uint32_t> b) const {
-  if (params_.method == DedupMethod::kMinHash) return estimate_jaccard(a, b);
+  if (params_.method == DedupMethod::kMinHash) {
+    return estimate_jaccard(a.first(params_.num_hashes), b.first(params_.num_hashes));
+  }
   return 1.0 - hamming_distance(simhash_of(a), simhash_of(b)) / 64.0;
 }
 
@@ -74,12 +96,60 @@ bool FingerprintScheme::is_duplicate(double similarity) const {
   return bits <= params_.max_hamming + 1e-9;
 }
 
+double FingerprintScheme::containment(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
+                                      std::uint32_t* smaller_shingles) const {
+  const std::uint32_t k = params_.num_hashes;
+  if (!containment_on_) return 0.0;
+  if (a[k + kLeadHashes] > b[k + kLeadHashes]) std::swap(a, b);
+  if (smaller_shingles != nullptr) *smaller_shingles = a[k + kLeadHashes];
+  std::uint32_t below = 0, equal = 0;
+  for (std::uint32_t i = 0; i < k; ++i) {
+    below += a[i] <= b[i];
+    equal += a[i] == b[i];
+  }
+  return below == 0 ? 0.0 : static_cast<double>(equal) / below;
+}
+
+bool FingerprintScheme::matches(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const {
+  if (is_duplicate(similarity(a, b))) return true;
+  if (!containment_on_) return false;
+  std::uint32_t shingles = 0;
+  const double c = containment(a, b, &shingles);
+  return shingles >= params_.min_contained_shingles && c >= params_.containment;
+}
+
+bool FingerprintScheme::sets_match(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) const {
+  if (jaccard(a, b) >= params_.threshold) return true;
+  if (!containment_on_) return false;
+  if (a.size() > b.size()) std::swap(a, b);
+  if (a.size() < params_.min_contained_shingles) return false;
+  std::size_t common = 0;
+  for (std::size_t i = 0, j = 0; i < a.size() && j < b.size();) {
+    if (a[i] == b[j]) {
+      ++common, ++i, ++j;
+    } else if (a[i] < b[j]) {
+      ++i;
+    } else {
+      ++j;
+    }
+  }
+  return static_cast<double>(common) >= params_.containment * static_cast<double>(a.size());
+}
+
 Fingerprinter::Fingerprinter(const FingerprintScheme& scheme)
     : scheme_(&scheme), shingler_(scheme.params().shingle) {}
 
 void Fingerprinter::fingerprint(std::string_view text, std::span<std::uint32_t> out,
                                 std::vector<std::uint64_t>* set) {
   shingler_.shingle(text, shingles_);
+  // Boilerplate out, unless nothing else is left (a page of furniture only keeps it all).
+  if (scheme_->boilerplate() && !scheme_->boilerplate()->empty()) {
+    filtered_.clear();
+    for (const std::uint64_t h : shingles_) {
+      if (!scheme_->boilerplate()->contains(h)) filtered_.push_back(h);
+    }
+    if (!filtered_.empty()) shingles_.swap(filtered_);
+  }
   // Hardening #7: a text without a word token ("!!! ???", emoji, spaces of every kind) has no shingle,
   // and every empty set would sign alike (similarity 1). It is signed by one feature, the hash of its
   // exact bytes, so it matches only a byte-identical text.

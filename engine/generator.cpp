@@ -11,6 +11,7 @@
 #include <vector>
 
 #include "detail/json_out.hpp"
+#include "detail/page_furniture.hpp"
 #include "storyline/error.hpp"
 #include "storyline/ingest.hpp"
 #include "storyline/jsonl.hpp"
@@ -21,6 +22,7 @@ namespace {
 
 using Rng = std::mt19937_64;
 constexpr std::size_t kWindow = 2000;  // originals a copy may come from
+constexpr std::size_t kSites = 12;     // news sites, with reader_copies
 
 double uniform(Rng& rng) { return std::uniform_real_distribution<double>(0.0, 1.0)(rng); }
 std::size_t below(Rng& rng, std::size_t n) {
@@ -220,7 +222,8 @@ std::string boilerplate_tail(Rng& rng) {
 
 class CopyMaker {
  public:
-  CopyMaker(const Vocabulary& vocab, double strength) : vocab_(vocab), strength_(strength) {}
+  CopyMaker(const Vocabulary& vocab, double strength, bool boilerplate)
+      : vocab_(vocab), strength_(strength), boilerplate_(boilerplate) {}
 
   // Returns the copy's sentences and a '+'-joined list of the edits applied; scale in (0, 1] softens.
   std::vector<std::string> make(const Article& original, Rng& rng, double scale, std::string& edits) {
@@ -251,11 +254,11 @@ class CopyMaker {
       for (auto& sentence_text : s) sentence_text = edit_words(sentence_text, rate, rng);
       note("edit");
     }
-    if (uniform(rng) < 0.5) {
+    if (boilerplate_ && uniform(rng) < 0.5) {
       s.insert(s.begin(), boilerplate_head(rng));
       note("boilerplate");
     }
-    if (uniform(rng) < 0.4 * std::min(1.0, k)) {
+    if (boilerplate_ && uniform(rng) < 0.4 * std::min(1.0, k)) {
       s.push_back(boilerplate_tail(rng));
       note("footer");
     }
@@ -286,6 +289,7 @@ class CopyMaker {
 
   const Vocabulary& vocab_;
   double strength_;
+  bool boilerplate_;
 };
 
 // Reads originals from a JSONL file, skipping short texts and exact repeats.
@@ -368,6 +372,37 @@ void write_line(detail::OutputFile& out, std::string& line, const std::string& i
   out.write(line);
 }
 
+// Headlines of three recent articles, for a page's related-links list.
+std::vector<std::string> related_headlines(const std::deque<WindowEntry>& window, Rng& rng) {
+  std::vector<std::string> out;
+  for (int i = 0; i < 3 && !window.empty(); ++i)
+    out.push_back(window[below(rng, window.size())].article.title);
+  return out;
+}
+
+// A copy as a reader meets it (GeneratorParams::reader_copies): a rewrite (copy-desk edits), the
+// article in another site's page furniture, a teaser (its first third to two thirds), or a teaser in
+// furniture. edits names the kind.
+std::vector<std::string> reader_copy(const Article& original, CopyMaker& maker,
+                                     const detail::PageFurniture& furniture,
+                                     const std::deque<WindowEntry>& window, Rng& rng, std::string& edits) {
+  const std::size_t kind = below(rng, 4);
+  std::vector<std::string> s = original.sentences;
+  if (kind == 0) {
+    s = maker.make(original, rng, 1.0, edits);
+    edits = "rewrite:" + edits;
+    return s;
+  }
+  if (kind >= 2) {
+    const double keep = (1.0 + uniform(rng)) / 3.0;
+    s.resize(
+        std::max<std::size_t>(1, static_cast<std::size_t>(std::ceil(keep * static_cast<double>(s.size())))));
+  }
+  edits = kind == 1 ? "wrapped" : kind == 2 ? "teaser" : "wrapped-teaser";
+  if (kind == 2) return s;
+  return furniture.wrap(below(rng, kSites), s, related_headlines(window, rng), rng);
+}
+
 }  // namespace
 
 GeneratorReport generate_corpus(const GeneratorParams& params, const std::string& path) {
@@ -381,7 +416,9 @@ GeneratorReport generate_corpus(const GeneratorParams& params, const std::string
   Rng vocab_rng(params.seed ^ 0x5eed5eedULL);
   const Vocabulary vocab(vocab_rng);
   Rng rng(params.seed);
-  CopyMaker maker(vocab, params.edit_strength);
+  CopyMaker maker(vocab, params.edit_strength, !params.reader_copies);
+  std::optional<detail::PageFurniture> furniture;
+  if (params.reader_copies) furniture.emplace(kSites, params.seed ^ 0xf0f0f0f0ULL);
   Shingler shingler;  // the default word 5-shingles, for the planted copies' Jaccard
   std::optional<SourceArticles> source;
   if (!params.source_path.empty()) source.emplace(params.source_path);
@@ -403,14 +440,19 @@ GeneratorReport generate_corpus(const GeneratorParams& params, const std::string
       const WindowEntry& original = window[below(rng, window.size())];
       double j = 0.0;
       std::vector<std::string> sentences;
-      for (int attempt = 0; attempt < 5; ++attempt) {
+      if (furniture) {
+        sentences = reader_copy(original.article, maker, *furniture, window, rng, edits);
+        text = join(sentences);
+        j = jaccard(shingle_set(shingler, text), original.shingles);
+      }
+      for (int attempt = 0; attempt < 5 && !furniture; ++attempt) {
         sentences = maker.make(original.article, rng, std::pow(0.5, attempt), edits);
         text = join(sentences);
         j = jaccard(shingle_set(shingler, text), original.shingles);
         if (j >= params.min_jaccard) break;
         ++report.regenerated;
       }
-      if (j < params.min_jaccard) {
+      if (!furniture && j < params.min_jaccard) {
         text = join(original.article.sentences);
         edits = "verbatim";
         j = 1.0;
@@ -456,7 +498,9 @@ GeneratorReport generate_corpus(const GeneratorParams& params, const std::string
       entry.article.title = event ? event_title(vocab, *event, rng) : headline(vocab, rng);
     }
     entry.article.id = id;
-    text = join(entry.article.sentences);
+    text = join(furniture && uniform(rng) < 0.5 ? furniture->wrap(below(rng, kSites), entry.article.sentences,
+                                                                  related_headlines(window, rng), rng)
+                                                : entry.article.sentences);
     entry.shingles = shingle_set(shingler, text);
     write_line(out, line, id, entry.article.title, text, entry.date, id, entry.story, entry.thread, 0.0, "");
     ++report.originals;

@@ -216,6 +216,16 @@ void Shingler::shingle(std::string_view text, std::vector<std::uint64_t>& out) {
   }
 }
 
+std::string Shingler::words_of(std::size_t i) const {
+  std::string out;
+  if (params_.kind != ShingleKind::kWord) return out;
+  for (std::size_t t = i; t < std::min(tokens_.size(), i + params_.size); ++t) {
+    if (!out.empty()) out.push_back(' ');
+    out.append(tokens_[t]);
+  }
+  return out;
+}
+
 void to_set(std::vector<std::uint64_t>& shingles) {
   std::sort(shingles.begin(), shingles.end());
   shingles.erase(std::unique(shingles.begin(), shingles.end()), shingles.end());

@@ -2,6 +2,7 @@
 
 #include <gtest/gtest.h>
 
+#include "storyline/boilerplate.hpp"
 #include "storyline/error.hpp"
 #include "test_util.hpp"
 
@@ -72,9 +73,18 @@ TEST(DedupIndex, FileFormatGoldenHeader) {
   index.save(dir.path("empty.bin"));
   const std::string bytes = test::read_file(dir.path("empty.bin"));
   EXPECT_EQ(bytes.substr(0, 8), "STLNDDUP");
-  EXPECT_EQ(bytes[8], 1);  // version, little-endian
-  EXPECT_EQ(bytes.size(), 8u + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 8)
+  EXPECT_EQ(bytes[8], 2);  // version, little-endian
+  // Magic, version, the version 1 parameters, containment (f64), min_contained_shingles (u32), the
+  // boilerplate count (u64, no hashes), words, count, checksum.
+  EXPECT_EQ(bytes.size(), 8u + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 8 + 4 + 8 + 8)
       << "index format changed";
+  // The boilerplate travels with the index, so that its documents and the next run's are signed alike.
+  DedupIndex with{DedupParams{}, std::make_shared<const Boilerplate>(std::vector<std::uint64_t>{7, 3, 7})};
+  with.save(dir.path("with.bin"));
+  const DedupIndex loaded = DedupIndex::load(dir.path("with.bin"));
+  ASSERT_TRUE(loaded.scheme().boilerplate());
+  EXPECT_EQ(loaded.scheme().boilerplate()->hashes(), (std::vector<std::uint64_t>{3, 7}));
+  EXPECT_DOUBLE_EQ(loaded.scheme().params().containment, DedupParams{}.containment);
 }
 
 TEST(DedupIndex, TruncatedCorruptedAndForeignFilesGiveCorruptIndex) {

@@ -31,6 +31,23 @@ void print_summary(const DedupJobReport& r) {
                  r.params.shingle.size, r.params.shingle.kind == ShingleKind::kWord ? "word" : "char",
                  r.params.max_hamming, r.params.verify == Verify::kExact ? "exact" : "estimate");
   }
+  if (r.boilerplate_sampled > 0) {
+    std::fprintf(stderr, "  boilerplate: %s shingles in at least %u of the first %s documents, left out\n",
+                 with_commas(r.boilerplate).c_str(), r.boilerplate_min_documents,
+                 with_commas(r.boilerplate_sampled).c_str());
+  } else if (r.boilerplate > 0) {
+    std::fprintf(stderr, "  boilerplate: %s shingles from the index, left out\n",
+                 with_commas(r.boilerplate).c_str());
+  }
+  for (const BoilerplateShingle& b : r.boilerplate_top) {
+    std::fprintf(stderr, "    %6u documents: %s\n", b.documents,
+                 b.text.empty() ? "(character shingle)" : b.text.c_str());
+  }
+  if (r.params.containment > 0.0 && r.params.method == DedupMethod::kMinHash) {
+    std::fprintf(stderr,
+                 "  containment: a text of %u+ shingles %.0f%% contained in a larger one is its copy\n",
+                 r.params.min_contained_shingles, 100.0 * r.params.containment);
+  }
   if (r.prior_documents > 0) {
     std::fprintf(stderr, "  index: %s documents loaded, %s new documents duplicate them\n",
                  with_commas(r.prior_documents).c_str(), with_commas(r.duplicates_of_prior).c_str());
@@ -103,6 +120,21 @@ std::function<int()> register_dedup(CLI::App& app) {
       ->capture_default_str()
       ->check(CLI::IsMember({"estimate", "exact"}));
   c->add_option("--seed", p.seed, "MinHash seed")->capture_default_str();
+  c->add_option("--containment", p.containment,
+                "a smaller text this much contained in a larger one is its copy (minhash; 0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--min-contained-shingles", p.min_contained_shingles,
+                "shingles (about words) a smaller text needs to be judged by containment")
+      ->capture_default_str();
+  c->add_option("--boilerplate-df", o.boilerplate.df,
+                "shingles in at least this share of the sampled documents are boilerplate (0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
+  c->add_option("--boilerplate-sample", o.boilerplate.sample, "documents sampled for boilerplate (the first)")
+      ->capture_default_str();
+  c->add_option("--show-boilerplate", o.show_boilerplate, "print the N most frequent boilerplate shingles")
+      ->capture_default_str();
   c->add_option("-j,--jobs", cli->jobs, "worker threads (0 = all cores)")->capture_default_str();
   c->add_flag("-q,--quiet", cli->quiet, "no summary on stderr");
   add_ingest_options(*c, o.ingest);

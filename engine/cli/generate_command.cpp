@@ -34,6 +34,8 @@ std::function<int()> register_generate(CLI::App& app) {
                 "plant stories of about this many originals each, labelled \"story\" (0 = none)")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1e9));
+  c->add_flag("--reader-copies", p.reader_copies,
+              "copies as a reader meets them: rewrites, pages in site furniture, teasers, wrapped teasers");
   c->add_option("--seed", p.seed, "random seed")->capture_default_str();
   return [o] {
     const GeneratorReport r = generate_corpus(o->params, o->output);

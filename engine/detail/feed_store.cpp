@@ -207,6 +207,10 @@ std::string params_text(const FeedParams& p) {
   put("dedup.max_hamming", d.max_hamming);
   put("dedup.verify", static_cast<unsigned>(d.verify));
   put("dedup.seed", d.seed);
+  if (d.containment > 0.0) {  // so that the text of a state from before containment stays the same
+    put("dedup.containment", d.containment);
+    put("dedup.min_contained_shingles", d.min_contained_shingles);
+  }
   const TfidfParams& t = p.tfidf;
   put("tfidf.title_weight", t.title_weight);
   put("tfidf.entity_weight", t.entity_weight);
@@ -266,6 +270,11 @@ FeedParams parse_params_text(std::string_view text) {
   get("dedup.max_hamming", d.max_hamming);
   get("dedup.verify", d.verify);
   get("dedup.seed", d.seed);
+  d.containment = 0.0;  // states from before containment keep their fingerprints' layout
+  if (kv.contains("dedup.containment")) {
+    get("dedup.containment", d.containment);
+    get("dedup.min_contained_shingles", d.min_contained_shingles);
+  }
   TfidfParams& t = p.tfidf;
   get("tfidf.title_weight", t.title_weight);
   get("tfidf.entity_weight", t.entity_weight);

@@ -3,6 +3,7 @@
 #include <cstring>
 
 #include "detail/binary_io.hpp"
+#include "storyline/boilerplate.hpp"
 #include "storyline/dedup_index.hpp"
 #include "storyline/error.hpp"
 
@@ -17,6 +18,17 @@ constexpr char kManifestMagic[8] = {'S', 'T', 'L', 'N', 'D', 'M', 'A', 'N'};
 }  // namespace
 
 void write_index_params(BinaryWriter& out, const FingerprintScheme& scheme) {
+  write_index_params_v1(out, scheme);
+  out.value(scheme.params().containment);
+  out.value(scheme.params().min_contained_shingles);
+  const std::vector<std::uint64_t> none;
+  const std::vector<std::uint64_t>& boilerplate =
+      scheme.boilerplate() ? scheme.boilerplate()->hashes() : none;
+  out.value(static_cast<std::uint64_t>(boilerplate.size()));
+  out.bytes(boilerplate.data(), boilerplate.size() * sizeof(std::uint64_t));
+}
+
+void write_index_params_v1(BinaryWriter& out, const FingerprintScheme& scheme) {
   const DedupParams& p = scheme.params();
   out.value(static_cast<std::uint32_t>(p.method));
   out.value(static_cast<std::uint32_t>(p.shingle.kind));
@@ -31,7 +43,8 @@ void write_index_params(BinaryWriter& out, const FingerprintScheme& scheme) {
   out.value(p.seed);
 }
 
-DedupParams read_index_params(BinaryReader& in) {
+DedupParams read_index_params(BinaryReader& in, std::uint32_t version,
+                              std::vector<std::uint64_t>* boilerplate) {
   DedupParams p;
   const auto method = in.value<std::uint32_t>();
   const auto kind = in.value<std::uint32_t>();
@@ -50,6 +63,16 @@ DedupParams read_index_params(BinaryReader& in) {
   p.verify = static_cast<Verify>(verify);
   p.seed = in.value<std::uint64_t>();
   if (p.method == DedupMethod::kSimHash) p.bands = p.rows = 0;
+  p.containment = 0.0;  // version 1 had neither containment nor boilerplate
+  if (version >= 2) {
+    p.containment = in.value<double>();
+    p.min_contained_shingles = in.value<std::uint32_t>();
+    const auto count = in.value<std::uint64_t>();
+    if (count > in.remaining() / sizeof(std::uint64_t)) in.fail("boilerplate count larger than the file");
+    std::vector<std::uint64_t> hashes(count);
+    in.bytes(hashes.data(), hashes.size() * sizeof(std::uint64_t));
+    if (boilerplate != nullptr) *boilerplate = std::move(hashes);
+  }
   try {
     const FingerprintScheme check(p);
   } catch (const InvalidArgument& e) {
@@ -96,11 +119,13 @@ IndexFileReader::IndexFileReader(const std::string& path) : in_(std::make_unique
   }
   if (std::memcmp(magic, kMagic, sizeof magic) != 0) in_->fail("wrong magic number");
   const auto version = in_->value<std::uint32_t>();
-  if (version != DedupIndex::kFormatVersion) {
-    in_->fail("format version " + std::to_string(version) + ", this build reads " +
+  if (version < 1 || version > DedupIndex::kFormatVersion) {
+    in_->fail("format version " + std::to_string(version) + ", this build reads 1 to " +
               std::to_string(DedupIndex::kFormatVersion));
   }
-  params_ = read_index_params(*in_);
+  std::vector<std::uint64_t> boilerplate;
+  params_ = read_index_params(*in_, version, &boilerplate);
+  if (!boilerplate.empty()) boilerplate_ = std::make_shared<const Boilerplate>(std::move(boilerplate));
   words_ = in_->value<std::uint32_t>();
   if (words_ != FingerprintScheme(params_).words())
     in_->fail("fingerprint size does not match the parameters");

@@ -76,7 +76,14 @@ class Job {
       params = index.params;
       params.verify = opt_.dedup.verify;  // a run-time choice, not part of the index
     }
-    scheme_.emplace(params);
+    // Boilerplate: the index's, or learnt by every rank alike from the first documents of the input.
+    std::shared_ptr<const Boilerplate> boilerplate = index.boilerplate;
+    if (opt_.index_path.empty()) {
+      steps_.run([&] { boilerplate = find_boilerplate(opt_.inputs, opt_, out.job); });
+      if (out.job.boilerplate_sampled > 0) clock.lap("boilerplate");
+    }
+    scheme_.emplace(params, boilerplate);
+    out.job.boilerplate = boilerplate ? boilerplate->size() : 0;
     std::optional<detail::RejectsWriter> rejects;
     std::optional<detail::CorpusSink> docs;
     steps_.run([&] {
@@ -257,15 +264,17 @@ class Job {
 
   bool exact() const { return scheme_->params().verify == Verify::kExact; }
 
-  // Similarity as find_duplicate_groups measures it: shingle sets when verifying exactly (and both
-  // have one), else the fingerprints' estimate; and whether it makes a duplicate.
+  // Similarity as find_duplicate_groups measures it (shingle sets when verifying exactly and both have
+  // one, else the fingerprints' estimate), and whether two documents are duplicates as it decides.
   double similarity(std::span<const std::uint32_t> print_a, std::span<const std::uint32_t> print_b,
                     const std::vector<std::uint64_t>* set_a, const std::vector<std::uint64_t>* set_b) const {
     if (exact() && !set_a->empty() && !set_b->empty()) return jaccard(*set_a, *set_b);
     return scheme_->similarity(print_a, print_b);
   }
-  bool duplicate(double similarity, bool by_sets) const {
-    return by_sets ? similarity >= scheme_->params().threshold : scheme_->is_duplicate(similarity);
+  bool duplicate(std::span<const std::uint32_t> print_a, std::span<const std::uint32_t> print_b,
+                 const std::vector<std::uint64_t>* set_a, const std::vector<std::uint64_t>* set_b) const {
+    if (exact() && !set_a->empty() && !set_b->empty()) return scheme_->sets_match(*set_a, *set_b);
+    return scheme_->matches(print_a, print_b);
   }
 
   std::vector<std::uint32_t> fingerprints_of(const std::vector<std::uint64_t>& docs) {
@@ -361,11 +370,9 @@ class Job {
               static_cast<std::size_t>(std::lower_bound(need.begin(), need.end(), a) - need.begin());
           const auto j =
               static_cast<std::size_t>(std::lower_bound(need.begin(), need.end(), b) - need.begin());
-          const bool by_sets = exact() && !sets[i].empty() && !sets[j].empty();
-          return duplicate(similarity(std::span<const std::uint32_t>(prints).subspan(i * words, words),
-                                      std::span<const std::uint32_t>(prints).subspan(j * words, words),
-                                      exact() ? &sets[i] : nullptr, exact() ? &sets[j] : nullptr),
-                           by_sets);
+          return duplicate(std::span<const std::uint32_t>(prints).subspan(i * words, words),
+                           std::span<const std::uint32_t>(prints).subspan(j * words, words),
+                           exact() ? &sets[i] : nullptr, exact() ? &sets[j] : nullptr);
         };
         for (std::size_t k = lo; k < hi; ++k) {
           const auto [b, e] = buckets[mixed[k]];

@@ -137,12 +137,15 @@ OpenedIndex open_index(Comm& comm, Steps& steps, const std::string& path) {
     }
     index.documents = part.documents;
     index.params = index.file->params();
+    index.boilerplate = index.file->boilerplate();
     const DedupParams& p = index.params;
     std::string bytes;
     Packer put(bytes);
     put.put(p.method), put.put(p.shingle.kind), put.put(p.shingle.size), put.put(p.shingle.seed);
     put.put(p.num_hashes), put.put(p.threshold), put.put(p.bands), put.put(p.rows);
-    put.put(p.max_hamming), put.put(p.seed);
+    put.put(p.max_hamming), put.put(p.seed), put.put(p.containment), put.put(p.min_contained_shingles);
+    if (index.boilerplate)
+      put.put_span(index.boilerplate->hashes().data(), index.boilerplate->hashes().size());
     hash = XXH3_64bits(bytes.data(), bytes.size());
   });
   const bool agree = comm.max(hash) == ~comm.max(~hash);  // the largest is also the smallest

@@ -4,6 +4,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -23,8 +24,9 @@ namespace storyline::dist {
 struct OpenedIndex {
   std::optional<IndexManifest> manifest;
   std::optional<detail::IndexFileReader> file;
-  std::size_t documents = 0;  ///< in this rank's file
-  DedupParams params;         ///< the index's (every rank's file agrees on them)
+  std::size_t documents = 0;                       ///< in this rank's file
+  DedupParams params;                              ///< the index's (every rank's file agrees on them)
+  std::shared_ptr<const Boilerplate> boilerplate;  ///< what its documents were signed without
 };
 
 /// Opens the index at path (collective). Refuses one saved by another number of ranks, or by one

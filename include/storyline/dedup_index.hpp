@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <optional>
 #include <span>
 #include <string>
@@ -30,16 +31,17 @@ struct IndexMatch {
 /// Documents with fingerprints and LSH tables. Const members may run concurrently; add and remove need
 /// exclusive access.
 ///
-/// On disk (version 1, little-endian): the 8 bytes "STLNDDUP", u32 version, the DedupParams fields, u32
+/// On disk (version 2, little-endian; version 1 files still load, with containment off): the 8 bytes
+/// "STLNDDUP", u32 version, the DedupParams fields, the boilerplate shingles (u64 count, hashes), u32
 /// words per fingerprint, u64 document count, then per document u32 id length, id bytes, i32 date, u32
 /// length, fingerprint words; last the XXH3-64 of all preceding bytes. Removed documents are not saved.
 /// The LSH tables are rebuilt on load.
 class DedupIndex {
  public:
-  static constexpr std::uint32_t kFormatVersion = 1;
+  static constexpr std::uint32_t kFormatVersion = 2;
 
   /// An empty index. Throws InvalidArgument for invalid params.
-  explicit DedupIndex(const DedupParams& params);
+  explicit DedupIndex(const DedupParams& params, std::shared_ptr<const Boilerplate> boilerplate = nullptr);
 
   /// Adds a document and returns its index. Throws InvalidArgument when the id is present already or
   /// the fingerprint has the wrong size.

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <utility>
 #include <vector>
 
+#include "storyline/boilerplate.hpp"
 #include "storyline/fingerprint.hpp"
 #include "storyline/ingest.hpp"
 #include "storyline/jsonl.hpp"
@@ -24,6 +26,10 @@ struct DedupJobOptions {
   std::string rejects_path;         ///< every rejected or repaired line, with file, line and reason
   std::string index_path;           ///< an index to deduplicate against (documents seen before)
   std::string save_index_path;      ///< write the index of everything seen (loaded + new) here
+  /// Boilerplate learnt from the first documents and left out of fingerprints (df 0: off). A loaded
+  /// index brings the boilerplate it was made with instead.
+  BoilerplateParams boilerplate;
+  std::size_t show_boilerplate = 0;  ///< how many of the most frequent boilerplate shingles to report
 };
 
 /// Wall seconds per phase of a job, in the order the phases ran.
@@ -40,11 +46,20 @@ struct DedupJobReport {
   std::uint64_t verified_pairs = 0;     ///< pairs that passed verification
   std::size_t index_skipped_ids = 0;    ///< new documents not saved to the index: their id was there
   DedupParams params;                   ///< the parameters used (from the index when one was loaded)
-  LshBands bands;                       ///< the resolved LSH bands (MinHash)
-  double seconds = 0.0;                 ///< wall time of the whole job
+  std::size_t boilerplate = 0;          ///< boilerplate shingles left out of fingerprints
+  std::size_t boilerplate_sampled = 0;  ///< documents they were learnt from (0: from the index, or off)
+  std::uint32_t boilerplate_min_documents = 0;      ///< sampled documents that made a shingle boilerplate
+  std::vector<BoilerplateShingle> boilerplate_top;  ///< the most frequent (options.show_boilerplate)
+  LshBands bands;                                   ///< the resolved LSH bands (MinHash)
+  double seconds = 0.0;                             ///< wall time of the whole job
   /// "read" (parse, fingerprint), "group" (LSH, verify, union-find), "write", and "save index" when asked.
   PhaseSeconds phases;
 };
+
+/// The boilerplate of the first options.boilerplate.sample documents of paths (null when off), with
+/// what was found written to report. Throws IoError.
+std::shared_ptr<const Boilerplate> find_boilerplate(const std::vector<std::string>& paths,
+                                                    const DedupJobOptions& options, DedupJobReport& report);
 
 /// Progress callbacks from run_dedup_job, on the calling thread.
 class JobObserver {

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <span>
 #include <string_view>
 #include <vector>
@@ -37,23 +38,46 @@ struct DedupParams {
   std::uint32_t max_hamming = 4;  ///< SimHash: duplicates differ in at most this many bits
   Verify verify = Verify::kEstimate;  ///< how candidates are confirmed
   std::uint64_t seed = 1;             ///< MinHash seed
+  /// MinHash: a smaller text this much contained in a larger one (the share of its shingles the larger
+  /// holds, estimated from the signatures as Broder 1997 does) is its duplicate too, beside Jaccard; 0 off.
+  double containment = 0.75;
+  /// The smaller text must have at least this many shingles (about its words) to be judged by
+  /// containment: a short teaser is not evidence.
+  std::uint32_t min_contained_shingles = 30;
 };
+
+class Boilerplate;
+
+/// With containment on, each MinHash fingerprint carries kLeadHashes values over its first kLeadShingles
+/// shingles (the lead, which a teaser shares with its article; kLeadBands LSH bands of them) and then its
+/// shingle count.
+inline constexpr std::uint32_t kLeadShingles = 40;
+inline constexpr std::uint32_t kLeadHashes = 16;
+inline constexpr std::uint32_t kLeadBands = 4;
 
 /// Immutable scheme derived from DedupParams; safe to share between threads.
 class FingerprintScheme {
  public:
-  /// Validates params (throws InvalidArgument) and resolves the LSH bands.
-  explicit FingerprintScheme(const DedupParams& params);
+  /// Validates params (throws InvalidArgument) and resolves the LSH bands. boilerplate (optional): shingles
+  /// left out of every fingerprint.
+  explicit FingerprintScheme(const DedupParams& params,
+                             std::shared_ptr<const Boilerplate> boilerplate = nullptr);
 
   const DedupParams& params() const { return params_; }
-  /// 32-bit words per fingerprint: num_hashes for MinHash, 2 for SimHash.
+  /// Boilerplate shingles left out of fingerprints (null: none).
+  const std::shared_ptr<const Boilerplate>& boilerplate() const { return boilerplate_; }
+  /// True for MinHash with containment > 0.
+  bool containment_on() const { return containment_on_; }
+  /// 32-bit words per fingerprint: num_hashes for MinHash (plus kLeadHashes + 1 with containment), 2 for
+  /// SimHash.
   std::uint32_t words() const { return words_; }
-  /// LSH keys per fingerprint: bands for MinHash, max_hamming + 1 for SimHash.
+  /// LSH keys per fingerprint: bands (plus kLeadBands with containment) for MinHash, max_hamming + 1 for
+  /// SimHash.
   std::uint32_t key_count() const { return key_count_; }
   /// The resolved bands (MinHash only).
   LshBands bands() const { return bands_; }
 
-  /// Fingerprint of already-hashed shingles. @pre out.size() == words().
+  /// Fingerprint of already-hashed shingles, in text order. @pre out.size() == words().
   void fingerprint(std::span<const std::uint64_t> shingles, std::span<std::uint32_t> out) const;
   /// LSH keys of a fingerprint. @pre keys.size() == key_count().
   void keys(std::span<const std::uint32_t> fingerprint, std::span<std::uint64_t> keys) const;
@@ -61,10 +85,23 @@ class FingerprintScheme {
   double similarity(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const;
   /// True when a fingerprint similarity makes a duplicate (Jaccard >= threshold, or Hamming <= max).
   bool is_duplicate(double similarity) const;
+  /// Estimated containment of the fingerprint with fewer shingles in the other (containment on): of the
+  /// k positions where that one's value is not above the other's, the share where they are equal (the
+  /// union's minimum lies in the smaller set, and in both). Also gives the smaller one's shingle count.
+  double containment(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
+                     std::uint32_t* smaller_shingles = nullptr) const;
+  /// Whether two fingerprints make duplicates: is_duplicate(similarity), or (containment on) the smaller
+  /// has at least min_contained_shingles shingles and its containment reaches params().containment.
+  bool matches(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const;
+  /// The same from two sorted shingle sets, exactly.
+  bool sets_match(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) const;
 
  private:
   DedupParams params_;
+  std::shared_ptr<const Boilerplate> boilerplate_;
   MinHasher minhasher_;
+  MinHasher lead_hasher_;
+  bool containment_on_ = false;
   LshBands bands_;
   std::uint32_t words_ = 0;
   std::uint32_t key_count_ = 0;
@@ -82,7 +119,7 @@ class Fingerprinter {
  private:
   const FingerprintScheme* scheme_;
   Shingler shingler_;
-  std::vector<std::uint64_t> shingles_;
+  std::vector<std::uint64_t> shingles_, filtered_;
 };
 
 }  // namespace storyline

@@ -27,6 +27,12 @@ struct GeneratorParams {
   /// "story" (the event) and "thread" (the topic); copies inherit their original's. 0 writes neither;
   /// ignored with source_path.
   double event_size = 0.0;
+  /// Copies as a reader meets them instead: rewrites (copy-desk edits), the whole article in another
+  /// site's page furniture (byline, share bar, cookie notice, newsletter pitch, related headlines,
+  /// copyright), teasers (the first third to two thirds), and teasers in furniture, in equal shares; half
+  /// the originals carry their own site's furniture. min_jaccard does not apply. The copy's "edits" field
+  /// names its kind ("rewrite:...", "wrapped", "teaser", "wrapped-teaser").
+  bool reader_copies = false;
 };
 
 /// Counts of a generated corpus.

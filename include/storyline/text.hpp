@@ -44,6 +44,9 @@ class Shingler {
   /// all its tokens; text without any token gives none.
   void shingle(std::string_view text, std::vector<std::uint64_t>& out);
 
+  /// The normalized words of shingle i of the last text (word shingles; "" for character shingles).
+  std::string words_of(std::size_t i) const;
+
   const ShingleParams& params() const { return params_; }
 
  private:
