@@ -1,7 +1,7 @@
 #include "storyline/boilerplate.hpp"
 
-#include <tbb/parallel_for.h>
 #include <tbb/enumerable_thread_specific.h>
+#include <tbb/parallel_for.h>
 #include <tbb/parallel_sort.h>
 
 #include <algorithm>
@@ -29,8 +29,9 @@ Boilerplate::Boilerplate(std::vector<std::uint64_t> hashes) : hashes_(std::move(
 
 void Boilerplate::filter(std::vector<std::uint64_t>& shingles) const {
   if (table_.empty()) return;
-  shingles.erase(std::remove_if(shingles.begin(), shingles.end(), [&](std::uint64_t h) { return contains(h); }),
-                 shingles.end());
+  shingles.erase(
+      std::remove_if(shingles.begin(), shingles.end(), [&](std::uint64_t h) { return contains(h); }),
+      shingles.end());
 }
 
 LearnedBoilerplate learn_boilerplate(std::span<const std::string> texts, const ShingleParams& shingle,
@@ -39,7 +40,8 @@ LearnedBoilerplate learn_boilerplate(std::span<const std::string> texts, const S
   out.sampled = texts.size();
   if (params.df <= 0.0 || texts.empty()) return out;
   out.min_documents = std::max<std::uint32_t>(
-      params.min_documents, static_cast<std::uint32_t>(std::ceil(params.df * static_cast<double>(texts.size()))));
+      params.min_documents,
+      static_cast<std::uint32_t>(std::ceil(params.df * static_cast<double>(texts.size()))));
   // Every document's shingles (in parallel), then two steps so that no step sorts them all: the
   // shingles of every 8th document are counted by sorting, and those held by at least an eighth of the
   // bar there (halved, for sampling noise) become candidates; then the candidates alone are counted over
@@ -52,11 +54,12 @@ LearnedBoilerplate learn_boilerplate(std::span<const std::string> texts, const S
     if (i % kStride == 0) to_set(shingles[i]);
   });
   std::vector<std::uint64_t> some;
-  for (std::size_t i = 0; i < shingles.size(); i += kStride) some.insert(some.end(), shingles[i].begin(), shingles[i].end());
+  for (std::size_t i = 0; i < shingles.size(); i += kStride)
+    some.insert(some.end(), shingles[i].begin(), shingles[i].end());
   tbb::parallel_sort(some.begin(), some.end());
   const std::size_t strided = (texts.size() + kStride - 1) / kStride;
-  const auto bar = static_cast<std::size_t>(std::max(1.0, std::floor(0.5 * out.min_documents * strided /
-                                                                       static_cast<double>(texts.size()))));
+  const auto bar = static_cast<std::size_t>(
+      std::max(1.0, std::floor(0.5 * out.min_documents * strided / static_cast<double>(texts.size()))));
   std::vector<std::uint64_t> candidates;
   for (std::size_t i = 0; i < some.size();) {
     std::size_t j = i + 1;
@@ -75,7 +78,8 @@ LearnedBoilerplate learn_boilerplate(std::span<const std::string> texts, const S
     auto& hit = hits.local();
     hit.clear();
     for (const std::uint64_t h : shingles[i]) {
-      if (probe.contains(h)) hit.push_back(std::lower_bound(sorted.begin(), sorted.end(), h) - sorted.begin());
+      if (probe.contains(h))
+        hit.push_back(std::lower_bound(sorted.begin(), sorted.end(), h) - sorted.begin());
     }
     std::sort(hit.begin(), hit.end());  // once per document
     hit.erase(std::unique(hit.begin(), hit.end()), hit.end());
@@ -95,8 +99,9 @@ LearnedBoilerplate learn_boilerplate(std::span<const std::string> texts, const S
   }
   out.set = Boilerplate(std::move(found));
   // The most frequent, with their words from the first sampled text that holds them.
-  std::stable_sort(counted.begin(), counted.end(),
-                   [](const BoilerplateShingle& a, const BoilerplateShingle& b) { return a.documents > b.documents; });
+  std::stable_sort(
+      counted.begin(), counted.end(),
+      [](const BoilerplateShingle& a, const BoilerplateShingle& b) { return a.documents > b.documents; });
   counted.resize(std::min(show, counted.size()));
   Shingler shingler(shingle);
   std::vector<std::uint64_t> hashes;
