@@ -98,16 +98,16 @@ bool FingerprintScheme::is_duplicate(double similarity) const {
 
 double FingerprintScheme::containment(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
                                       std::uint32_t* smaller_shingles) const {
-  const std::uint32_t k = params_.num_hashes;
   if (!containment_on_) return 0.0;
-  if (a[k + kLeadHashes] > b[k + kLeadHashes]) std::swap(a, b);
-  if (smaller_shingles != nullptr) *smaller_shingles = a[k + kLeadHashes];
-  std::uint32_t below = 0, equal = 0;
-  for (std::uint32_t i = 0; i < k; ++i) {
-    below += a[i] <= b[i];
-    equal += a[i] == b[i];
-  }
-  return below == 0 ? 0.0 : static_cast<double>(equal) / below;
+  const std::uint32_t at = params_.num_hashes + kLeadHashes;
+  if (a[at] > b[at]) std::swap(a, b);
+  if (smaller_shingles != nullptr) *smaller_shingles = a[at];
+  // |A n B| = J (|A| + |B|) / (1 + J); over |A|, the smaller. (The densified one-permutation values
+  // of a small set are copies from other bins, so comparing them bin by bin, as Broder's estimator
+  // over k independent minima would, biases it low; the Jaccard estimate stays unbiased.)
+  const double j = similarity(a, b);
+  const double small = std::max<double>(1.0, a[at]), large = b[at];
+  return std::min(1.0, j * (small + large) / ((1.0 + j) * small));
 }
 
 bool FingerprintScheme::matches(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const {
@@ -142,11 +142,28 @@ Fingerprinter::Fingerprinter(const FingerprintScheme& scheme)
 void Fingerprinter::fingerprint(std::string_view text, std::span<std::uint32_t> out,
                                 std::vector<std::uint64_t>* set) {
   shingler_.shingle(text, shingles_);
-  // Boilerplate out, unless nothing else is left (a page of furniture only keeps it all).
+  // Boilerplate out, unless nothing else is left (a page of furniture only keeps it all). A block of
+  // furniture (a run of at least `size` boilerplate shingles) also takes the size - 1 shingles on each
+  // side, which straddle it and the text, so that a page's text signs alike with or without its frame.
   if (scheme_->boilerplate() && !scheme_->boilerplate()->empty()) {
+    const std::size_t n = shingles_.size(), reach = scheme_->params().shingle.size - 1;
+    drop_.assign(n, 0);
+    for (std::size_t i = 0; i < n;) {
+      if (!scheme_->boilerplate()->contains(shingles_[i])) {
+        ++i;
+        continue;
+      }
+      std::size_t j = i;
+      while (j < n && scheme_->boilerplate()->contains(shingles_[j])) ++j;
+      const bool block = j - i > reach;
+      const std::size_t from = block ? i - std::min(i, reach) : i, to = block ? std::min(n, j + reach) : j;
+      std::fill(drop_.begin() + static_cast<std::ptrdiff_t>(from),
+                drop_.begin() + static_cast<std::ptrdiff_t>(to), 1);
+      i = j;
+    }
     filtered_.clear();
-    for (const std::uint64_t h : shingles_) {
-      if (!scheme_->boilerplate()->contains(h)) filtered_.push_back(h);
+    for (std::size_t i = 0; i < n; ++i) {
+      if (drop_[i] == 0) filtered_.push_back(shingles_[i]);
     }
     if (!filtered_.empty()) shingles_.swap(filtered_);
   }

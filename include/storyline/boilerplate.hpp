@@ -47,7 +47,7 @@ struct BoilerplateParams {
   /// min_documents of them); 0 turns the filter off.
   double df = 0.01;
   std::uint32_t min_documents = 20;  ///< the least documents that make boilerplate, whatever the sample
-  std::size_t sample = 20000;        ///< documents sampled: the first ones of the input
+  std::size_t sample = 5000;         ///< documents sampled: the first ones of the input
 };
 
 /// A boilerplate shingle as shown to the user.

@@ -39,8 +39,8 @@ struct DedupParams {
   Verify verify = Verify::kEstimate;  ///< how candidates are confirmed
   std::uint64_t seed = 1;             ///< MinHash seed
   /// MinHash: a smaller text this much contained in a larger one (the share of its shingles the larger
-  /// holds, estimated from the signatures as Broder 1997 does) is its duplicate too, beside Jaccard; 0 off.
-  double containment = 0.75;
+  /// holds, estimated from the signatures and shingle counts) is its duplicate too, beside Jaccard; 0 off.
+  double containment = 0.7;
   /// The smaller text must have at least this many shingles (about its words) to be judged by
   /// containment: a short teaser is not evidence.
   std::uint32_t min_contained_shingles = 30;
@@ -85,9 +85,9 @@ class FingerprintScheme {
   double similarity(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const;
   /// True when a fingerprint similarity makes a duplicate (Jaccard >= threshold, or Hamming <= max).
   bool is_duplicate(double similarity) const;
-  /// Estimated containment of the fingerprint with fewer shingles in the other (containment on): of the
-  /// k positions where that one's value is not above the other's, the share where they are equal (the
-  /// union's minimum lies in the smaller set, and in both). Also gives the smaller one's shingle count.
+  /// Estimated containment of the fingerprint with fewer shingles in the other (containment on), from
+  /// the Jaccard estimate J and the shingle counts: J (|A| + |B|) / ((1 + J) |A|), at most 1 (Broder
+  /// 1997's resemblance and containment). Also gives the smaller one's shingle count.
   double containment(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
                      std::uint32_t* smaller_shingles = nullptr) const;
   /// Whether two fingerprints make duplicates: is_duplicate(similarity), or (containment on) the smaller
@@ -120,6 +120,7 @@ class Fingerprinter {
   const FingerprintScheme* scheme_;
   Shingler shingler_;
   std::vector<std::uint64_t> shingles_, filtered_;
+  std::vector<std::uint8_t> drop_;
 };
 
 }  // namespace storyline
