@@ -20,7 +20,12 @@ Boilerplate::Boilerplate(std::vector<std::uint64_t> hashes) : hashes_(std::move(
   const std::size_t slots = std::bit_ceil(hashes_.size() * 2 + 1);
   table_.assign(slots, kEmpty);
   mask_ = slots - 1;
+  const std::size_t bits = std::max<std::size_t>(64, std::bit_ceil(hashes_.size() * 16));
+  bloom_.assign(bits / 64, 0);
+  bloom_mask_ = bits - 1;
   for (const std::uint64_t h : hashes_) {
+    const std::uint64_t bit = (h >> 32) & bloom_mask_;
+    bloom_[bit >> 6] |= std::uint64_t{1} << (bit & 63);
     std::size_t at = h & mask_;
     while (table_[at] != kEmpty) at = (at + 1) & mask_;
     table_[at] = h;

@@ -145,16 +145,18 @@ void Fingerprinter::fingerprint(std::string_view text, std::span<std::uint32_t> 
   // Boilerplate out, unless nothing else is left (a page of furniture only keeps it all). A block of
   // furniture (a run of at least `size` boilerplate shingles) also takes the size - 1 shingles on each
   // side, which straddle it and the text, so that a page's text signs alike with or without its frame.
-  if (scheme_->boilerplate() && !scheme_->boilerplate()->empty()) {
+  const Boilerplate* boilerplate = scheme_->boilerplate().get();
+  if (boilerplate != nullptr && std::any_of(shingles_.begin(), shingles_.end(),
+                                            [&](std::uint64_t h) { return boilerplate->contains(h); })) {
     const std::size_t n = shingles_.size(), reach = scheme_->params().shingle.size - 1;
     drop_.assign(n, 0);
     for (std::size_t i = 0; i < n;) {
-      if (!scheme_->boilerplate()->contains(shingles_[i])) {
+      if (!boilerplate->contains(shingles_[i])) {
         ++i;
         continue;
       }
       std::size_t j = i;
-      while (j < n && scheme_->boilerplate()->contains(shingles_[j])) ++j;
+      while (j < n && boilerplate->contains(shingles_[j])) ++j;
       const bool block = j - i > reach;
       const std::size_t from = block ? i - std::min(i, reach) : i, to = block ? std::min(n, j + reach) : j;
       std::fill(drop_.begin() + static_cast<std::ptrdiff_t>(from),

@@ -52,6 +52,30 @@ TEST(Stream, OneAnswerPerLineWithErrorsInPlace) {
             std::string::npos);
 }
 
+// A teaser (the first third of an article) joins the article whichever arrives first.
+TEST(Stream, ATeaserJoinsItsArticleBeforeOrAfterIt) {
+  TempDir dir;
+  const std::string article = test::random_text(7, 300);
+  const std::string teaser = article.substr(0, article.find(' ', article.size() / 3));
+  const std::string a = test::record("article", article, "2024-05-01");
+  const std::string t = test::record("teaser", teaser, "2024-05-01");
+  test::write_file(dir.path("after.jsonl"), a + "\n" + t + "\n");
+  test::write_file(dir.path("before.jsonl"), t + "\n" + a + "\n");
+  const auto after =
+      test::run_cli("stream -q --sync-normal --db " + dir.path("after.db"), dir.path("after.jsonl"));
+  ASSERT_EQ(after.exit_code, 0) << after.err;
+  EXPECT_NE(after.out.find("\"dup_of\":\"article\""), std::string::npos) << after.out;
+  const auto before =
+      test::run_cli("stream -q --sync-normal --db " + dir.path("before.db"), dir.path("before.jsonl"));
+  ASSERT_EQ(before.exit_code, 0) << before.err;
+  EXPECT_NE(before.out.find("\"dup_of\":\"teaser\""), std::string::npos) << before.out;
+  // Without containment, they stay apart.
+  const auto off = test::run_cli("stream -q --sync-normal --containment 0 --db " + dir.path("off.db"),
+                                 dir.path("after.jsonl"));
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_EQ(off.out.find("\"dup_of\":\"article\""), std::string::npos) << off.out;
+}
+
 TEST(Stream, AnswersEachLineBeforeTheNextArrives) {
   TempDir dir;
   int in[2], out[2];

@@ -105,6 +105,10 @@ std::function<int()> register_cluster(CLI::App& app) {
   c->add_option("--dedup-threshold", o.dedup.threshold, "Jaccard of near-duplicates folded before clustering")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 1.0));
+  c->add_option("--containment", o.dedup.containment,
+                "a smaller text this much contained in a larger one is folded into it (0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   c->add_option("-j,--jobs", cli->jobs, "worker threads (0 = all cores)")->capture_default_str();
   c->add_flag("-q,--quiet", cli->quiet, "no summary on stderr");
   add_ingest_options(*c, o.ingest);

@@ -31,6 +31,8 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
   param(c.add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times"));
   param(c.add_option("--entity-weight", p.tfidf.entity_weight, "weight of named-entity features"));
   param(c.add_option("--stem", p.tfidf.stem_language, "Snowball stemmer (english, spanish, french, ...)"));
+  param(c.add_option("--containment", p.dedup.containment,
+                     "a smaller text this much contained in a larger one is its copy (0 = off)"));
   param(c.add_option("--dedup-threshold", p.dedup.threshold, "Jaccard at which a document is a copy"))
       ->check(CLI::Range(0.01, 1.0));
   c.add_flag("--sync-normal", cli.sync_normal,

@@ -22,6 +22,8 @@ class Boilerplate {
   explicit Boilerplate(std::vector<std::uint64_t> hashes);
   bool contains(std::uint64_t hash) const {
     if (table_.empty()) return false;
+    const std::uint64_t bit = (hash >> 32) & bloom_mask_;  // most shingles stop here, in one load
+    if ((bloom_[bit >> 6] >> (bit & 63) & 1) == 0) return false;
     for (std::size_t at = hash & mask_;; at = (at + 1) & mask_) {
       if (table_[at] == hash) return true;
       if (table_[at] == kEmpty) return false;
@@ -39,6 +41,8 @@ class Boilerplate {
   std::vector<std::uint64_t> hashes_;
   std::vector<std::uint64_t> table_;
   std::uint64_t mask_ = 0;
+  std::vector<std::uint64_t> bloom_;  // one bit per hash, at 16 bits per hash held
+  std::uint64_t bloom_mask_ = 0;
 };
 
 /// How boilerplate is found.
@@ -47,7 +51,7 @@ struct BoilerplateParams {
   /// min_documents of them); 0 turns the filter off.
   double df = 0.01;
   std::uint32_t min_documents = 20;  ///< the least documents that make boilerplate, whatever the sample
-  std::size_t sample = 5000;         ///< documents sampled: the first ones of the input
+  std::size_t sample = 2000;         ///< documents sampled: the first ones of the input
 };
 
 /// A boilerplate shingle as shown to the user.
