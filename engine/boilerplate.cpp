@@ -32,13 +32,6 @@ Boilerplate::Boilerplate(std::vector<std::uint64_t> hashes) : hashes_(std::move(
   }
 }
 
-void Boilerplate::filter(std::vector<std::uint64_t>& shingles) const {
-  if (table_.empty()) return;
-  shingles.erase(
-      std::remove_if(shingles.begin(), shingles.end(), [&](std::uint64_t h) { return contains(h); }),
-      shingles.end());
-}
-
 LearnedBoilerplate learn_boilerplate(std::span<const std::string> texts, const ShingleParams& shingle,
                                      const BoilerplateParams& params, std::size_t show) {
   LearnedBoilerplate out;

@@ -119,21 +119,12 @@ bool FingerprintScheme::matches(std::span<const std::uint32_t> a, std::span<cons
 }
 
 bool FingerprintScheme::sets_match(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) const {
-  if (jaccard(a, b) >= params_.threshold) return true;
-  if (!containment_on_) return false;
-  if (a.size() > b.size()) std::swap(a, b);
-  if (a.size() < params_.min_contained_shingles) return false;
-  std::size_t common = 0;
-  for (std::size_t i = 0, j = 0; i < a.size() && j < b.size();) {
-    if (a[i] == b[j]) {
-      ++common, ++i, ++j;
-    } else if (a[i] < b[j]) {
-      ++i;
-    } else {
-      ++j;
-    }
-  }
-  return static_cast<double>(common) >= params_.containment * static_cast<double>(a.size());
+  if (a.empty() && b.empty()) return true;  // Jaccard 1, as jaccard() has it
+  const auto common = static_cast<double>(common_count(a, b));
+  const auto smaller = static_cast<double>(std::min(a.size(), b.size()));
+  if (common / (static_cast<double>(a.size() + b.size()) - common) >= params_.threshold) return true;
+  return containment_on_ && smaller >= params_.min_contained_shingles &&
+         common >= params_.containment * smaller;
 }
 
 Fingerprinter::Fingerprinter(const FingerprintScheme& scheme)

@@ -231,8 +231,7 @@ void to_set(std::vector<std::uint64_t>& shingles) {
   shingles.erase(std::unique(shingles.begin(), shingles.end()), shingles.end());
 }
 
-double jaccard(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) {
-  if (a.empty() && b.empty()) return 1.0;
+std::size_t common_count(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) {
   std::size_t i = 0, j = 0, common = 0;
   while (i < a.size() && j < b.size()) {
     if (a[i] < b[j]) {
@@ -243,6 +242,12 @@ double jaccard(std::span<const std::uint64_t> a, std::span<const std::uint64_t> 
       ++common, ++i, ++j;
     }
   }
+  return common;
+}
+
+double jaccard(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) {
+  if (a.empty() && b.empty()) return 1.0;
+  const std::size_t common = common_count(a, b);
   return static_cast<double>(common) / static_cast<double>(a.size() + b.size() - common);
 }
 

@@ -18,17 +18,6 @@ constexpr char kManifestMagic[8] = {'S', 'T', 'L', 'N', 'D', 'M', 'A', 'N'};
 }  // namespace
 
 void write_index_params(BinaryWriter& out, const FingerprintScheme& scheme) {
-  write_index_params_v1(out, scheme);
-  out.value(scheme.params().containment);
-  out.value(scheme.params().min_contained_shingles);
-  const std::vector<std::uint64_t> none;
-  const std::vector<std::uint64_t>& boilerplate =
-      scheme.boilerplate() ? scheme.boilerplate()->hashes() : none;
-  out.value(static_cast<std::uint64_t>(boilerplate.size()));
-  out.bytes(boilerplate.data(), boilerplate.size() * sizeof(std::uint64_t));
-}
-
-void write_index_params_v1(BinaryWriter& out, const FingerprintScheme& scheme) {
   const DedupParams& p = scheme.params();
   out.value(static_cast<std::uint32_t>(p.method));
   out.value(static_cast<std::uint32_t>(p.shingle.kind));
@@ -41,6 +30,13 @@ void write_index_params_v1(BinaryWriter& out, const FingerprintScheme& scheme) {
   out.value(p.max_hamming);
   out.value(static_cast<std::uint32_t>(p.verify));
   out.value(p.seed);
+  out.value(p.containment);  // version 2 from here
+  out.value(p.min_contained_shingles);
+  const std::vector<std::uint64_t> none;
+  const std::vector<std::uint64_t>& boilerplate =
+      scheme.boilerplate() ? scheme.boilerplate()->hashes() : none;
+  out.value(static_cast<std::uint64_t>(boilerplate.size()));
+  out.bytes(boilerplate.data(), boilerplate.size() * sizeof(std::uint64_t));
 }
 
 DedupParams read_index_params(BinaryReader& in, std::uint32_t version,

@@ -26,7 +26,6 @@ constexpr std::size_t kMaxIndexIdBytes = std::size_t{1} << 20;
 /// The scheme's parameters as an index file stores them (after magic and version): version 2 adds
 /// containment, min_contained_shingles and the boilerplate shingles (u64 count, then the hashes).
 void write_index_params(BinaryWriter& out, const FingerprintScheme& scheme);
-void write_index_params_v1(BinaryWriter& out, const FingerprintScheme& scheme);
 /// Reads them back (a version 1 file has containment 0 and no boilerplate); fails the reader
 /// (CorruptIndex) on unknown or invalid values.
 DedupParams read_index_params(BinaryReader& in, std::uint32_t version,

@@ -33,8 +33,6 @@ class Boilerplate {
   std::size_t size() const { return hashes_.size(); }
   /// Sorted.
   const std::vector<std::uint64_t>& hashes() const { return hashes_; }
-  /// Removes the hashes it holds from shingles, keeping the order of the others.
-  void filter(std::vector<std::uint64_t>& shingles) const;
 
  private:
   static constexpr std::uint64_t kEmpty = 0;  // a shingle hashing to 0 is never boilerplate

@@ -59,6 +59,9 @@ class Shingler {
 /// Sorts and deduplicates shingle hashes in place, giving the set used for exact Jaccard.
 void to_set(std::vector<std::uint64_t>& shingles);
 
+/// |A n B| of two sorted, duplicate-free sets.
+std::size_t common_count(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b);
+
 /// Exact Jaccard similarity |A n B| / |A u B| of two sorted, duplicate-free sets; 1 when both are empty.
 double jaccard(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b);
 
