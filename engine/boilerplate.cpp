@@ -32,14 +32,17 @@ Boilerplate::Boilerplate(std::vector<std::uint64_t> hashes) : hashes_(std::move(
   }
 }
 
+std::uint32_t boilerplate_document_bar(const BoilerplateParams& params, std::size_t sampled) {
+  return std::max<std::uint32_t>(
+      params.min_documents, static_cast<std::uint32_t>(std::ceil(params.df * static_cast<double>(sampled))));
+}
+
 LearnedBoilerplate learn_boilerplate(std::span<const std::string> texts, const ShingleParams& shingle,
                                      const BoilerplateParams& params, std::size_t show) {
   LearnedBoilerplate out;
   out.sampled = texts.size();
   if (params.df <= 0.0 || texts.empty()) return out;
-  out.min_documents = std::max<std::uint32_t>(
-      params.min_documents,
-      static_cast<std::uint32_t>(std::ceil(params.df * static_cast<double>(texts.size()))));
+  out.min_documents = boilerplate_document_bar(params, texts.size());
   // Every document's shingles (in parallel), then two steps so that no step sorts them all: the
   // shingles of every 8th document are counted by sorting, and those held by at least an eighth of the
   // bar there (halved, for sampling noise) become candidates; then the candidates alone are counted over

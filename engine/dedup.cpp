@@ -203,10 +203,10 @@ class Grouper {
 
 bool better_representative(const DocInfo& a, const std::string& id_a, const DocInfo& b,
                            const std::string& id_b) {
+  if (a.length != b.length) return a.length > b.length;
   // kNoDate is INT32_MIN: map it past every real date.
   const auto key = [](std::int32_t d) { return d == kNoDate ? INT64_MAX : std::int64_t{d}; };
   if (key(a.date) != key(b.date)) return key(a.date) < key(b.date);
-  if (a.length != b.length) return a.length > b.length;
   return id_a < id_b;
 }
 

@@ -8,6 +8,7 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
+#include <mutex>
 
 #include "detail/binary_io.hpp"
 #include "detail/feed_store.hpp"
@@ -176,6 +177,18 @@ struct FeedEngine::Impl {
   std::size_t duplicates = 0;
   Postings story_postings, thread_postings;
   std::unordered_map<std::uint64_t, std::string> names;
+  // Boilerplate learnt as documents arrive (FeedParams::boilerplate): shingle counts over the first
+  // `sample` documents (dropped once they are counted) and the shingles found so far. The filter that
+  // signs documents only grows; prepare() reads it under the mutex, add() re-signs a document that a
+  // newer filter than its own should sign, so that the result does not depend on thread timing.
+  detail::FlatHashMap<std::uint32_t> boilerplate_counts;
+  std::size_t boilerplate_counted = 0;
+  std::vector<std::uint64_t> boilerplate_found;
+  std::uint32_t boilerplate_bar = 0;  // documents that make a shingle boilerplate
+  mutable std::mutex filter_mutex;
+  std::shared_ptr<const Boilerplate> filter;
+  std::uint64_t filter_version = 0;
+  bool filter_learning = false;  // learning_boilerplate(), for prepare() on other threads
   mutable tbb::enumerable_thread_specific<Fingerprinter> fingerprinters{
       [this] { return Fingerprinter(scheme); }};
   mutable tbb::enumerable_thread_specific<TermExtractor> extractors{
@@ -193,6 +206,58 @@ struct FeedEngine::Impl {
     STORYLINE_CHECK_ARG(p.vector_terms > 0 && p.centroid_terms > 0 && p.probe_terms > 0 && p.rerank > 0,
                         "vector, centroid, probe and rerank sizes must be positive");
     TermExtractor check(p.tfidf);  // extractors are made per thread on first use: refuse a bad stemmer now
+    STORYLINE_CHECK_ARG(p.boilerplate.df >= 0.0 && p.boilerplate.df <= 1.0,
+                        "boilerplate df must be in [0, 1]");
+    boilerplate_bar = boilerplate_document_bar(p.boilerplate, p.boilerplate.sample);
+    filter_learning = learning_boilerplate();
+  }
+
+  bool learning_boilerplate() const {
+    return params.boilerplate.df > 0.0 && params.dedup.method == DedupMethod::kMinHash &&
+           boilerplate_counted < params.boilerplate.sample;
+  }
+
+  struct FilterNow {
+    std::shared_ptr<const Boilerplate> filter;
+    std::uint64_t version = 0;
+    bool learning = false;
+  };
+  FilterNow current_filter() const {
+    std::lock_guard lock(filter_mutex);
+    return {filter, filter_version, filter_learning};
+  }
+
+  // Counts one document's distinct shingles (a document added while learning, in order: add and replay
+  // alike); those reaching the bar join the filter.
+  void count_boilerplate(std::span<const std::uint64_t> shingles) {
+    const std::size_t before = boilerplate_found.size();
+    for (const std::uint64_t h : shingles) {
+      if (++boilerplate_counts[h] == boilerplate_bar) boilerplate_found.push_back(h);
+    }
+    ++boilerplate_counted;
+    const bool learning = learning_boilerplate();
+    if (!learning) boilerplate_counts = {};
+    auto grown =
+        boilerplate_found.size() == before ? nullptr : std::make_shared<const Boilerplate>(boilerplate_found);
+    std::lock_guard lock(filter_mutex);
+    filter_learning = learning;
+    if (grown) filter = std::move(grown), filter_version = boilerplate_found.size();
+  }
+
+  // The filter as the counts left it, after a snapshot load.
+  void rebuild_filter() {
+    std::lock_guard lock(filter_mutex);
+    filter = boilerplate_found.empty() ? nullptr : std::make_shared<const Boilerplate>(boilerplate_found);
+    filter_version = boilerplate_found.size();
+    filter_learning = learning_boilerplate();
+  }
+
+  // Signs p again when a newer filter than the one it was prepared with came since.
+  void sign_now(PreparedDocument& p) const {
+    if (p.filter_version == filter_version) return;
+    p.substance = fingerprinters.local().fingerprint(p.doc.text.empty() ? p.doc.title : p.doc.text,
+                                                     filter.get(), p.fingerprint, nullptr);
+    p.filter_version = filter_version;
   }
 
   // Unit TF-IDF vector of terms with document frequencies as if the document were added (df + 1).
@@ -443,14 +508,23 @@ PreparedDocument FeedEngine::prepare(Document doc) const {
   p.content_hash =
       XXH3_64bits_withSeed(doc.text.data(), doc.text.size(), XXH3_64bits(doc.title.data(), doc.title.size()));
   p.fingerprint.resize(impl_->scheme.words());
+  const Impl::FilterNow filter = impl_->current_filter();
+  p.filter_version = filter.version;
   // A headline-only document is fingerprinted by its title.
-  impl_->fingerprinters.local().fingerprint(doc.text.empty() ? doc.title : doc.text, p.fingerprint, nullptr);
+  p.substance =
+      impl_->fingerprinters.local().fingerprint(doc.text.empty() ? doc.title : doc.text, filter.filter.get(),
+                                                p.fingerprint, filter.learning ? &p.shingles : nullptr);
   impl_->extractors.local().extract(doc, p.terms, &p.names);
   p.doc = std::move(doc);
   return p;
 }
 
-Assignment FeedEngine::lookup(const PreparedDocument& p) const { return impl_->assign(p, nullptr); }
+Assignment FeedEngine::lookup(const PreparedDocument& p) const {
+  if (p.filter_version == impl_->filter_version) return impl_->assign(p, nullptr);
+  PreparedDocument now = p;
+  impl_->sign_now(now);
+  return impl_->assign(now, nullptr);
+}
 
 Assignment FeedEngine::Impl::assign(const PreparedDocument& p, SparseVector* vector) const {
   const Impl& m = *this;
@@ -496,11 +570,16 @@ FeedRecord FeedEngine::add(PreparedDocument p) {
   Impl& m = *impl_;
   STORYLINE_CHECK_ARG(!m.dedup.find(p.doc.id), "id '" + p.doc.id + "' is already present");
   FeedRecord r;
+  if (m.learning_boilerplate()) {
+    m.count_boilerplate(p.shingles);
+    r.shingles = std::move(p.shingles);
+  }
+  m.sign_now(p);
   r.assignment = m.assign(p, &r.vector);
   Assignment& a = r.assignment;
   if (a.new_story) a.story = static_cast<std::uint32_t>(m.stories.size() + 1);
   if (a.new_thread) a.thread = static_cast<std::uint32_t>(m.threads.size() + 1);
-  r.length = static_cast<std::uint32_t>(p.doc.text.size());
+  r.length = p.substance;
   r.content_hash = p.content_hash;
   r.fingerprint = std::move(p.fingerprint);
   if (a.dup_of.empty()) {
@@ -518,6 +597,7 @@ FeedRecord FeedEngine::add(PreparedDocument p) {
 }
 
 void FeedEngine::restore(const FeedRecord& r) {
+  if (impl_->learning_boilerplate()) impl_->count_boilerplate(r.shingles);
   const DocIndex doc = impl_->restore_duplicate_side(r);
   impl_->restore_story_side(r, doc);
 }
@@ -548,6 +628,7 @@ void FeedEngine::replay(const std::function<bool(std::vector<ReplayOp>&)>& read)
                m.remove_duplicate_side(*doc);
                out.docs.push_back(*doc);
              } else {
+               if (m.learning_boilerplate()) m.count_boilerplate(op.record.shingles);
                out.docs.push_back(m.restore_duplicate_side(op.record));
              }
            }
@@ -567,7 +648,7 @@ void FeedEngine::replay(const std::function<bool(std::vector<ReplayOp>&)>& read)
 namespace {
 
 constexpr char kSnapshotMagic[8] = {'S', 'T', 'L', 'N', 'S', 'N', 'A', 'P'};
-constexpr std::uint32_t kSnapshotVersion = 1;
+constexpr std::uint32_t kSnapshotVersion = 2;  // 2: the boilerplate learnt and its counts
 constexpr std::size_t kMaxName = 1 << 16;
 
 void write_centroid(detail::BinaryWriter& out, const Centroid& c) {
@@ -623,6 +704,14 @@ void FeedEngine::save_snapshot(const std::string& path, const SnapshotMark& mark
   out.value(mark.removals);
   out.value(static_cast<std::uint64_t>(m.counted));
   out.value(static_cast<std::uint64_t>(m.duplicates));
+  out.value(static_cast<std::uint64_t>(m.boilerplate_counted));
+  out.value(static_cast<std::uint64_t>(m.boilerplate_found.size()));
+  out.bytes(m.boilerplate_found.data(), m.boilerplate_found.size() * sizeof(std::uint64_t));
+  out.value(static_cast<std::uint64_t>(m.boilerplate_counts.size()));
+  m.boilerplate_counts.for_each([&](std::uint64_t shingle, std::uint32_t count) {
+    out.value(shingle);
+    out.value(count);
+  });
   m.dedup.write_slots(out);
   out.value(static_cast<std::uint64_t>(m.slots.size()));
   for (const Slot& slot : m.slots) {
@@ -742,7 +831,9 @@ FeedEngine::SnapshotMark FeedEngine::load_snapshot(const std::string& path) {
   char magic[8];
   in.bytes(magic, sizeof magic);
   if (std::memcmp(magic, kSnapshotMagic, sizeof magic) != 0) in.fail("not a storyline snapshot");
-  if (in.value<std::uint32_t>() != kSnapshotVersion) in.fail("snapshot of another version");
+  // Version 1 is a state's from before the feed learnt boilerplate (whose parameters turn it off).
+  const auto version = in.value<std::uint32_t>();
+  if (version != kSnapshotVersion && version != 1) in.fail("snapshot of another version");
   if (in.string(1 << 16) != detail::params_text(m.params)) in.fail("snapshot of other parameters");
   SnapshotMark mark;
   mark.state_id = in.value<std::uint64_t>();
@@ -750,6 +841,19 @@ FeedEngine::SnapshotMark FeedEngine::load_snapshot(const std::string& path) {
   mark.removals = in.value<std::uint64_t>();
   m.counted = in.value<std::uint64_t>();
   m.duplicates = in.value<std::uint64_t>();
+  m.boilerplate_counted = version == 1 ? 0 : in.value<std::uint64_t>();
+  const auto found = version == 1 ? 0 : in.value<std::uint64_t>();
+  if (found > in.remaining() / 8) in.fail("boilerplate larger than the file");
+  m.boilerplate_found.resize(found);
+  in.bytes(m.boilerplate_found.data(), found * sizeof(std::uint64_t));
+  const auto counts = version == 1 ? 0 : in.value<std::uint64_t>();
+  if (counts > in.remaining() / 12) in.fail("boilerplate counts larger than the file");
+  m.boilerplate_counts.reserve(counts);
+  for (std::uint64_t i = 0; i < counts; ++i) {
+    const auto shingle = in.value<std::uint64_t>();
+    m.boilerplate_counts[shingle] = in.value<std::uint32_t>();
+  }
+  m.rebuild_filter();
   m.dedup.read_slots(in);
   // The id map and LSH tables are built while the rest is read.
   tbb::task_group indexing;
@@ -847,5 +951,7 @@ std::size_t FeedEngine::slots() const { return impl_->slots.size(); }
 std::size_t FeedEngine::duplicates() const { return impl_->duplicates; }
 std::size_t FeedEngine::stories() const { return impl_->stories.size(); }
 std::size_t FeedEngine::threads() const { return impl_->threads.size(); }
+std::size_t FeedEngine::boilerplate() const { return impl_->boilerplate_found.size(); }
+std::size_t FeedEngine::boilerplate_counted() const { return impl_->boilerplate_counted; }
 
 }  // namespace storyline

@@ -421,7 +421,8 @@ std::string FeedService::title(std::string_view id) const {
 FeedService::Counts FeedService::counts() const {
   std::lock_guard lock(impl_->engine_mutex);
   const FeedEngine& e = impl_->engine;
-  return Counts{e.documents(), e.duplicates(), e.stories(), e.threads()};
+  return Counts{e.documents(), e.duplicates(),  e.stories(),
+                e.threads(),   e.boilerplate(), e.boilerplate_counted()};
 }
 
 }  // namespace storyline

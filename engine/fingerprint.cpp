@@ -130,13 +130,27 @@ bool FingerprintScheme::sets_match(std::span<const std::uint64_t> a, std::span<c
 Fingerprinter::Fingerprinter(const FingerprintScheme& scheme)
     : scheme_(&scheme), shingler_(scheme.params().shingle) {}
 
-void Fingerprinter::fingerprint(std::string_view text, std::span<std::uint32_t> out,
-                                std::vector<std::uint64_t>* set) {
+std::uint32_t Fingerprinter::fingerprint(std::string_view text, std::span<std::uint32_t> out,
+                                         std::vector<std::uint64_t>* set) {
   shingler_.shingle(text, shingles_);
+  return sign(text, scheme_->boilerplate().get(), out, set);
+}
+
+std::uint32_t Fingerprinter::fingerprint(std::string_view text, const Boilerplate* boilerplate,
+                                         std::span<std::uint32_t> out, std::vector<std::uint64_t>* raw) {
+  shingler_.shingle(text, shingles_);
+  if (raw != nullptr) {
+    *raw = shingles_;
+    to_set(*raw);
+  }
+  return sign(text, boilerplate, out, nullptr);
+}
+
+std::uint32_t Fingerprinter::sign(std::string_view text, const Boilerplate* boilerplate,
+                                  std::span<std::uint32_t> out, std::vector<std::uint64_t>* set) {
   // Boilerplate out, unless nothing else is left (a page of furniture only keeps it all). A block of
   // furniture (a run of at least `size` boilerplate shingles) also takes the size - 1 shingles on each
   // side, which straddle it and the text, so that a page's text signs alike with or without its frame.
-  const Boilerplate* boilerplate = scheme_->boilerplate().get();
   if (boilerplate != nullptr && std::any_of(shingles_.begin(), shingles_.end(),
                                             [&](std::uint64_t h) { return boilerplate->contains(h); })) {
     const std::size_t n = shingles_.size(), reach = scheme_->params().shingle.size - 1;
@@ -160,6 +174,7 @@ void Fingerprinter::fingerprint(std::string_view text, std::span<std::uint32_t> 
     }
     if (!filtered_.empty()) shingles_.swap(filtered_);
   }
+  const auto substance = static_cast<std::uint32_t>(std::min<std::size_t>(shingles_.size(), UINT32_MAX));
   // Hardening #7: a text without a word token ("!!! ???", emoji, spaces of every kind) has no shingle,
   // and every empty set would sign alike (similarity 1). It is signed by one feature, the hash of its
   // exact bytes, so it matches only a byte-identical text.
@@ -171,6 +186,7 @@ void Fingerprinter::fingerprint(std::string_view text, std::span<std::uint32_t> 
     *set = shingles_;
     to_set(*set);
   }
+  return substance;
 }
 
 }  // namespace storyline

@@ -27,6 +27,13 @@ std::string edit(const std::string& text, unsigned seed, int edits) {
   return out;
 }
 
+// The first `words` words of text.
+std::string lead_of(const std::string& text, int words) {
+  std::size_t at = 0;
+  for (int w = 0; w < words && at != std::string::npos; ++w) at = text.find(' ', at + 1);
+  return text.substr(0, at);
+}
+
 struct Corpus {
   std::vector<std::string> ids, texts;
   std::vector<DocInfo> info;
@@ -40,15 +47,18 @@ struct Corpus {
 struct Fingerprints {
   std::vector<std::uint32_t> values;
   std::vector<std::vector<std::uint64_t>> sets;
+  std::vector<DocInfo> info;  // the corpus's, with each text's substance as the engine measures it
 };
 
 Fingerprints fingerprint_all(const FingerprintScheme& scheme, const Corpus& c) {
   Fingerprints f;
   f.values.resize(c.texts.size() * scheme.words());
   f.sets.resize(c.texts.size());
+  f.info = c.info;
   Fingerprinter fp(scheme);
   for (std::size_t i = 0; i < c.texts.size(); ++i) {
-    fp.fingerprint(c.texts[i], std::span(f.values).subspan(i * scheme.words(), scheme.words()), &f.sets[i]);
+    f.info[i].length = fp.fingerprint(
+        c.texts[i], std::span(f.values).subspan(i * scheme.words(), scheme.words()), &f.sets[i]);
   }
   return f;
 }
@@ -57,7 +67,7 @@ DuplicateGroups group(const FingerprintScheme& scheme, const Corpus& c, std::siz
   const Fingerprints f = fingerprint_all(scheme, c);
   DedupInput in;
   in.fingerprints = f.values;
-  in.info = c.info;
+  in.info = f.info;
   in.ids = c.ids;
   in.sets = f.sets;
   in.prior = prior;
@@ -101,7 +111,7 @@ TEST(Dedup, ExactVerificationUsesShingleSets) {
   EXPECT_GT(g.similarity[2], 0.9f);
 }
 
-TEST(Dedup, RepresentativeIsEarliestThenLongestThenSmallestId) {
+TEST(Dedup, RepresentativeIsLongestThenEarliestThenSmallestId) {
   const std::string text = test::random_text(5, 200);
   const FingerprintScheme scheme{DedupParams{}};
   Corpus c;
@@ -109,14 +119,39 @@ TEST(Dedup, RepresentativeIsEarliestThenLongestThenSmallestId) {
   c.add("early", text, 50);
   c.add("undated", text);
   EXPECT_EQ(group(scheme, c).representative, (std::vector<DocIndex>{1, 1, 1}));
+  // The article is the representative of its teaser, which came out first.
   Corpus d;
-  d.add("short", text, 7);
-  d.add("long", text + " extra words", 7);
+  d.add("teaser", lead_of(text, 140), 7);
+  d.add("article", text, 9);
   EXPECT_EQ(group(scheme, d).representative, (std::vector<DocIndex>{1, 1}));
   Corpus e;
   e.add("zz", text);
   e.add("aa", text);
   EXPECT_EQ(group(scheme, e).representative, (std::vector<DocIndex>{1, 1}));
+}
+
+// Page furniture counts for nothing: a copy wrapped in a site's frame does not outweigh the clean
+// article, which came out first.
+TEST(Dedup, FurnitureDoesNotMakeARepresentative) {
+  std::vector<std::string> texts;
+  const std::string frame_head =
+      "Share this story on Facebook and on X or send it by email to a friend today.";
+  const std::string frame_tail =
+      "Sign up for our morning briefing and get the top stories in your inbox every day.";
+  for (int i = 0; i < 60; ++i)
+    texts.push_back(frame_head + " " + test::random_text(100 + i, 120) + " " + frame_tail);
+  const std::string article = test::random_text(5, 200);
+  texts.push_back(article);
+  texts.push_back(frame_head + " " + article + " " + frame_tail);
+  BoilerplateParams bp;
+  bp.min_documents = 20;
+  const auto learned = learn_boilerplate(texts, ShingleParams{}, bp);
+  ASSERT_FALSE(learned.set.empty());
+  const FingerprintScheme scheme(DedupParams{}, std::make_shared<const Boilerplate>(learned.set));
+  Corpus c;
+  c.add("wrapped", texts[61], 9);
+  c.add("article", article, 8);
+  EXPECT_EQ(group(scheme, c).representative, (std::vector<DocIndex>{1, 1}));
 }
 
 TEST(Dedup, PriorDocumentsArePreferredAndNeverLinkedToEachOther) {
@@ -197,13 +232,6 @@ TEST(Dedup, SameResultAtOneAndTwoThreads) {
   EXPECT_EQ(one.similarity, two.similarity);
   EXPECT_EQ(one.candidate_pairs, two.candidate_pairs);
   EXPECT_GT(one.groups, 100u);
-}
-
-// The first `words` words of text.
-std::string lead_of(const std::string& text, int words) {
-  std::size_t at = 0;
-  for (int w = 0; w < words && at != std::string::npos; ++w) at = text.find(' ', at + 1);
-  return text.substr(0, at);
 }
 
 TEST(Containment, ATeaserJoinsItsArticleByContainmentOnly) {

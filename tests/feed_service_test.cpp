@@ -136,6 +136,46 @@ TEST(FeedService, TheSnapshotAndTheRowsRebuildTheSameEngine) {
   EXPECT_EQ(s.counts().documents, 0u);
 }
 
+// Boilerplate learnt midway through its sample comes back from the rows (which keep the shingles
+// counted) as from the snapshot (which keeps the counts).
+TEST(FeedService, BoilerplateLearntSoFarComesBackFromRowsAndSnapshot) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  FeedParams params;
+  params.boilerplate.sample = 40;
+  params.boilerplate.min_documents = 8;
+  const auto pages = [](unsigned from, unsigned to) {
+    std::vector<Document> docs;
+    for (unsigned i = from; i < to; ++i) {
+      Document d = news("p" + std::to_string(i), 300 + i);
+      d.text = (i % 2 ? "From the Evening Post newsroom, follow us for breaking news and share this story. "
+                      : "Share this story on Facebook and on X, or send it by email to a friend today. ") +
+               d.text + " Sign up for our morning briefing and get the top stories in your inbox every day.";
+      docs.push_back(std::move(d));
+    }
+    return docs;
+  };
+  std::size_t learnt = 0;
+  {
+    FeedService s(db, params, fast());
+    s.add(pages(0, 30));
+    learnt = s.counts().boilerplate;
+    EXPECT_GT(learnt, 20u);
+    EXPECT_EQ(s.counts().boilerplate_counted, 30u);
+  }
+  const std::string copy = dir.path("copy.db");
+  test::write_file(copy, test::read_file(db));
+  FeedService from_snapshot(db, std::nullopt, fast());
+  FeedService from_rows(copy, std::nullopt, fast());
+  EXPECT_EQ(from_rows.replayed_rows(), 30u);
+  EXPECT_EQ(from_snapshot.counts().boilerplate, learnt);
+  EXPECT_EQ(from_rows.counts().boilerplate, learnt);
+  from_snapshot.add(pages(30, 50));
+  from_rows.add(pages(30, 50));
+  EXPECT_EQ(from_rows.counts().boilerplate, from_snapshot.counts().boilerplate);
+  EXPECT_EQ(from_rows.counts().boilerplate_counted, 40u);
+}
+
 TEST(FeedService, ACleanStopRewritesTheSnapshotOnlyWhenItIsBehind) {
   TempDir dir;
   const std::string db = dir.path("state.db"), snapshot = db + ".snapshot";

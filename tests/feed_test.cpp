@@ -269,6 +269,89 @@ TEST(Feed, EveryLanguageAndScriptGetsAStory) {
   EXPECT_NE(r[2].assignment.story, r[0].assignment.story);
 }
 
+// Two sites' page furniture, for boilerplate learnt as documents arrive.
+const char* const kFrames[2][2] = {
+    {"Share this story on Facebook and on X, or send it by email to a friend today.",
+     "Sign up for our morning briefing and get the top stories delivered to your inbox every day."},
+    {"From the Evening Post newsroom. Follow us for breaking news and share this story with your friends.",
+     "Copyright The Evening Post. All rights reserved. This material may not be published or "
+     "redistributed."}};
+
+std::string framed(int site, const std::string& text) {
+  return std::string(kFrames[site][0]) + " " + text + " " + kFrames[site][1];
+}
+
+std::string first_words(const std::string& text, int words) {
+  std::size_t at = 0;
+  for (int w = 0; w < words && at != std::string::npos; ++w) at = text.find(' ', at + 1);
+  return text.substr(0, at);
+}
+
+// 40 pages of unrelated texts, 20 in each site's frame.
+std::vector<FeedRecord> feed_framed_pages(FeedEngine& e, int from, int to) {
+  std::vector<FeedRecord> out;
+  for (int i = from; i < to; ++i)
+    out.push_back(e.add(
+        e.prepare(doc("page" + std::to_string(i), "", framed(i % 2, test::random_text(100 + i, 120))))));
+  return out;
+}
+
+FeedParams learning_params() {
+  FeedParams p;
+  p.boilerplate.sample = 40;
+  p.boilerplate.min_documents = 8;
+  return p;
+}
+
+TEST(Feed, BoilerplateIsLearntAsDocumentsArriveAndLeftOut) {
+  // A teaser (its article's first 60 words) in another site's frame: 56 shingles of text among about
+  // 33 of furniture, 63% contained in the article with the furniture, all without it.
+  const std::string article = test::random_text(5, 300);
+  const Document page = doc("article", "", framed(0, article));
+  const Document teaser = doc("teaser", "", framed(1, first_words(article, 60)));
+  for (const bool learn : {false, true}) {
+    FeedParams p = learning_params();
+    if (!learn) p.boilerplate.df = 0.0;
+    FeedEngine e{p};
+    const auto pages = feed_framed_pages(e, 0, 40);
+    EXPECT_EQ(e.duplicates(), 0u) << "pages that share only furniture";
+    EXPECT_EQ(e.boilerplate_counted(), learn ? 40u : 0u);
+    if (learn) {
+      EXPECT_GE(e.boilerplate(), 40u) << "both frames' shingles";
+      EXPECT_FALSE(pages[0].shingles.empty()) << "a record counted carries its shingles, for replay";
+    }
+    e.add(e.prepare(page));
+    const FeedRecord r = e.add(e.prepare(teaser));
+    EXPECT_TRUE(r.shingles.empty()) << "past the sample, records carry no shingles";
+    EXPECT_EQ(r.assignment.dup_of, learn ? "article" : "") << learn;
+  }
+}
+
+TEST(Feed, LearntBoilerplateSurvivesReplayAndSnapshotMidway) {
+  test::TempDir dir;
+  FeedEngine a{learning_params()};
+  const auto records = feed_framed_pages(a, 0, 40);
+  // Replayed record by record.
+  FeedEngine b{learning_params()};
+  for (const FeedRecord& r : records) b.restore(r);
+  EXPECT_EQ(b.boilerplate(), a.boilerplate());
+  EXPECT_EQ(b.boilerplate_counted(), 40u);
+  // A snapshot halfway through the sample, then the rest added: the same filter as without the stop.
+  FeedEngine c{learning_params()};
+  feed_framed_pages(c, 0, 25);
+  c.save_snapshot(dir.path("snap"), {1, 25, 0});
+  FeedEngine d{learning_params()};
+  d.load_snapshot(dir.path("snap"));
+  EXPECT_EQ(d.boilerplate_counted(), 25u);
+  feed_framed_pages(d, 25, 40);
+  EXPECT_EQ(d.boilerplate(), a.boilerplate());
+  // And they all sign the next document alike.
+  const Document next = doc("next", "", framed(1, test::random_text(999, 80)));
+  const auto fa = a.add(a.prepare(next)).fingerprint;
+  EXPECT_EQ(b.add(b.prepare(next)).fingerprint, fa);
+  EXPECT_EQ(d.add(d.prepare(next)).fingerprint, fa);
+}
+
 TEST(Feed, InvalidParametersAreRefused) {
   FeedParams p;
   p.story_threshold = 0.0f;

@@ -33,6 +33,12 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
   param(c.add_option("--stem", p.tfidf.stem_language, "Snowball stemmer (english, spanish, french, ...)"));
   param(c.add_option("--containment", p.dedup.containment,
                      "a smaller text this much contained in a larger one is its copy (0 = off)"));
+  param(c.add_option("--boilerplate-df", p.boilerplate.df,
+                     "shingles held by this share of the first --boilerplate-sample documents are "
+                     "boilerplate, left out of fingerprints from then on (0 = off)"))
+      ->check(CLI::Range(0.0, 1.0));
+  param(c.add_option("--boilerplate-sample", p.boilerplate.sample,
+                     "the documents counted to learn boilerplate (the first ones)"));
   param(c.add_option("--dedup-threshold", p.dedup.threshold, "Jaccard at which a document is a copy"))
       ->check(CLI::Range(0.01, 1.0));
   c.add_flag("--sync-normal", cli.sync_normal,

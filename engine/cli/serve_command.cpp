@@ -501,6 +501,8 @@ class ServeApp {
     gauge("storyline_duplicates", "Live documents that copy an earlier one.", c.duplicates);
     gauge("storyline_stories", "Stories opened.", c.stories);
     gauge("storyline_threads", "Threads opened.", c.threads);
+    gauge("storyline_boilerplate_shingles", "Boilerplate shingles learnt, left out of fingerprints.",
+          c.boilerplate);
     long pages = 0;
     if (std::FILE* f = std::fopen("/proc/self/statm", "r")) {
       long size = 0;

@@ -90,6 +90,7 @@ class Streamer {
 
   bool pending_full() const { return out_.size() > (1u << 20); }
   const Counters& counters() const { return counters_; }
+  FeedService::Counts state_counts() const { return service_->counts(); }
 
  private:
   StreamCli& cli_;
@@ -152,6 +153,12 @@ int run(StreamCli& cli) {
                  "storyline stream: %s lines, %s added (%s copies), %s already present, %s errors, %.2f s\n",
                  with_commas(c.lines).c_str(), with_commas(c.added).c_str(), with_commas(c.copies).c_str(),
                  with_commas(c.existing).c_str(), with_commas(c.errors).c_str(), seconds);
+    const FeedService::Counts state = streamer.state_counts();
+    if (state.boilerplate_counted > 0) {
+      std::fprintf(stderr,
+                   "  boilerplate: %s shingles learnt from the state's first %s documents, left out\n",
+                   with_commas(state.boilerplate).c_str(), with_commas(state.boilerplate_counted).c_str());
+    }
   }
   return 0;
 }

@@ -140,11 +140,10 @@ void CorpusSink::reserve(DocIndex first, std::size_t count) {
 void CorpusSink::process(const Document& doc, DocIndex index, SourceLine source) {
   const std::size_t slot = prior_ + index;
   ids[slot] = doc.id;
-  info[slot] =
-      DocInfo{doc.date, static_cast<std::uint32_t>(std::min<std::size_t>(doc.text.size(), UINT32_MAX))};
   where[index] = source;
   auto fp = std::span(fingerprints).subspan(slot * scheme_.words(), scheme_.words());
-  fingerprinters_.local().fingerprint(doc.text, fp, sets.empty() ? nullptr : &sets[slot]);
+  info[slot] = DocInfo{
+      doc.date, fingerprinters_.local().fingerprint(doc.text, fp, sets.empty() ? nullptr : &sets[slot])};
   if (extra) extra(doc, slot);
 }
 

@@ -44,7 +44,8 @@ CREATE TABLE documents(
   vector BLOB,
   terms BLOB,
   names BLOB,
-  deleted INTEGER NOT NULL DEFAULT 0);
+  deleted INTEGER NOT NULL DEFAULT 0,
+  shingles BLOB);
 CREATE INDEX documents_id ON documents(id);
 CREATE INDEX documents_story ON documents(story);
 CREATE TABLE removals(
@@ -211,6 +212,11 @@ std::string params_text(const FeedParams& p) {
     put("dedup.containment", d.containment);
     put("dedup.min_contained_shingles", d.min_contained_shingles);
   }
+  if (p.boilerplate.df > 0.0) {  // the same: a state from before the feed learnt boilerplate
+    put("boilerplate.df", p.boilerplate.df);
+    put("boilerplate.min_documents", p.boilerplate.min_documents);
+    put("boilerplate.sample", p.boilerplate.sample);
+  }
   const TfidfParams& t = p.tfidf;
   put("tfidf.title_weight", t.title_weight);
   put("tfidf.entity_weight", t.entity_weight);
@@ -274,6 +280,12 @@ FeedParams parse_params_text(std::string_view text) {
   if (kv.contains("dedup.containment")) {
     get("dedup.containment", d.containment);
     get("dedup.min_contained_shingles", d.min_contained_shingles);
+  }
+  p.boilerplate.df = 0.0;  // states from before the feed learnt boilerplate go on without
+  if (kv.contains("boilerplate.df")) {
+    get("boilerplate.df", p.boilerplate.df);
+    get("boilerplate.min_documents", p.boilerplate.min_documents);
+    get("boilerplate.sample", p.boilerplate.sample);
   }
   TfidfParams& t = p.tfidf;
   get("tfidf.title_weight", t.title_weight);
@@ -417,6 +429,10 @@ void FeedStore::open(const std::optional<FeedParams>& create_with, bool sync_ful
       sqlite3_bind_text(put.get(), 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
       if (sqlite3_step(put.get()) != SQLITE_DONE) throw IoError(path + ": " + sqlite_message(db_));
       exec("COMMIT");
+    } else if (single_integer(
+                   "SELECT count(*) FROM pragma_table_info('documents') WHERE name = 'shingles'") == 0) {
+      // A state from before the feed learnt boilerplate: the column its rows leave empty.
+      exec("ALTER TABLE documents ADD COLUMN shingles BLOB");
     }
     auto prepare = [&](const char* sql) {
       sqlite3_stmt* st = nullptr;
@@ -428,8 +444,8 @@ void FeedStore::open(const std::optional<FeedParams>& create_with, bool sync_ful
     insert_ = prepare(
         "INSERT INTO documents(id, title, date, length, content_hash, dup_of, dup_group, dup_similarity, "
         "story,"
-        " thread, story_similarity, fingerprint, vector, terms, names) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        " thread, story_similarity, fingerprint, vector, terms, names, shingles) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     remove_ = prepare("UPDATE documents SET deleted = 1 WHERE id = ? AND deleted = 0");
     log_removal_ = prepare(
         "INSERT INTO removals(doc_seq, after_seq) SELECT seq, (SELECT max(seq) FROM documents) FROM documents"
@@ -507,10 +523,10 @@ FeedStore::LoadReport FeedStore::load(FeedEngine& engine) {
   Statement st(
       db_,
       "SELECT 0 AS kind, seq AS pos, 0 AS sub, id, date, length, content_hash, dup_of, dup_similarity, story,"
-      " thread, story_similarity, fingerprint, vector, terms, names FROM documents WHERE seq > ?1"
+      " thread, story_similarity, fingerprint, vector, terms, names, shingles FROM documents WHERE seq > ?1"
       " UNION ALL"
       " SELECT 1, r.after_seq, r.rseq, d.id, d.date, 0, 0, d.dup_of, 0, d.story, d.thread, 0, NULL, d.vector,"
-      " NULL, NULL FROM removals r JOIN documents d ON d.seq = r.doc_seq WHERE r.rseq > ?2"
+      " NULL, NULL, NULL FROM removals r JOIN documents d ON d.seq = r.doc_seq WHERE r.rseq > ?2"
       " ORDER BY pos, kind, sub");
   sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(from.documents));
   sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(from.removals));
@@ -541,6 +557,8 @@ FeedStore::LoadReport FeedStore::load(FeedEngine& engine) {
       r.terms.assign(terms.begin(), terms.end());
       r.new_names =
           unpack_names(sqlite3_column_blob(s, 15), static_cast<std::size_t>(sqlite3_column_bytes(s, 15)));
+      const auto shingles = blob_span<std::uint64_t>(s, 16);
+      r.shingles.assign(shingles.begin(), shingles.end());
       ++(op.removal ? report.removals : report.rows);
     }
     if (chunk.size() < kChunk) {
@@ -606,6 +624,10 @@ void FeedStore::commit(std::span<const StoreOp> ops) {
         sqlite3_bind_blob(st, 13, vector.data(), static_cast<int>(vector.size()), SQLITE_TRANSIENT);
         sqlite3_bind_blob(st, 14, r.terms.data(), static_cast<int>(r.terms.size() * 8), SQLITE_STATIC);
         sqlite3_bind_blob(st, 15, names.data(), static_cast<int>(names.size()), SQLITE_TRANSIENT);
+        if (!r.shingles.empty()) {
+          sqlite3_bind_blob(st, 16, r.shingles.data(), static_cast<int>(r.shingles.size() * 8),
+                            SQLITE_STATIC);
+        }
       }
       if (sqlite3_step(st) != SQLITE_DONE) throw IoError(path_ + ": " + sqlite_message(db_));
     }

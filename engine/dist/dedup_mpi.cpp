@@ -519,8 +519,8 @@ class Job {
     }
   }
 
-  // The representative of each component (its index document, else the earliest date, the longest
-  // text, the smallest id), chosen by the home rank of its root; then every member's similarity to
+  // The representative of each component (its index document, else the longest complete text, the
+  // earliest date, the smallest id), chosen by the home rank of its root; then every member's similarity to
   // it, and the lines of --groups.
   void choose_representatives(DistDedupReport& out) {
     rep_ = global_;

@@ -52,6 +52,10 @@ struct BoilerplateParams {
   std::size_t sample = 2000;         ///< documents sampled: the first ones of the input
 };
 
+/// The documents of a sample of `sampled` that make a shingle boilerplate: max(min_documents,
+/// ceil(df x sampled)).
+std::uint32_t boilerplate_document_bar(const BoilerplateParams& params, std::size_t sampled);
+
 /// A boilerplate shingle as shown to the user.
 struct BoilerplateShingle {
   std::uint64_t hash = 0;

@@ -14,7 +14,9 @@ namespace storyline {
 /// What the representative rule needs of a document.
 struct DocInfo {
   std::int32_t date = kNoDate;  ///< days since 1970-01-01, or kNoDate (sorts after every date)
-  std::uint32_t length = 0;     ///< text length in bytes
+  /// The text's substance: its shingles left after boilerplate (about its words), as
+  /// Fingerprinter::fingerprint returns it. (Index files of earlier versions hold the text's bytes.)
+  std::uint32_t length = 0;
 };
 
 /// The documents to group. Spans must stay valid during the call.
@@ -45,7 +47,9 @@ struct DuplicateGroups {
 /// a bucket each document is verified against at most 64 earlier "leaders" of that bucket and linked to
 /// the first that passes (pairs already in one group are not verified again). Linked documents form
 /// groups by union-find (so duplicates chain: A~B and B~C put A and C together). The representative of
-/// a group is a prior document if any, then the earliest date, the longest text, the smallest id.
+/// a group is a prior document if any, then the longest complete text (the most substance: a teaser or
+/// a cut copy loses to the article, page furniture counts for nothing), the earliest date, the smallest
+/// id.
 ///
 /// Deterministic: the result does not depend on the number of threads. Uses oneTBB.
 /// Throws InvalidArgument when the spans disagree in size.

@@ -19,6 +19,7 @@
 #include <string_view>
 #include <vector>
 
+#include "storyline/boilerplate.hpp"
 #include "storyline/document.hpp"
 #include "storyline/fingerprint.hpp"
 #include "storyline/terms.hpp"
@@ -29,6 +30,10 @@ namespace storyline {
 /// parameters is refused.
 struct FeedParams {
   DedupParams dedup;  ///< near-duplicate scheme, as for `dedup`
+  /// Boilerplate learnt as documents arrive: the distinct shingles of the first `sample` documents are
+  /// counted, and one held by max(min_documents, df x sample) of them is left out of every fingerprint
+  /// from then on (the rule of `dedup`'s sample); the filter is fixed once the sample is counted.
+  BoilerplateParams boilerplate;
   TfidfParams tfidf;  ///< term and entity weighting, as for `cluster`
   /// Cosine of a document with a story centroid at which it joins the story.
   float story_threshold = 0.35f;
@@ -54,6 +59,10 @@ struct PreparedDocument {
   Document doc;
   std::uint64_t content_hash = 0;  ///< XXH3 of title and text: tells a resent document from a clash
   std::vector<std::uint32_t> fingerprint;
+  std::uint32_t substance = 0;  ///< shingles left after boilerplate (DocInfo::length)
+  /// While the feed learns its boilerplate: the text's distinct shingles, and which filter signed it.
+  std::vector<std::uint64_t> shingles;
+  std::uint64_t filter_version = 0;
   TermCounts terms;
   TermNames names;  ///< readable form of the terms
 };
@@ -75,9 +84,11 @@ struct Assignment {
 /// What the engine keeps to rebuild a document's effect on restart: its assignment and vectors.
 struct FeedRecord {
   Assignment assignment;
-  std::uint32_t length = 0;  ///< text bytes
+  std::uint32_t length = 0;  ///< substance: shingles left after boilerplate (text bytes in older states)
   std::uint64_t content_hash = 0;
   std::vector<std::uint32_t> fingerprint;
+  /// Added while the feed learnt its boilerplate: the distinct shingles it counted (empty after).
+  std::vector<std::uint64_t> shingles;
   SparseVector vector;               ///< unit TF-IDF vector at arrival (empty for a copy)
   std::vector<std::uint64_t> terms;  ///< distinct terms, for document frequencies (empty for a copy)
   std::vector<std::pair<std::uint64_t, std::string>> new_names;  ///< vector terms the engine had no name for
@@ -166,6 +177,9 @@ class FeedEngine {
   std::size_t duplicates() const;
   std::size_t stories() const;
   std::size_t threads() const;
+  /// Boilerplate shingles learnt so far, and the documents counted to learn them.
+  std::size_t boilerplate() const;
+  std::size_t boilerplate_counted() const;
 
  private:
   struct Impl;

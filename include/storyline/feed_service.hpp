@@ -98,6 +98,8 @@ class FeedService {
 
   struct Counts {
     std::size_t documents = 0, duplicates = 0, stories = 0, threads = 0;
+    std::size_t boilerplate = 0;          ///< boilerplate shingles learnt
+    std::size_t boilerplate_counted = 0;  ///< documents counted to learn them
   };
   Counts counts() const;
 

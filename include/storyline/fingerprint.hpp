@@ -111,12 +111,21 @@ class FingerprintScheme {
 class Fingerprinter {
  public:
   explicit Fingerprinter(const FingerprintScheme& scheme);
-  /// Writes text's fingerprint to out (@pre out.size() == scheme.words()); a text without any word token
-  /// is signed by the hash of its bytes, so it matches only an identical text. When set is not null it
+  /// Writes text's fingerprint to out (@pre out.size() == scheme.words()) and returns its substance:
+  /// the shingles left after boilerplate (about its words; 0 for a text without a word token, which is
+  /// signed by the hash of its bytes, so it matches only an identical text). When set is not null it
   /// receives the sorted, duplicate-free shingle set (for exact verification).
-  void fingerprint(std::string_view text, std::span<std::uint32_t> out, std::vector<std::uint64_t>* set);
+  std::uint32_t fingerprint(std::string_view text, std::span<std::uint32_t> out,
+                            std::vector<std::uint64_t>* set);
+  /// The same with boilerplate (may be null) in place of the scheme's: the feed's, learnt as documents
+  /// arrive. raw (when not null) receives the text's distinct shingles before any is left out, sorted.
+  std::uint32_t fingerprint(std::string_view text, const Boilerplate* boilerplate,
+                            std::span<std::uint32_t> out, std::vector<std::uint64_t>* raw);
 
  private:
+  std::uint32_t sign(std::string_view text, const Boilerplate* boilerplate, std::span<std::uint32_t> out,
+                     std::vector<std::uint64_t>* set);
+
   const FingerprintScheme* scheme_;
   Shingler shingler_;
   std::vector<std::uint64_t> shingles_, filtered_;
