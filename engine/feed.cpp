@@ -256,7 +256,7 @@ struct FeedEngine::Impl {
   void sign_now(PreparedDocument& p) const {
     if (p.filter_version == filter_version) return;
     p.substance = fingerprinters.local().fingerprint(p.doc.text.empty() ? p.doc.title : p.doc.text,
-                                                     filter.get(), p.fingerprint, nullptr);
+                                                     p.doc.title, filter.get(), p.fingerprint, nullptr);
     p.filter_version = filter_version;
   }
 
@@ -511,9 +511,9 @@ PreparedDocument FeedEngine::prepare(Document doc) const {
   const Impl::FilterNow filter = impl_->current_filter();
   p.filter_version = filter.version;
   // A headline-only document is fingerprinted by its title.
-  p.substance =
-      impl_->fingerprinters.local().fingerprint(doc.text.empty() ? doc.title : doc.text, filter.filter.get(),
-                                                p.fingerprint, filter.learning ? &p.shingles : nullptr);
+  p.substance = impl_->fingerprinters.local().fingerprint(doc.text.empty() ? doc.title : doc.text, doc.title,
+                                                          filter.filter.get(), p.fingerprint,
+                                                          filter.learning ? &p.shingles : nullptr);
   impl_->extractors.local().extract(doc, p.terms, &p.names);
   p.doc = std::move(doc);
   return p;

@@ -36,8 +36,9 @@ FingerprintScheme::FingerprintScheme(const DedupParams& params,
       bands_ = LshBands{params.bands, params.rows};
     }
     containment_on_ = params.containment > 0.0;
-    words_ = params.num_hashes + (containment_on_ ? kLeadHashes + 1 : 0);
-    key_count_ = bands_.bands + (containment_on_ ? kLeadBands : 0);
+    titles_on_ = containment_on_ && params.min_titled_shingles > 0;
+    words_ = params.num_hashes + (containment_on_ ? kLeadHashes + 1 : 0) + (titles_on_ ? 1 : 0);
+    key_count_ = bands_.bands + (containment_on_ ? kLeadBands : 0) + (titles_on_ ? 1 : 0);
   } else {
     STORYLINE_CHECK_ARG(params.max_hamming <= 15, "max_hamming must be in [0, 15]");
     words_ = 2;
@@ -45,8 +46,8 @@ FingerprintScheme::FingerprintScheme(const DedupParams& params,
   }
 }
 
-void FingerprintScheme::fingerprint(std::span<const std::uint64_t> shingles,
-                                    std::span<std::uint32_t> out) const {
+void FingerprintScheme::fingerprint(std::span<const std::uint64_t> shingles, std::span<std::uint32_t> out,
+                                    std::uint32_t title_hash) const {
   if (params_.method == DedupMethod::kMinHash) {
     const std::uint32_t k = params_.num_hashes;
     minhasher_.sign(shingles, out.first(k));
@@ -55,6 +56,7 @@ void FingerprintScheme::fingerprint(std::span<const std::uint64_t> shingles,
                         out.subspan(k, kLeadHashes));
       out[k + kLeadHashes] = static_cast<std::uint32_t>(std::min<std::size_t>(shingles.size(), UINT32_MAX));
     }
+    if (titles_on_) out[k + kLeadHashes + 1] = title_hash;
     return;
   }
   const std::uint64_t h = simhash(shingles);
@@ -75,6 +77,14 @@ void FingerprintScheme::keys(std::span<const std::uint32_t> fp, std::span<std::u
     if (containment_on_) {
       minhash_band_keys(fp.subspan(k, kLeadHashes), LshBands{kLeadBands, kLeadHashes / kLeadBands},
                         keys.subspan(bands_.bands, kLeadBands));
+    }
+    if (titles_on_) {
+      // Documents under one title meet in the last table; an untitled one keys on its whole signature,
+      // so that untitled documents do not all share one bucket.
+      const std::uint32_t title = fp[k + kLeadHashes + 1];
+      keys[bands_.bands + kLeadBands] = title != 0
+                                            ? XXH3_64bits_withSeed(&title, sizeof title, 0x717e)
+                                            : XXH3_64bits(fp.data(), std::size_t{k} * sizeof(std::uint32_t));
     }
   } else {
     simhash_block_keys(simhash_of(fp), params_.max_hamming, keys);
@@ -110,44 +120,69 @@ double FingerprintScheme::containment(std::span<const std::uint32_t> a, std::spa
   return std::min(1.0, j * (small + large) / ((1.0 + j) * small));
 }
 
+bool FingerprintScheme::same_title(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const {
+  if (!titles_on_) return false;
+  const std::uint32_t at = params_.num_hashes + kLeadHashes + 1;
+  return a[at] != 0 && a[at] == b[at];
+}
+
+namespace {
+std::uint32_t contained_bar(const DedupParams& p, bool same_title) {
+  return same_title ? std::min(p.min_titled_shingles, p.min_contained_shingles) : p.min_contained_shingles;
+}
+}  // namespace
+
 bool FingerprintScheme::matches(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const {
   if (is_duplicate(similarity(a, b))) return true;
   if (!containment_on_) return false;
   std::uint32_t shingles = 0;
   const double c = containment(a, b, &shingles);
-  return shingles >= params_.min_contained_shingles && c >= params_.containment;
+  return shingles >= contained_bar(params_, same_title(a, b)) && c >= params_.containment;
 }
 
-bool FingerprintScheme::sets_match(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) const {
+bool FingerprintScheme::sets_match(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b,
+                                   bool same_title) const {
   if (a.empty() && b.empty()) return true;  // Jaccard 1, as jaccard() has it
   const auto common = static_cast<double>(common_count(a, b));
   const auto smaller = static_cast<double>(std::min(a.size(), b.size()));
   if (common / (static_cast<double>(a.size() + b.size()) - common) >= params_.threshold) return true;
-  return containment_on_ && smaller >= params_.min_contained_shingles &&
+  return containment_on_ && smaller >= contained_bar(params_, same_title) &&
          common >= params_.containment * smaller;
 }
 
 Fingerprinter::Fingerprinter(const FingerprintScheme& scheme)
-    : scheme_(&scheme), shingler_(scheme.params().shingle) {}
+    : scheme_(&scheme),
+      shingler_(scheme.params().shingle),
+      title_words_(ShingleParams{ShingleKind::kWord, 1, scheme.params().shingle.seed}) {}
 
 std::uint32_t Fingerprinter::fingerprint(std::string_view text, std::span<std::uint32_t> out,
-                                         std::vector<std::uint64_t>* set) {
+                                         std::vector<std::uint64_t>* set, std::string_view title) {
   shingler_.shingle(text, shingles_);
-  return sign(text, scheme_->boilerplate().get(), out, set);
+  return sign(text, title, scheme_->boilerplate().get(), out, set);
 }
 
-std::uint32_t Fingerprinter::fingerprint(std::string_view text, const Boilerplate* boilerplate,
-                                         std::span<std::uint32_t> out, std::vector<std::uint64_t>* raw) {
+std::uint32_t Fingerprinter::fingerprint(std::string_view text, std::string_view title,
+                                         const Boilerplate* boilerplate, std::span<std::uint32_t> out,
+                                         std::vector<std::uint64_t>* raw) {
   shingler_.shingle(text, shingles_);
   if (raw != nullptr) {
     *raw = shingles_;
     to_set(*raw);
   }
-  return sign(text, boilerplate, out, nullptr);
+  return sign(text, title, boilerplate, out, nullptr);
 }
 
-std::uint32_t Fingerprinter::sign(std::string_view text, const Boilerplate* boilerplate,
-                                  std::span<std::uint32_t> out, std::vector<std::uint64_t>* set) {
+std::uint32_t Fingerprinter::title_hash(std::string_view title) {
+  if (!scheme_->titles_on() || title.empty()) return 0;
+  title_words_.shingle(title, title_scratch_);
+  if (title_scratch_.size() < kMinTitleWords) return 0;
+  const std::uint64_t h = XXH3_64bits(title_scratch_.data(), title_scratch_.size() * sizeof(std::uint64_t));
+  return static_cast<std::uint32_t>(h ^ (h >> 32)) | 1;  // never 0, which is "no title"
+}
+
+std::uint32_t Fingerprinter::sign(std::string_view text, std::string_view title,
+                                  const Boilerplate* boilerplate, std::span<std::uint32_t> out,
+                                  std::vector<std::uint64_t>* set) {
   // Boilerplate out, unless nothing else is left (a page of furniture only keeps it all). A block of
   // furniture (a run of at least `size` boilerplate shingles) also takes the size - 1 shingles on each
   // side, which straddle it and the text, so that a page's text signs alike with or without its frame.
@@ -181,7 +216,7 @@ std::uint32_t Fingerprinter::sign(std::string_view text, const Boilerplate* boil
   if (shingles_.empty()) {
     shingles_.push_back(XXH3_64bits_withSeed(text.data(), text.size(), ~scheme_->params().shingle.seed));
   }
-  scheme_->fingerprint(shingles_, out);
+  scheme_->fingerprint(shingles_, out, title_hash(title));
   if (set != nullptr) {
     *set = shingles_;
     to_set(*set);

@@ -44,9 +44,15 @@ void print_summary(const DedupJobReport& r) {
                  b.text.empty() ? "(character shingle)" : b.text.c_str());
   }
   if (r.params.containment > 0.0 && r.params.method == DedupMethod::kMinHash) {
-    std::fprintf(stderr,
-                 "  containment: a text of %u+ shingles %.0f%% contained in a larger one is its copy\n",
-                 r.params.min_contained_shingles, 100.0 * r.params.containment);
+    std::fprintf(
+        stderr,
+        "  containment: a text of %u+ shingles (%u+ under the same title) %.0f%% contained in a larger "
+        "one is its copy\n",
+        r.params.min_contained_shingles,
+        r.params.min_titled_shingles > 0
+            ? std::min(r.params.min_titled_shingles, r.params.min_contained_shingles)
+            : r.params.min_contained_shingles,
+        100.0 * r.params.containment);
   }
   if (r.prior_documents > 0) {
     std::fprintf(stderr, "  index: %s documents loaded, %s new documents duplicate them\n",
@@ -126,6 +132,9 @@ std::function<int()> register_dedup(CLI::App& app) {
       ->check(CLI::Range(0.0, 1.0));
   c->add_option("--min-contained-shingles", p.min_contained_shingles,
                 "shingles (about words) a smaller text needs to be judged by containment")
+      ->capture_default_str();
+  c->add_option("--min-titled-shingles", p.min_titled_shingles,
+                "the same under its larger text's own title (at least 4 words alike; 0 = titles unused)")
       ->capture_default_str();
   c->add_option("--boilerplate-df", o.boilerplate.df,
                 "shingles in at least this share of the sampled documents are boilerplate (0 = off)")

@@ -142,8 +142,8 @@ void CorpusSink::process(const Document& doc, DocIndex index, SourceLine source)
   ids[slot] = doc.id;
   where[index] = source;
   auto fp = std::span(fingerprints).subspan(slot * scheme_.words(), scheme_.words());
-  info[slot] = DocInfo{
-      doc.date, fingerprinters_.local().fingerprint(doc.text, fp, sets.empty() ? nullptr : &sets[slot])};
+  info[slot] = DocInfo{doc.date, fingerprinters_.local().fingerprint(
+                                     doc.text, fp, sets.empty() ? nullptr : &sets[slot], doc.title)};
   if (extra) extra(doc, slot);
 }
 

@@ -211,6 +211,7 @@ std::string params_text(const FeedParams& p) {
   if (d.containment > 0.0) {  // so that the text of a state from before containment stays the same
     put("dedup.containment", d.containment);
     put("dedup.min_contained_shingles", d.min_contained_shingles);
+    if (d.min_titled_shingles > 0) put("dedup.min_titled_shingles", d.min_titled_shingles);
   }
   if (p.boilerplate.df > 0.0) {  // the same: a state from before the feed learnt boilerplate
     put("boilerplate.df", p.boilerplate.df);
@@ -281,6 +282,8 @@ FeedParams parse_params_text(std::string_view text) {
     get("dedup.containment", d.containment);
     get("dedup.min_contained_shingles", d.min_contained_shingles);
   }
+  d.min_titled_shingles = 0;  // states from before titles: their fingerprints have no title word
+  if (kv.contains("dedup.min_titled_shingles")) get("dedup.min_titled_shingles", d.min_titled_shingles);
   p.boilerplate.df = 0.0;  // states from before the feed learnt boilerplate go on without
   if (kv.contains("boilerplate.df")) {
     get("boilerplate.df", p.boilerplate.df);

@@ -38,7 +38,7 @@ struct IndexMatch {
 /// The LSH tables are rebuilt on load.
 class DedupIndex {
  public:
-  static constexpr std::uint32_t kFormatVersion = 2;
+  static constexpr std::uint32_t kFormatVersion = 3;
 
   /// An empty index. Throws InvalidArgument for invalid params.
   explicit DedupIndex(const DedupParams& params, std::shared_ptr<const Boilerplate> boilerplate = nullptr);

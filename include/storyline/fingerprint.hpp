@@ -44,6 +44,11 @@ struct DedupParams {
   /// The smaller text must have at least this many shingles (about its words) to be judged by
   /// containment: a short teaser is not evidence.
   std::uint32_t min_contained_shingles = 30;
+  /// Titles for short texts (with containment): two documents under the same title (the same words,
+  /// case and punctuation aside, at least kMinTitleWords of them) are judged by containment from this
+  /// many shingles instead of min_contained_shingles, when fewer. A copy under another headline is
+  /// judged as before. 0: titles unused.
+  std::uint32_t min_titled_shingles = 10;
 };
 
 class Boilerplate;
@@ -54,6 +59,8 @@ class Boilerplate;
 inline constexpr std::uint32_t kLeadShingles = 40;
 inline constexpr std::uint32_t kLeadHashes = 16;
 inline constexpr std::uint32_t kLeadBands = 4;
+/// A title of fewer words ("Live updates", "Opinion") is not compared.
+inline constexpr std::uint32_t kMinTitleWords = 4;
 
 /// Immutable scheme derived from DedupParams; safe to share between threads.
 class FingerprintScheme {
@@ -68,17 +75,23 @@ class FingerprintScheme {
   const std::shared_ptr<const Boilerplate>& boilerplate() const { return boilerplate_; }
   /// True for MinHash with containment > 0.
   bool containment_on() const { return containment_on_; }
-  /// 32-bit words per fingerprint: num_hashes for MinHash (plus kLeadHashes + 1 with containment), 2 for
-  /// SimHash.
+  /// True with containment on and min_titled_shingles > 0: the fingerprint's last word is a title hash.
+  bool titles_on() const { return titles_on_; }
+  /// 32-bit words per fingerprint: num_hashes for MinHash (plus kLeadHashes + 1 with containment, and
+  /// 1 more with titles), 2 for SimHash.
   std::uint32_t words() const { return words_; }
-  /// LSH keys per fingerprint: bands (plus kLeadBands with containment) for MinHash, max_hamming + 1 for
-  /// SimHash.
+  /// LSH keys per fingerprint: bands (plus kLeadBands with containment, and 1 with titles) for MinHash,
+  /// max_hamming + 1 for SimHash.
   std::uint32_t key_count() const { return key_count_; }
   /// The resolved bands (MinHash only).
   LshBands bands() const { return bands_; }
 
-  /// Fingerprint of already-hashed shingles, in text order. @pre out.size() == words().
-  void fingerprint(std::span<const std::uint64_t> shingles, std::span<std::uint32_t> out) const;
+  /// Fingerprint of already-hashed shingles, in text order, and (titles on) title_hash, the hash of the
+  /// title's words (0: none). @pre out.size() == words().
+  void fingerprint(std::span<const std::uint64_t> shingles, std::span<std::uint32_t> out,
+                   std::uint32_t title_hash = 0) const;
+  /// Whether two fingerprints carry the same title (titles on; never for titles of too few words).
+  bool same_title(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const;
   /// LSH keys of a fingerprint. @pre keys.size() == key_count().
   void keys(std::span<const std::uint32_t> fingerprint, std::span<std::uint64_t> keys) const;
   /// Similarity in [0, 1]: estimated Jaccard, or 1 - Hamming / 64 for SimHash.
@@ -91,10 +104,12 @@ class FingerprintScheme {
   double containment(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
                      std::uint32_t* smaller_shingles = nullptr) const;
   /// Whether two fingerprints make duplicates: is_duplicate(similarity), or (containment on) the smaller
-  /// has at least min_contained_shingles shingles and its containment reaches params().containment.
+  /// has at least min_contained_shingles shingles (min_titled_shingles under the same title) and its
+  /// containment reaches params().containment.
   bool matches(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const;
-  /// The same from two sorted shingle sets, exactly.
-  bool sets_match(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b) const;
+  /// The same from two sorted shingle sets, exactly; same_title as same_title() of their fingerprints.
+  bool sets_match(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b,
+                  bool same_title = false) const;
 
  private:
   DedupParams params_;
@@ -102,6 +117,7 @@ class FingerprintScheme {
   MinHasher minhasher_;
   MinHasher lead_hasher_;
   bool containment_on_ = false;
+  bool titles_on_ = false;
   LshBands bands_;
   std::uint32_t words_ = 0;
   std::uint32_t key_count_ = 0;
@@ -114,20 +130,23 @@ class Fingerprinter {
   /// Writes text's fingerprint to out (@pre out.size() == scheme.words()) and returns its substance:
   /// the shingles left after boilerplate (about its words; 0 for a text without a word token, which is
   /// signed by the hash of its bytes, so it matches only an identical text). When set is not null it
-  /// receives the sorted, duplicate-free shingle set (for exact verification).
+  /// receives the sorted, duplicate-free shingle set (for exact verification). title: the document's
+  /// (used when the scheme's titles are on).
   std::uint32_t fingerprint(std::string_view text, std::span<std::uint32_t> out,
-                            std::vector<std::uint64_t>* set);
+                            std::vector<std::uint64_t>* set, std::string_view title = {});
   /// The same with boilerplate (may be null) in place of the scheme's: the feed's, learnt as documents
   /// arrive. raw (when not null) receives the text's distinct shingles before any is left out, sorted.
-  std::uint32_t fingerprint(std::string_view text, const Boilerplate* boilerplate,
+  std::uint32_t fingerprint(std::string_view text, std::string_view title, const Boilerplate* boilerplate,
                             std::span<std::uint32_t> out, std::vector<std::uint64_t>* raw);
 
  private:
-  std::uint32_t sign(std::string_view text, const Boilerplate* boilerplate, std::span<std::uint32_t> out,
-                     std::vector<std::uint64_t>* set);
+  std::uint32_t sign(std::string_view text, std::string_view title, const Boilerplate* boilerplate,
+                     std::span<std::uint32_t> out, std::vector<std::uint64_t>* set);
+  std::uint32_t title_hash(std::string_view title);
 
   const FingerprintScheme* scheme_;
-  Shingler shingler_;
+  Shingler shingler_, title_words_;
+  std::vector<std::uint64_t> title_scratch_;
   std::vector<std::uint64_t> shingles_, filtered_;
   std::vector<std::uint8_t> drop_;
 };
