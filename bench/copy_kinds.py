@@ -1,7 +1,7 @@
 #!/usr/bin/env python3
 # Per kind of planted copy (generate --reader-copies), the share joined to its original, and the pairs
 # wrongly joined. Usage: bench/copy_kinds.py GOLD.jsonl ANNOTATED.jsonl (teasers under 34 words, too
-# short to judge by the README rule, are counted apart).
+# short to judge by the README rule without a shared title, are counted apart).
 import json, collections, itertools, sys
 gold={}; kind={}; words={}
 for l in open(sys.argv[1]):
@@ -12,7 +12,8 @@ for l in open(sys.argv[2]):
 rec=collections.Counter(); tot=collections.Counter(); short=collections.Counter()
 for i,k in kind.items():
     if k=='orig': continue
-    if k=='teaser' and words[i] < 34: short[k]+=1; continue
+    if k=='teaser' and words[i] < 34:
+        short[k]+=1; short['joined']+=pred[i]==pred.get(gold[i]); continue
     tot[k]+=1
     if pred[i]==pred.get(gold[i]): rec[k]+=1
 groups=collections.defaultdict(list)
@@ -21,4 +22,5 @@ fp=0
 for g,m in groups.items():
     for a,b in itertools.combinations(m,2):
         if gold[a]!=gold[b]: fp+=1
-print(' '.join('%s %.3f'%(k,rec[k]/tot[k]) for k in sorted(tot)), 'false-pairs', fp, 'teasers-under-34-words', short['teaser'])
+print(' '.join('%s %.3f'%(k,rec[k]/tot[k]) for k in sorted(tot)), 'false-pairs', fp, 'teasers-under-34-words', short['teaser'],
+      'of-them-joined', short['joined'])

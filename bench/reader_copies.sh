@@ -4,7 +4,7 @@
 # 1. Quality: `generate --reader-copies` from timeline17 (full articles; the defaults were chosen on it)
 #    and allsides_neus (short leads; not tuned on), two seeds each, plus the classic planted copies
 #    (`generate --source timeline17`, and synthetic): pairwise precision/recall/F1 and the share of each
-#    kind joined to its original, for the old rule (--containment 0 --boilerplate-df 0) and the default.
+#    kind joined to its original, for the old rule (--containment 0 --boilerplate-df 0) and the default, and the default through `stream` (boilerplate learnt as documents arrive).
 # 2. Speed: the end-to-end bench's corpus (`generate -n N --seed 7 --event-size 8`) at 100k and 1M, both
 #    rules, twice each, interleaved: documents/s, phases, peak RSS.
 # Usage: bench/reader_copies.sh [DATASETS_DIR]   (needs build/release; ~6 minutes on 2 cores)
@@ -36,6 +36,14 @@ for corpus in timeline17-1 timeline17-2 allsides_neus-1 allsides_neus-2 classic-
     case $corpus in timeline17*|allsides*) kinds=$(python3 bench/copy_kinds.py "$work/$corpus.jsonl" "$work/ann.jsonl");; esac
     echo "$corpus $rule $scores | $kinds"
   done
+  # The live feed (stream), fed the corpus in its order: boilerplate learnt as the documents arrive.
+  case $corpus in
+    timeline17*|allsides*)
+      rm -f "$work/state.db"*
+      "$bin" stream --db "$work/state.db" --sync-normal -q < "$work/$corpus.jsonl" > "$work/ann.jsonl"
+      scores=$("$bin" eval --gold "$work/$corpus.jsonl" --pred "$work/ann.jsonl" 2>&1 | awk '/^pairwise/{print $2, $3, $4}')
+      echo "$corpus stream $scores | $(python3 bench/copy_kinds.py "$work/$corpus.jsonl" "$work/ann.jsonl")";;
+  esac
 done
 echo "documents rule seconds docs/s peak_MB phases"
 "$bin" generate -n 1000000 --seed 7 --event-size 8 -o "$work/news-1000000.jsonl" 2>/dev/null

@@ -38,7 +38,7 @@ FingerprintScheme::FingerprintScheme(const DedupParams& params,
     containment_on_ = params.containment > 0.0;
     titles_on_ = containment_on_ && params.min_titled_shingles > 0;
     words_ = params.num_hashes + (containment_on_ ? kLeadHashes + 1 : 0) + (titles_on_ ? 1 : 0);
-    key_count_ = bands_.bands + (containment_on_ ? kLeadBands : 0) + (titles_on_ ? 1 : 0);
+    key_count_ = bands_.bands + (containment_on_ ? kLeadBands : 0);
   } else {
     STORYLINE_CHECK_ARG(params.max_hamming <= 15, "max_hamming must be in [0, 15]");
     words_ = 2;
@@ -77,14 +77,6 @@ void FingerprintScheme::keys(std::span<const std::uint32_t> fp, std::span<std::u
     if (containment_on_) {
       minhash_band_keys(fp.subspan(k, kLeadHashes), LshBands{kLeadBands, kLeadHashes / kLeadBands},
                         keys.subspan(bands_.bands, kLeadBands));
-    }
-    if (titles_on_) {
-      // Documents under one title meet in the last table; an untitled one keys on its whole signature,
-      // so that untitled documents do not all share one bucket.
-      const std::uint32_t title = fp[k + kLeadHashes + 1];
-      keys[bands_.bands + kLeadBands] = title != 0
-                                            ? XXH3_64bits_withSeed(&title, sizeof title, 0x717e)
-                                            : XXH3_64bits(fp.data(), std::size_t{k} * sizeof(std::uint32_t));
     }
   } else {
     simhash_block_keys(simhash_of(fp), params_.max_hamming, keys);

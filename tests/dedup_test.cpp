@@ -266,41 +266,39 @@ TEST(Containment, AShortTeaserDoesNotJoinALongArticleHoldingItsWords) {
   EXPECT_FALSE(scheme.matches(a, b));
 }
 
-// A teaser too short to judge by itself (24 words: 20 shingles) joins its article under the article's own
-// title; under another title, without one, with titles off, or under a title of three words, it does
-// not. Exactly, every time; estimated from the signatures (a 20-shingle set against 296: the estimate is
-// noisy), in at least 16 of 20 articles (fixed seeds).
+// The rule: a teaser too short to judge by itself (24 words: 20 shingles) is its article's copy under the
+// article's own title; under another title, without one, with titles off, or under a title of three
+// words, it is not. Exactly, every time; estimated from the signatures (a 20-shingle set against 296:
+// the estimate is noisy), for at least 16 of 20 articles (fixed seeds). (Whether the pair is a
+// candidate is the LSH tables' matter: titles add none.)
 TEST(Containment, TheSameTitleLetsAShortTeaserJoin) {
   const std::string title = "Rescuers search flooded homes in Paiporta";
   DedupParams off;
   off.min_titled_shingles = 0;
-  for (const auto verify : {Verify::kEstimate, Verify::kExact}) {
-    DedupParams p;
-    p.verify = verify;
-    off.verify = verify;
-    const FingerprintScheme scheme{p}, without{off};
-    int joined = 0, joined_otherwise = 0;
-    for (unsigned seed = 0; seed < 20; ++seed) {
-      const std::string article = test::random_text(600 + seed, 300);
-      const auto joins = [&](const FingerprintScheme& s, const std::string& teaser_title) {
-        Corpus c;
-        c.add("article", article, 5, title);
-        c.add("teaser", lead_of(article, 24), 5, teaser_title);
-        return group(s, c).representative[1] == 0;
-      };
-      joined += joins(scheme, "rescuers search FLOODED homes, in Paiporta!");
-      joined_otherwise +=
-          joins(scheme, "Paiporta: the search goes on") + joins(scheme, "") + joins(without, title);
+  const FingerprintScheme scheme{DedupParams{}}, without{off};
+  int estimated = 0, exact = 0, otherwise = 0;
+  for (unsigned seed = 0; seed < 20; ++seed) {
+    const std::string article = test::random_text(600 + seed, 300), teaser = lead_of(article, 24);
+    const auto match = [&](const FingerprintScheme& s, const std::string& title_a, const std::string& title_b,
+                           bool exactly) {
+      Fingerprinter fp(s);
+      std::vector<std::uint32_t> a(s.words()), b(s.words());
+      std::vector<std::uint64_t> set_a, set_b;
+      fp.fingerprint(article, a, &set_a, title_a);
+      fp.fingerprint(teaser, b, &set_b, title_b);
+      return exactly ? s.sets_match(set_a, set_b, s.same_title(a, b)) : s.matches(a, b);
+    };
+    estimated += match(scheme, title, "rescuers search FLOODED homes, in Paiporta!", false);
+    exact += match(scheme, title, "rescuers search FLOODED homes, in Paiporta!", true);
+    for (const bool exactly : {false, true}) {
+      otherwise += match(scheme, title, "Paiporta: the search goes on", exactly) +
+                   match(scheme, title, "", exactly) + match(without, title, title, exactly) +
+                   match(scheme, "Live updates: floods", "Live updates: floods", exactly);
     }
-    EXPECT_GE(joined, verify == Verify::kExact ? 20 : 16) << static_cast<int>(verify);
-    EXPECT_EQ(joined_otherwise, 0) << static_cast<int>(verify);
   }
-  // Three words are not a title to compare.
-  const std::string article = test::random_text(61, 300);
-  Corpus c;
-  c.add("article", article, 5, "Live updates: floods");
-  c.add("teaser", lead_of(article, 24), 5, "Live updates: floods");
-  EXPECT_EQ(group(FingerprintScheme{DedupParams{}}, c).representative, (std::vector<DocIndex>{0, 1}));
+  EXPECT_GE(estimated, 16);
+  EXPECT_EQ(exact, 20);
+  EXPECT_EQ(otherwise, 0);
 }
 
 // Statistical: containment estimated from 128 MinHash values and the shingle counts, for a text and its

@@ -80,8 +80,9 @@ class FingerprintScheme {
   /// 32-bit words per fingerprint: num_hashes for MinHash (plus kLeadHashes + 1 with containment, and
   /// 1 more with titles), 2 for SimHash.
   std::uint32_t words() const { return words_; }
-  /// LSH keys per fingerprint: bands (plus kLeadBands with containment, and 1 with titles) for MinHash,
-  /// max_hamming + 1 for SimHash.
+  /// LSH keys per fingerprint: bands (plus kLeadBands with containment) for MinHash, max_hamming + 1 for
+  /// SimHash. (Titles add no table: one on the title found pairs of long pages under a recurring title,
+  /// which timeline17's gold calls different.)
   std::uint32_t key_count() const { return key_count_; }
   /// The resolved bands (MinHash only).
   LshBands bands() const { return bands_; }
