@@ -63,7 +63,7 @@ class Grouper {
 
   bool verify(DocIndex a, DocIndex b) const {
     if (scheme_.params().verify == Verify::kExact && !in_.sets[a].empty() && !in_.sets[b].empty()) {
-      return scheme_.sets_match(in_.sets[a], in_.sets[b], scheme_.same_title(fingerprint(a), fingerprint(b)));
+      return scheme_.sets_match(in_.sets[a], in_.sets[b], fingerprint(a), fingerprint(b));
     }
     return scheme_.matches(fingerprint(a), fingerprint(b));
   }

@@ -37,7 +37,7 @@ FingerprintScheme::FingerprintScheme(const DedupParams& params,
     }
     containment_on_ = params.containment > 0.0;
     titles_on_ = containment_on_ && params.min_titled_shingles > 0;
-    words_ = params.num_hashes + (containment_on_ ? kLeadHashes + 1 : 0) + (titles_on_ ? 1 : 0);
+    words_ = params.num_hashes + (containment_on_ ? kLeadHashes + 2 : 0) + (titles_on_ ? 1 : 0);
     key_count_ = bands_.bands + (containment_on_ ? kLeadBands : 0);
   } else {
     STORYLINE_CHECK_ARG(params.max_hamming <= 15, "max_hamming must be in [0, 15]");
@@ -47,7 +47,7 @@ FingerprintScheme::FingerprintScheme(const DedupParams& params,
 }
 
 void FingerprintScheme::fingerprint(std::span<const std::uint64_t> shingles, std::span<std::uint32_t> out,
-                                    std::uint32_t title_hash) const {
+                                    std::uint32_t title_hash, std::size_t first_block) const {
   if (params_.method == DedupMethod::kMinHash) {
     const std::uint32_t k = params_.num_hashes;
     minhasher_.sign(shingles, out.first(k));
@@ -55,8 +55,10 @@ void FingerprintScheme::fingerprint(std::span<const std::uint64_t> shingles, std
       lead_hasher_.sign(shingles.first(std::min<std::size_t>(shingles.size(), kLeadShingles)),
                         out.subspan(k, kLeadHashes));
       out[k + kLeadHashes] = static_cast<std::uint32_t>(std::min<std::size_t>(shingles.size(), UINT32_MAX));
+      out[k + kLeadHashes + 1] =
+          static_cast<std::uint32_t>(std::min<std::size_t>({first_block, shingles.size(), UINT32_MAX}));
     }
-    if (titles_on_) out[k + kLeadHashes + 1] = title_hash;
+    if (titles_on_) out[k + kLeadHashes + 2] = title_hash;
     return;
   }
   const std::uint64_t h = simhash(shingles);
@@ -114,32 +116,49 @@ double FingerprintScheme::containment(std::span<const std::uint32_t> a, std::spa
 
 bool FingerprintScheme::same_title(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const {
   if (!titles_on_) return false;
-  const std::uint32_t at = params_.num_hashes + kLeadHashes + 1;
+  const std::uint32_t at = params_.num_hashes + kLeadHashes + 2;
   return a[at] != 0 && a[at] == b[at];
 }
 
 namespace {
-std::uint32_t contained_bar(const DedupParams& p, bool same_title) {
-  return same_title ? std::min(p.min_titled_shingles, p.min_contained_shingles) : p.min_contained_shingles;
+
+// The containment rule, from the smaller text's shingle count, those of them the larger holds (common)
+// and its first block's shingle count.
+bool contained(const DedupParams& p, double common, double smaller, double first_block, bool same_title) {
+  const double bar =
+      same_title ? std::min(p.min_titled_shingles, p.min_contained_shingles) : p.min_contained_shingles;
+  if (smaller >= bar && common >= p.containment * smaller) return true;
+  return first_block < smaller && first_block >= bar && first_block >= kFirstBlockShare * smaller &&
+         common >= p.containment * first_block;
 }
+
 }  // namespace
 
 bool FingerprintScheme::matches(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const {
-  if (is_duplicate(similarity(a, b))) return true;
+  const double j = similarity(a, b);
+  if (is_duplicate(j)) return true;
   if (!containment_on_) return false;
-  std::uint32_t shingles = 0;
-  const double c = containment(a, b, &shingles);
-  return shingles >= contained_bar(params_, same_title(a, b)) && c >= params_.containment;
+  const std::uint32_t at = params_.num_hashes + kLeadHashes;
+  if (a[at] > b[at]) std::swap(a, b);
+  // |A n B| = J (|A| + |B|) / (1 + J), as containment() has it.
+  const double small = a[at], common = j * (small + b[at]) / (1.0 + j);
+  return contained(params_, common, small, a[at + 1], same_title(a, b));
 }
 
-bool FingerprintScheme::sets_match(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b,
-                                   bool same_title) const {
-  if (a.empty() && b.empty()) return true;  // Jaccard 1, as jaccard() has it
-  const auto common = static_cast<double>(common_count(a, b));
-  const auto smaller = static_cast<double>(std::min(a.size(), b.size()));
-  if (common / (static_cast<double>(a.size() + b.size()) - common) >= params_.threshold) return true;
-  return containment_on_ && smaller >= contained_bar(params_, same_title) &&
-         common >= params_.containment * smaller;
+bool FingerprintScheme::sets_match(std::span<const std::uint64_t> set_a, std::span<const std::uint64_t> set_b,
+                                   std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const {
+  if (set_a.empty() && set_b.empty()) return true;  // Jaccard 1, as jaccard() has it
+  const auto common = static_cast<double>(common_count(set_a, set_b));
+  if (common / (static_cast<double>(set_a.size() + set_b.size()) - common) >= params_.threshold) return true;
+  if (!containment_on_) return false;
+  // The smaller by its set; its first block from its fingerprint, in the same proportion to its set as
+  // to its shingle count (the fingerprint counts repeats, the set does not).
+  const bool a_smaller = set_a.size() <= set_b.size();
+  const auto smaller = static_cast<double>(a_smaller ? set_a.size() : set_b.size());
+  const std::span<const std::uint32_t> fp = a_smaller ? a : b;
+  const std::uint32_t at = params_.num_hashes + kLeadHashes;
+  const double block = fp[at] > 0 ? smaller * fp[at + 1] / fp[at] : smaller;
+  return contained(params_, common, smaller, block, same_title(a, b));
 }
 
 Fingerprinter::Fingerprinter(const FingerprintScheme& scheme)
@@ -178,19 +197,28 @@ std::uint32_t Fingerprinter::sign(std::string_view text, std::string_view title,
   // Boilerplate out, unless nothing else is left (a page of furniture only keeps it all). A block of
   // furniture (a run of at least `size` boilerplate shingles) also takes the size - 1 shingles on each
   // side, which straddle it and the text, so that a page's text signs alike with or without its frame.
+  // The first block of text: the shingles kept before the first block of furniture that follows some.
+  std::size_t first_block = SIZE_MAX;
   if (boilerplate != nullptr && std::any_of(shingles_.begin(), shingles_.end(),
                                             [&](std::uint64_t h) { return boilerplate->contains(h); })) {
     const std::size_t n = shingles_.size(), reach = scheme_->params().shingle.size - 1;
+    std::size_t text_from = SIZE_MAX, text_to = n;  // the first block of text, as positions
     drop_.assign(n, 0);
     for (std::size_t i = 0; i < n;) {
       if (!boilerplate->contains(shingles_[i])) {
         ++i;
         continue;
       }
+      if (text_from == SIZE_MAX && i > 0) text_from = 0;  // text before the first boilerplate shingle
       std::size_t j = i;
       while (j < n && boilerplate->contains(shingles_[j])) ++j;
       const bool block = j - i > reach;
       const std::size_t from = block ? i - std::min(i, reach) : i, to = block ? std::min(n, j + reach) : j;
+      if (block && (text_from == SIZE_MAX || from <= text_from)) {
+        text_from = to;  // no text before this block yet: the text starts after it
+      } else if (block && text_to == n) {
+        text_to = from;
+      }
       std::fill(drop_.begin() + static_cast<std::ptrdiff_t>(from),
                 drop_.begin() + static_cast<std::ptrdiff_t>(to), 1);
       i = j;
@@ -199,7 +227,14 @@ std::uint32_t Fingerprinter::sign(std::string_view text, std::string_view title,
     for (std::size_t i = 0; i < n; ++i) {
       if (drop_[i] == 0) filtered_.push_back(shingles_[i]);
     }
-    if (!filtered_.empty()) shingles_.swap(filtered_);
+    if (!filtered_.empty()) {
+      shingles_.swap(filtered_);
+      if (text_from != SIZE_MAX && text_from < text_to) {
+        first_block =
+            static_cast<std::size_t>(std::count(drop_.begin() + static_cast<std::ptrdiff_t>(text_from),
+                                                drop_.begin() + static_cast<std::ptrdiff_t>(text_to), 0));
+      }
+    }
   }
   const auto substance = static_cast<std::uint32_t>(std::min<std::size_t>(shingles_.size(), UINT32_MAX));
   // Hardening #7: a text without a word token ("!!! ???", emoji, spaces of every kind) has no shingle,
@@ -208,7 +243,7 @@ std::uint32_t Fingerprinter::sign(std::string_view text, std::string_view title,
   if (shingles_.empty()) {
     shingles_.push_back(XXH3_64bits_withSeed(text.data(), text.size(), ~scheme_->params().shingle.seed));
   }
-  scheme_->fingerprint(shingles_, out, title_hash(title));
+  scheme_->fingerprint(shingles_, out, title_hash(title), first_block);
   if (set != nullptr) {
     *set = shingles_;
     to_set(*set);

@@ -86,7 +86,7 @@ TEST(DedupIndex, FileFormatGoldenHeader) {
   EXPECT_EQ(loaded.scheme().boilerplate()->hashes(), (std::vector<std::uint64_t>{3, 7}));
   EXPECT_DOUBLE_EQ(loaded.scheme().params().containment, DedupParams{}.containment);
   EXPECT_EQ(loaded.scheme().params().min_titled_shingles, DedupParams{}.min_titled_shingles);
-  EXPECT_EQ(loaded.scheme().words(), 128u + kLeadHashes + 2) << "MinHash, lead, count, title";
+  EXPECT_EQ(loaded.scheme().words(), 128u + kLeadHashes + 3) << "MinHash, lead, count, first block, title";
 }
 
 TEST(DedupIndex, TruncatedCorruptedAndForeignFilesGiveCorruptIndex) {

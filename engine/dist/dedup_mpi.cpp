@@ -274,7 +274,7 @@ class Job {
   bool duplicate(std::span<const std::uint32_t> print_a, std::span<const std::uint32_t> print_b,
                  const std::vector<std::uint64_t>* set_a, const std::vector<std::uint64_t>* set_b) const {
     if (exact() && !set_a->empty() && !set_b->empty())
-      return scheme_->sets_match(*set_a, *set_b, scheme_->same_title(print_a, print_b));
+      return scheme_->sets_match(*set_a, *set_b, print_a, print_b);
     return scheme_->matches(print_a, print_b);
   }
 

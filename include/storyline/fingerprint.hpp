@@ -54,11 +54,13 @@ struct DedupParams {
 class Boilerplate;
 
 /// With containment on, each MinHash fingerprint carries kLeadHashes values over its first kLeadShingles
-/// shingles (the lead, which a teaser shares with its article; kLeadBands LSH bands of them) and then its
-/// shingle count.
+/// shingles (the lead, which a teaser shares with its article; kLeadBands LSH bands of them), then its
+/// shingle count and the shingles of its first block of text (before its first furniture block).
 inline constexpr std::uint32_t kLeadShingles = 40;
 inline constexpr std::uint32_t kLeadHashes = 16;
 inline constexpr std::uint32_t kLeadBands = 4;
+/// A page's first block of text may stand for it when it is at least this share of its text (see matches).
+inline constexpr double kFirstBlockShare = 0.4;
 /// A title of fewer words ("Live updates", "Opinion") is not compared.
 inline constexpr std::uint32_t kMinTitleWords = 4;
 
@@ -77,7 +79,7 @@ class FingerprintScheme {
   bool containment_on() const { return containment_on_; }
   /// True with containment on and min_titled_shingles > 0: the fingerprint's last word is a title hash.
   bool titles_on() const { return titles_on_; }
-  /// 32-bit words per fingerprint: num_hashes for MinHash (plus kLeadHashes + 1 with containment, and
+  /// 32-bit words per fingerprint: num_hashes for MinHash (plus kLeadHashes + 2 with containment, and
   /// 1 more with titles), 2 for SimHash.
   std::uint32_t words() const { return words_; }
   /// LSH keys per fingerprint: bands (plus kLeadBands with containment) for MinHash, max_hamming + 1 for
@@ -87,10 +89,11 @@ class FingerprintScheme {
   /// The resolved bands (MinHash only).
   LshBands bands() const { return bands_; }
 
-  /// Fingerprint of already-hashed shingles, in text order, and (titles on) title_hash, the hash of the
-  /// title's words (0: none). @pre out.size() == words().
+  /// Fingerprint of already-hashed shingles, in text order; (titles on) title_hash, the hash of the
+  /// title's words (0: none); first_block: the shingles before the first furniture block left out
+  /// (all of them when none was). @pre out.size() == words().
   void fingerprint(std::span<const std::uint64_t> shingles, std::span<std::uint32_t> out,
-                   std::uint32_t title_hash = 0) const;
+                   std::uint32_t title_hash = 0, std::size_t first_block = SIZE_MAX) const;
   /// Whether two fingerprints carry the same title (titles on; never for titles of too few words).
   bool same_title(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const;
   /// LSH keys of a fingerprint. @pre keys.size() == key_count().
@@ -106,11 +109,14 @@ class FingerprintScheme {
                      std::uint32_t* smaller_shingles = nullptr) const;
   /// Whether two fingerprints make duplicates: is_duplicate(similarity), or (containment on) the smaller
   /// has at least min_contained_shingles shingles (min_titled_shingles under the same title) and its
-  /// containment reaches params().containment.
+  /// containment reaches params().containment. A page whose text a furniture block splits may also pass
+  /// by its first block alone (what a teaser in a frame copies; after it may come a list of related
+  /// headlines): when that block is long enough to judge and at least kFirstBlockShare of its text, and
+  /// the larger text holds as many of its shingles as params().containment of the block.
   bool matches(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const;
-  /// The same from two sorted shingle sets, exactly; same_title as same_title() of their fingerprints.
-  bool sets_match(std::span<const std::uint64_t> a, std::span<const std::uint64_t> b,
-                  bool same_title = false) const;
+  /// The same with the exact shingle sets of the two fingerprints' texts.
+  bool sets_match(std::span<const std::uint64_t> set_a, std::span<const std::uint64_t> set_b,
+                  std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const;
 
  private:
   DedupParams params_;
