@@ -19,6 +19,8 @@ FingerprintScheme::FingerprintScheme(const DedupParams& params,
       lead_hasher_(MinHashParams{kLeadHashes, params.seed ^ 0x1ead1ead1ead1eadULL}) {
   STORYLINE_CHECK_ARG(params.containment >= 0.0 && params.containment <= 1.0,
                       "containment must be in [0, 1]");
+  STORYLINE_CHECK_ARG(params.first_block_share >= 0.0 && params.first_block_share <= 1.0,
+                      "first block share must be in [0, 1]");
   STORYLINE_CHECK_ARG(params.threshold > 0.0 && params.threshold <= 1.0, "threshold must be in (0, 1]");
   STORYLINE_CHECK_ARG(params.shingle.size >= 1, "shingle size must be at least 1");
   if (params.method == DedupMethod::kMinHash) {
@@ -37,7 +39,10 @@ FingerprintScheme::FingerprintScheme(const DedupParams& params,
     }
     containment_on_ = params.containment > 0.0;
     titles_on_ = containment_on_ && params.min_titled_shingles > 0;
-    words_ = params.num_hashes + (containment_on_ ? kLeadHashes + 2 : 0) + (titles_on_ ? 1 : 0);
+    first_block_on_ = containment_on_ && params.first_block_share > 0.0;
+    title_at_ = params.num_hashes + kLeadHashes + 1 + (first_block_on_ ? 1 : 0);
+    words_ = params.num_hashes + (containment_on_ ? kLeadHashes + 1 : 0) + (first_block_on_ ? 1 : 0) +
+             (titles_on_ ? 1 : 0);
     key_count_ = bands_.bands + (containment_on_ ? kLeadBands : 0);
   } else {
     STORYLINE_CHECK_ARG(params.max_hamming <= 15, "max_hamming must be in [0, 15]");
@@ -55,10 +60,12 @@ void FingerprintScheme::fingerprint(std::span<const std::uint64_t> shingles, std
       lead_hasher_.sign(shingles.first(std::min<std::size_t>(shingles.size(), kLeadShingles)),
                         out.subspan(k, kLeadHashes));
       out[k + kLeadHashes] = static_cast<std::uint32_t>(std::min<std::size_t>(shingles.size(), UINT32_MAX));
-      out[k + kLeadHashes + 1] =
-          static_cast<std::uint32_t>(std::min<std::size_t>({first_block, shingles.size(), UINT32_MAX}));
+      if (first_block_on_) {
+        out[k + kLeadHashes + 1] =
+            static_cast<std::uint32_t>(std::min<std::size_t>({first_block, shingles.size(), UINT32_MAX}));
+      }
     }
-    if (titles_on_) out[k + kLeadHashes + 2] = title_hash;
+    if (titles_on_) out[title_at_] = title_hash;
     return;
   }
   const std::uint64_t h = simhash(shingles);
@@ -116,8 +123,7 @@ double FingerprintScheme::containment(std::span<const std::uint32_t> a, std::spa
 
 bool FingerprintScheme::same_title(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const {
   if (!titles_on_) return false;
-  const std::uint32_t at = params_.num_hashes + kLeadHashes + 2;
-  return a[at] != 0 && a[at] == b[at];
+  return a[title_at_] != 0 && a[title_at_] == b[title_at_];
 }
 
 namespace {
@@ -128,8 +134,8 @@ bool contained(const DedupParams& p, double common, double smaller, double first
   const double bar =
       same_title ? std::min(p.min_titled_shingles, p.min_contained_shingles) : p.min_contained_shingles;
   if (smaller >= bar && common >= p.containment * smaller) return true;
-  return first_block < smaller && first_block >= bar && first_block >= kFirstBlockShare * smaller &&
-         common >= p.containment * first_block;
+  return p.first_block_share > 0.0 && first_block < smaller && first_block >= bar &&
+         first_block >= p.first_block_share * smaller && common >= p.containment * first_block;
 }
 
 }  // namespace
@@ -142,7 +148,7 @@ bool FingerprintScheme::matches(std::span<const std::uint32_t> a, std::span<cons
   if (a[at] > b[at]) std::swap(a, b);
   // |A n B| = J (|A| + |B|) / (1 + J), as containment() has it.
   const double small = a[at], common = j * (small + b[at]) / (1.0 + j);
-  return contained(params_, common, small, a[at + 1], same_title(a, b));
+  return contained(params_, common, small, first_block_on_ ? a[at + 1] : small, same_title(a, b));
 }
 
 bool FingerprintScheme::sets_match(std::span<const std::uint64_t> set_a, std::span<const std::uint64_t> set_b,
@@ -157,7 +163,7 @@ bool FingerprintScheme::sets_match(std::span<const std::uint64_t> set_a, std::sp
   const auto smaller = static_cast<double>(a_smaller ? set_a.size() : set_b.size());
   const std::span<const std::uint32_t> fp = a_smaller ? a : b;
   const std::uint32_t at = params_.num_hashes + kLeadHashes;
-  const double block = fp[at] > 0 ? smaller * fp[at + 1] / fp[at] : smaller;
+  const double block = first_block_on_ && fp[at] > 0 ? smaller * fp[at + 1] / fp[at] : smaller;
   return contained(params_, common, smaller, block, same_title(a, b));
 }
 

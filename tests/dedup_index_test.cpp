@@ -75,8 +75,9 @@ TEST(DedupIndex, FileFormatGoldenHeader) {
   EXPECT_EQ(bytes.substr(0, 8), "STLNDDUP");
   EXPECT_EQ(bytes[8], 3);  // version, little-endian
   // Magic, version, the version 1 parameters, containment (f64), min_contained_shingles (u32),
-  // min_titled_shingles (u32, version 3), the boilerplate count (u64, no hashes), words, count, checksum.
-  EXPECT_EQ(bytes.size(), 8u + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 4 + 8 + 4 + 8 + 8)
+  // min_titled_shingles (u32) and first_block_share (f64) from version 3, the boilerplate count (u64, no
+  // hashes), words, count, checksum.
+  EXPECT_EQ(bytes.size(), 8u + 4 + 4 + 4 + 4 + 8 + 4 + 8 + 4 + 4 + 4 + 4 + 8 + 8 + 4 + 4 + 8 + 8 + 4 + 8 + 8)
       << "index format changed";
   // The boilerplate travels with the index, so that its documents and the next run's are signed alike.
   DedupIndex with{DedupParams{}, std::make_shared<const Boilerplate>(std::vector<std::uint64_t>{7, 3, 7})};
@@ -86,6 +87,7 @@ TEST(DedupIndex, FileFormatGoldenHeader) {
   EXPECT_EQ(loaded.scheme().boilerplate()->hashes(), (std::vector<std::uint64_t>{3, 7}));
   EXPECT_DOUBLE_EQ(loaded.scheme().params().containment, DedupParams{}.containment);
   EXPECT_EQ(loaded.scheme().params().min_titled_shingles, DedupParams{}.min_titled_shingles);
+  EXPECT_DOUBLE_EQ(loaded.scheme().params().first_block_share, DedupParams{}.first_block_share);
   EXPECT_EQ(loaded.scheme().words(), 128u + kLeadHashes + 3) << "MinHash, lead, count, first block, title";
 }
 

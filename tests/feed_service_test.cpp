@@ -10,6 +10,7 @@
 #include <chrono>
 #include <thread>
 
+#include "detail/feed_store.hpp"
 #include "storyline/error.hpp"
 #include "test_util.hpp"
 
@@ -174,6 +175,30 @@ TEST(FeedService, BoilerplateLearntSoFarComesBackFromRowsAndSnapshot) {
   from_rows.add(pages(30, 50));
   EXPECT_EQ(from_rows.counts().boilerplate, from_snapshot.counts().boilerplate);
   EXPECT_EQ(from_rows.counts().boilerplate_counted, 40u);
+}
+
+// The stored parameters round-trip, and a state's text from before titles, the first block and the
+// learnt boilerplate (containment only) reads back with all three off: its fingerprints keep their
+// layout of 128 + 16 + 1 words.
+TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
+  const FeedParams now;
+  const std::string text = detail::params_text(now);
+  EXPECT_EQ(detail::params_text(detail::parse_params_text(text)), text);
+  EXPECT_EQ(FingerprintScheme(detail::parse_params_text(text).dedup).words(), 128u + kLeadHashes + 3);
+  std::string older;
+  for (std::size_t at = 0, nl; at < text.size(); at = nl + 1) {
+    nl = text.find('\n', at);
+    const std::string line = text.substr(at, nl - at);
+    if (line.rfind("dedup.min_titled", 0) != 0 && line.rfind("dedup.first_block", 0) != 0 &&
+        line.rfind("boilerplate.", 0) != 0)
+      older += line + "\n";
+  }
+  const FeedParams old = detail::parse_params_text(older);
+  EXPECT_EQ(old.dedup.min_titled_shingles, 0u);
+  EXPECT_EQ(old.dedup.first_block_share, 0.0);
+  EXPECT_EQ(old.boilerplate.df, 0.0);
+  EXPECT_DOUBLE_EQ(old.dedup.containment, now.dedup.containment);
+  EXPECT_EQ(FingerprintScheme(old.dedup).words(), 128u + kLeadHashes + 1);
 }
 
 TEST(FeedService, ACleanStopRewritesTheSnapshotOnlyWhenItIsBehind) {

@@ -133,6 +133,11 @@ std::function<int()> register_dedup(CLI::App& app) {
   c->add_option("--min-contained-shingles", p.min_contained_shingles,
                 "shingles (about words) a smaller text needs to be judged by containment")
       ->capture_default_str();
+  c->add_option(
+       "--first-block-share", p.first_block_share,
+       "a framed page may pass by its first block of text when it is this share of the page (0 = off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0, 1.0));
   c->add_option("--min-titled-shingles", p.min_titled_shingles,
                 "the same under its larger text's own title (at least 4 words alike; 0 = titles unused)")
       ->capture_default_str();

@@ -212,6 +212,7 @@ std::string params_text(const FeedParams& p) {
     put("dedup.containment", d.containment);
     put("dedup.min_contained_shingles", d.min_contained_shingles);
     if (d.min_titled_shingles > 0) put("dedup.min_titled_shingles", d.min_titled_shingles);
+    if (d.first_block_share > 0.0) put("dedup.first_block_share", d.first_block_share);
   }
   if (p.boilerplate.df > 0.0) {  // the same: a state from before the feed learnt boilerplate
     put("boilerplate.df", p.boilerplate.df);
@@ -284,6 +285,8 @@ FeedParams parse_params_text(std::string_view text) {
   }
   d.min_titled_shingles = 0;  // states from before titles: their fingerprints have no title word
   if (kv.contains("dedup.min_titled_shingles")) get("dedup.min_titled_shingles", d.min_titled_shingles);
+  d.first_block_share = 0.0;  // nor the first block's word
+  if (kv.contains("dedup.first_block_share")) get("dedup.first_block_share", d.first_block_share);
   p.boilerplate.df = 0.0;  // states from before the feed learnt boilerplate go on without
   if (kv.contains("boilerplate.df")) {
     get("boilerplate.df", p.boilerplate.df);

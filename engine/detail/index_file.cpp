@@ -33,6 +33,7 @@ void write_index_params(BinaryWriter& out, const FingerprintScheme& scheme) {
   out.value(p.containment);  // version 2 from here
   out.value(p.min_contained_shingles);
   out.value(p.min_titled_shingles);  // version 3
+  out.value(p.first_block_share);
   const std::vector<std::uint64_t> none;
   const std::vector<std::uint64_t>& boilerplate =
       scheme.boilerplate() ? scheme.boilerplate()->hashes() : none;
@@ -62,10 +63,12 @@ DedupParams read_index_params(BinaryReader& in, std::uint32_t version,
   if (p.method == DedupMethod::kSimHash) p.bands = p.rows = 0;
   p.containment = 0.0;  // version 1 had neither containment nor boilerplate
   p.min_titled_shingles = 0;
+  p.first_block_share = 0.0;
   if (version >= 2) {
     p.containment = in.value<double>();
     p.min_contained_shingles = in.value<std::uint32_t>();
     p.min_titled_shingles = version >= 3 ? in.value<std::uint32_t>() : 0;  // titles came with version 3
+    p.first_block_share = version >= 3 ? in.value<double>() : 0.0;         // and the first block
     const auto count = in.value<std::uint64_t>();
     if (count > in.remaining() / sizeof(std::uint64_t)) in.fail("boilerplate count larger than the file");
     std::vector<std::uint64_t> hashes(count);

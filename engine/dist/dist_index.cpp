@@ -144,7 +144,7 @@ OpenedIndex open_index(Comm& comm, Steps& steps, const std::string& path) {
     put.put(p.method), put.put(p.shingle.kind), put.put(p.shingle.size), put.put(p.shingle.seed);
     put.put(p.num_hashes), put.put(p.threshold), put.put(p.bands), put.put(p.rows);
     put.put(p.max_hamming), put.put(p.seed), put.put(p.containment), put.put(p.min_contained_shingles);
-    put.put(p.min_titled_shingles);
+    put.put(p.min_titled_shingles), put.put(p.first_block_share);
     if (index.boilerplate)
       put.put_span(index.boilerplate->hashes().data(), index.boilerplate->hashes().size());
     hash = XXH3_64bits(bytes.data(), bytes.size());

@@ -49,6 +49,9 @@ struct DedupParams {
   /// many shingles instead of min_contained_shingles, when fewer. A copy under another headline is
   /// judged as before. 0: titles unused.
   std::uint32_t min_titled_shingles = 10;
+  /// With containment: a page that a furniture block splits may pass by its first block of text (see
+  /// FingerprintScheme::matches) when that block is at least this share of its text; 0 off.
+  double first_block_share = 0.4;
 };
 
 class Boilerplate;
@@ -59,8 +62,6 @@ class Boilerplate;
 inline constexpr std::uint32_t kLeadShingles = 40;
 inline constexpr std::uint32_t kLeadHashes = 16;
 inline constexpr std::uint32_t kLeadBands = 4;
-/// A page's first block of text may stand for it when it is at least this share of its text (see matches).
-inline constexpr double kFirstBlockShare = 0.4;
 /// A title of fewer words ("Live updates", "Opinion") is not compared.
 inline constexpr std::uint32_t kMinTitleWords = 4;
 
@@ -79,8 +80,8 @@ class FingerprintScheme {
   bool containment_on() const { return containment_on_; }
   /// True with containment on and min_titled_shingles > 0: the fingerprint's last word is a title hash.
   bool titles_on() const { return titles_on_; }
-  /// 32-bit words per fingerprint: num_hashes for MinHash (plus kLeadHashes + 2 with containment, and
-  /// 1 more with titles), 2 for SimHash.
+  /// 32-bit words per fingerprint: num_hashes for MinHash (plus kLeadHashes + 1 with containment, and 1
+  /// more each with the first block and with titles), 2 for SimHash.
   std::uint32_t words() const { return words_; }
   /// LSH keys per fingerprint: bands (plus kLeadBands with containment) for MinHash, max_hamming + 1 for
   /// SimHash. (Titles add no table: one on the title found pairs of long pages under a recurring title,
@@ -111,7 +112,7 @@ class FingerprintScheme {
   /// has at least min_contained_shingles shingles (min_titled_shingles under the same title) and its
   /// containment reaches params().containment. A page whose text a furniture block splits may also pass
   /// by its first block alone (what a teaser in a frame copies; after it may come a list of related
-  /// headlines): when that block is long enough to judge and at least kFirstBlockShare of its text, and
+  /// headlines): when that block is long enough to judge and at least first_block_share of its text, and
   /// the larger text holds as many of its shingles as params().containment of the block.
   bool matches(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const;
   /// The same with the exact shingle sets of the two fingerprints' texts.
@@ -125,6 +126,8 @@ class FingerprintScheme {
   MinHasher lead_hasher_;
   bool containment_on_ = false;
   bool titles_on_ = false;
+  bool first_block_on_ = false;
+  std::uint32_t title_at_ = 0;  // the title word's place
   LshBands bands_;
   std::uint32_t words_ = 0;
   std::uint32_t key_count_ = 0;
