@@ -352,6 +352,28 @@ TEST(Feed, LearntBoilerplateSurvivesReplayAndSnapshotMidway) {
   EXPECT_EQ(d.add(d.prepare(next)).fingerprint, fa);
 }
 
+// prepare() may run ahead on other threads with an older filter; add() signs such a document again, so
+// the engine ends the same whether each document is prepared just before its add or all at once first.
+TEST(Feed, DocumentsPreparedAheadOfANewerFilterAreSignedAgain) {
+  std::vector<Document> docs;
+  for (int i = 0; i < 40; ++i)
+    docs.push_back(doc("page" + std::to_string(i), "", framed(i % 2, test::random_text(100 + i, 120))));
+  const std::string article = test::random_text(5, 300);
+  docs.push_back(doc("article", "", framed(0, article)));
+  docs.push_back(doc("teaser", "", framed(1, first_words(article, 60))));
+  FeedEngine one{learning_params()}, ahead{learning_params()};
+  std::vector<FeedRecord> a, b;
+  for (const Document& d : docs) a.push_back(one.add(one.prepare(d)));
+  std::vector<PreparedDocument> prepared;
+  for (const Document& d : docs) prepared.push_back(ahead.prepare(d));  // all with the empty filter
+  for (PreparedDocument& p : prepared) b.push_back(ahead.add(std::move(p)));
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    EXPECT_EQ(a[i].fingerprint, b[i].fingerprint) << docs[i].id;
+    EXPECT_EQ(a[i].assignment.dup_of, b[i].assignment.dup_of) << docs[i].id;
+  }
+  EXPECT_EQ(b.back().assignment.dup_of, "article");
+}
+
 TEST(Feed, InvalidParametersAreRefused) {
   FeedParams p;
   p.story_threshold = 0.0f;
