@@ -50,6 +50,7 @@ struct Thread {
 struct Slot {
   std::uint32_t story = 0;
   DocIndex root = 0;  // first document of its duplicate group
+  DocIndex best = 0;  // for a root: its group's longest complete text so far (its representative)
   DocIndex dup_of = kNone;
   float dup_similarity = 0.0f;
   float story_similarity = 0.0f;
@@ -409,6 +410,7 @@ struct FeedEngine::Impl {
     slot.story_similarity = static_cast<float>(a.story_similarity);
     slot.content_hash = r.content_hash;
     slot.root = doc;
+    slot.best = doc;
     slot.copy = !a.dup_of.empty();
     if (slot.copy) {
       ++duplicates;
@@ -416,6 +418,9 @@ struct FeedEngine::Impl {
       if (const auto of = dedup.find(a.dup_of)) {
         slot.dup_of = *of;
         slot.root = slots[*of].root;
+        // As assign() decided: the longer complete text takes over as the group's representative.
+        Slot& root = slots[slot.root];
+        if (!dedup.alive(root.best) || r.length > dedup.info(root.best).length) root.best = doc;
       }
     }
     for (const auto& [term, name] : r.new_names) names.emplace(term, name);
@@ -443,7 +448,7 @@ struct FeedEngine::Impl {
   }
 
   // The snapshot after the duplicate index's slots: per-slot state, stories, threads, df, postings, names.
-  void read_clusters(detail::BinaryReader& in);
+  void read_clusters(detail::BinaryReader& in, std::uint32_t version);
 
   void remove_duplicate_side(DocIndex doc) {
     if (slots[doc].copy) --duplicates;
@@ -537,6 +542,10 @@ Assignment FeedEngine::Impl::assign(const PreparedDocument& p, SparseVector* vec
     const Slot& slot = m.slots[best];
     a.dup_of = m.dedup.id(best);
     a.dup_group = m.dedup.id(slot.root);
+    const DocIndex representative = m.slots[slot.root].best;
+    if (m.dedup.alive(representative) && p.substance > m.dedup.info(representative).length) {
+      a.replaces = m.dedup.id(representative);
+    }
     a.dup_similarity = matches.front().similarity;
     a.story = slot.story;
     a.thread = m.stories[slot.story - 1].thread;
@@ -717,6 +726,7 @@ void FeedEngine::save_snapshot(const std::string& path, const SnapshotMark& mark
   for (const Slot& slot : m.slots) {
     out.value(slot.story);
     out.value(slot.root);
+    out.value(slot.best);
     out.value(slot.dup_of);
     out.value(slot.dup_similarity);
     out.value(slot.story_similarity);
@@ -756,7 +766,7 @@ void FeedEngine::save_snapshot(const std::string& path, const SnapshotMark& mark
   out.finish();
 }
 
-void FeedEngine::Impl::read_clusters(detail::BinaryReader& in) {
+void FeedEngine::Impl::read_clusters(detail::BinaryReader& in, std::uint32_t version) {
   Impl& m = *this;
   const auto slots = in.value<std::uint64_t>();
   if (slots != m.dedup.slots()) in.fail("slot counts disagree");
@@ -764,12 +774,13 @@ void FeedEngine::Impl::read_clusters(detail::BinaryReader& in) {
   for (Slot& slot : m.slots) {
     slot.story = in.value<std::uint32_t>();
     slot.root = in.value<DocIndex>();
+    slot.best = version == 1 ? slot.root : in.value<DocIndex>();
     slot.dup_of = in.value<DocIndex>();
     slot.dup_similarity = in.value<float>();
     slot.story_similarity = in.value<float>();
     slot.content_hash = in.value<std::uint64_t>();
     slot.copy = in.value<std::uint8_t>() != 0;
-    if (slot.root >= slots || (slot.dup_of != kNone && slot.dup_of >= slots))
+    if (slot.root >= slots || slot.best >= slots || (slot.dup_of != kNone && slot.dup_of >= slots))
       in.fail("a slot points outside");
   }
   const auto stories = in.value<std::uint64_t>();
@@ -859,7 +870,7 @@ FeedEngine::SnapshotMark FeedEngine::load_snapshot(const std::string& path) {
   tbb::task_group indexing;
   indexing.run([&m] { m.dedup.index_slots(); });
   try {
-    m.read_clusters(in);
+    m.read_clusters(in, version);
   } catch (...) {
     try {
       indexing.wait();

@@ -69,6 +69,17 @@ TEST(Stream, ATeaserJoinsItsArticleBeforeOrAfterIt) {
       test::run_cli("stream -q --sync-normal --db " + dir.path("before.db"), dir.path("before.jsonl"));
   ASSERT_EQ(before.exit_code, 0) << before.err;
   EXPECT_NE(before.out.find("\"dup_of\":\"teaser\""), std::string::npos) << before.out;
+  // The article, coming second, takes over as its group's representative; a teaser after its article
+  // takes nothing over.
+  EXPECT_NE(before.out.find("\"replaces\":\"teaser\""), std::string::npos) << before.out;
+  EXPECT_EQ(after.out.find("\"replaces\""), std::string::npos) << after.out;
+  // A restarted state remembers it: a second teaser defers to the article.
+  test::write_file(dir.path("again.jsonl"), test::record("teaser-2", teaser + " again", "2024-05-02") + "\n");
+  const auto again =
+      test::run_cli("stream -q --sync-normal --db " + dir.path("before.db"), dir.path("again.jsonl"));
+  ASSERT_EQ(again.exit_code, 0) << again.err;
+  EXPECT_EQ(again.out.find("\"replaces\""), std::string::npos) << again.out;
+  EXPECT_NE(again.out.find("\"dup_group\":\"teaser\""), std::string::npos) << again.out;
   // Without containment, they stay apart.
   const auto off = test::run_cli("stream -q --sync-normal --containment 0 --db " + dir.path("off.db"),
                                  dir.path("after.jsonl"));

@@ -106,6 +106,10 @@ void append_assignment_fields(std::string& out, const Assignment& a) {
   detail::append_json_number(out, a.story_similarity);
   out += a.new_story ? ",\"new_story\":true" : ",\"new_story\":false";
   out += a.new_thread ? ",\"new_thread\":true" : ",\"new_thread\":false";
+  if (!a.replaces.empty()) {
+    out += ",\"replaces\":";
+    detail::append_json_string(out, a.replaces);
+  }
 }
 
 }  // namespace storyline::cli

@@ -71,8 +71,12 @@ struct PreparedDocument {
 struct Assignment {
   std::string id;
   std::int32_t date = kNoDate;
-  std::string dup_of;             ///< the already-seen document it copies, or empty
-  std::string dup_group;          ///< the id of its group's first document (itself when not a copy)
+  std::string dup_of;     ///< the already-seen document it copies, or empty
+  std::string dup_group;  ///< the id of its group's first document (itself when not a copy)
+  /// A copy that is the longest complete text of its group so far (the most shingles left after
+  /// boilerplate: an article after its teaser) names the document it takes over from as the group's
+  /// representative; empty otherwise. Said on arrival only.
+  std::string replaces;
   double dup_similarity = 0.0;    ///< fingerprint similarity to dup_of (0 when none)
   std::uint32_t story = 0;        ///< story number, from 1 (written "s<number>")
   std::uint32_t thread = 0;       ///< thread number, from 1 ("t<number>")
