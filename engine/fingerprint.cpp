@@ -107,6 +107,11 @@ bool FingerprintScheme::is_duplicate(double similarity) const {
   return bits <= params_.max_hamming + 1e-9;
 }
 
+namespace {
+// |A n B| from the Jaccard estimate J and the two shingle counts: J (|A| + |B|) / (1 + J).
+double common_estimate(double j, double a, double b) { return j * (a + b) / (1.0 + j); }
+}  // namespace
+
 double FingerprintScheme::containment(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b,
                                       std::uint32_t* smaller_shingles) const {
   if (!containment_on_) return 0.0;
@@ -116,9 +121,8 @@ double FingerprintScheme::containment(std::span<const std::uint32_t> a, std::spa
   // |A n B| = J (|A| + |B|) / (1 + J); over |A|, the smaller. (The densified one-permutation values
   // of a small set are copies from other bins, so comparing them bin by bin, as Broder's estimator
   // over k independent minima would, biases it low; the Jaccard estimate stays unbiased.)
-  const double j = similarity(a, b);
-  const double small = std::max<double>(1.0, a[at]), large = b[at];
-  return std::min(1.0, j * (small + large) / ((1.0 + j) * small));
+  const double small = std::max<double>(1.0, a[at]);
+  return std::min(1.0, common_estimate(similarity(a, b), small, b[at]) / small);
 }
 
 bool FingerprintScheme::same_title(std::span<const std::uint32_t> a, std::span<const std::uint32_t> b) const {
@@ -146,9 +150,9 @@ bool FingerprintScheme::matches(std::span<const std::uint32_t> a, std::span<cons
   if (!containment_on_) return false;
   const std::uint32_t at = params_.num_hashes + kLeadHashes;
   if (a[at] > b[at]) std::swap(a, b);
-  // |A n B| = J (|A| + |B|) / (1 + J), as containment() has it.
-  const double small = a[at], common = j * (small + b[at]) / (1.0 + j);
-  return contained(params_, common, small, first_block_on_ ? a[at + 1] : small, same_title(a, b));
+  const double small = a[at];
+  return contained(params_, common_estimate(j, small, b[at]), small, first_block_on_ ? a[at + 1] : small,
+                   same_title(a, b));
 }
 
 bool FingerprintScheme::sets_match(std::span<const std::uint64_t> set_a, std::span<const std::uint64_t> set_b,
