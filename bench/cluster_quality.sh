@@ -20,13 +20,15 @@ run allsides_neus "$data/allsides_neus/docs.jsonl" story story_id
 run ecbplus "$data/ecbplus/docs.jsonl" story story_id
 run uci_headlines "$data/uci_headlines/docs.jsonl" story story_id
 run timeline17 "$data/timeline17/docs.jsonl" thread thread_id
+run ml_crisis_es "$data/ml_crisis_es/docs.jsonl" thread thread_id
 
 # Seeds mixed into timeline17.
 cat "$data/timeline17/docs.jsonl" datasets/seeds.jsonl > "$work/mixed.jsonl"
 "$bin" cluster "$work/mixed.jsonl" -o "$work/mixed.out.jsonl" --threads "$work/threads.jsonl" -q "${extra[@]}"
 seeds_report "$work/mixed.out.jsonl"
 
-# Languages: story decisions per language on semeval_pairs (needs Python 3; its AUC column, scikit-learn).
+# Languages: story decisions per language on semeval_pairs (needs Python 3; its AUC column, scikit-learn);
+# threads across languages: bench/crosslingual_quality.py.
 echo
 if [ -x /usr/bin/python3 ]; then
   /usr/bin/python3 bench/multilingual_quality.py "$data" "${extra[@]}"

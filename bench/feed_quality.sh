@@ -30,6 +30,7 @@ run ecbplus "$data/ecbplus/docs.jsonl" story story_id
 extra+=(--text-field title); run uci_headlines "$data/uci_headlines/docs.jsonl" story story_id; unset "extra[-1]" "extra[-1]"
 
 run timeline17 "$data/timeline17/docs.jsonl" thread thread_id
+run ml_crisis_es "$data/ml_crisis_es/docs.jsonl" thread thread_id
 
 # Seeds mixed into timeline17, fed in date order.
 cat "$data/timeline17/docs.jsonl" datasets/seeds.jsonl > "$work/mixed.jsonl"

@@ -4,6 +4,7 @@
 #include <tbb/parallel_for.h>
 
 #include <algorithm>
+#include <array>
 #include <cmath>
 #include <queue>
 
@@ -450,6 +451,56 @@ void join_small_clusters(const RowMatrix& rows, std::vector<std::uint32_t>& labe
   }
   for (std::uint32_t& c : labels) c = target[c];
   renumber(labels, count);
+}
+
+std::size_t join_across_languages(const RowMatrix& name_rows, std::span<const std::uint8_t> row_language,
+                                  std::span<const std::uint32_t> row_weight,
+                                  std::vector<std::uint32_t>& labels, float threshold,
+                                  NeighborParams search) {
+  const std::size_t n = labels.size();
+  STORYLINE_CHECK_ARG(
+      static_cast<std::size_t>(name_rows.rows()) == n && row_language.size() == n && row_weight.size() == n,
+      "one name row, language and weight per label");
+  if (n == 0) return 0;
+  const std::size_t count = *std::max_element(labels.begin(), labels.end()) + 1;
+  // Each cluster's language: the one with the most row weight (ties: the smaller code).
+  constexpr std::size_t kLanguages = 64;
+  std::vector<std::array<std::uint64_t, kLanguages>> weight(count, std::array<std::uint64_t, kLanguages>{});
+  for (std::size_t r = 0; r < n; ++r) {
+    STORYLINE_CHECK_ARG(row_language[r] < kLanguages, "language code out of range");
+    weight[labels[r]][row_language[r]] += row_weight[r];
+  }
+  std::vector<std::uint64_t> language(count);  // as a bit
+  for (std::size_t c = 0; c < count; ++c) {
+    const auto top = std::max_element(weight[c].begin(), weight[c].end()) - weight[c].begin();
+    language[c] = std::uint64_t{1} << top;
+  }
+  search.min_similarity = threshold;
+  std::vector<Edge> edges = neighbor_graph(centroids(name_rows, labels, count), {}, search);
+  std::sort(edges.begin(), edges.end(), [](const Edge& x, const Edge& y) {
+    if (x.similarity != y.similarity) return x.similarity > y.similarity;
+    return x.a != y.a ? x.a < y.a : x.b < y.b;
+  });
+  std::vector<DocIndex> parent(count);
+  for (std::size_t c = 0; c < count; ++c) parent[c] = static_cast<DocIndex>(c);
+  std::vector<std::uint64_t> languages(language);  // per root: the languages of its group
+  const auto root = [&](DocIndex x) {
+    while (parent[x] != x) x = parent[x] = parent[parent[x]];
+    return x;
+  };
+  std::size_t joins = 0;
+  for (const Edge& e : edges) {
+    if (language[e.a] == language[e.b]) continue;
+    DocIndex a = root(e.a), b = root(e.b);
+    if (a == b || (languages[a] & languages[b]) != 0) continue;
+    if (b < a) std::swap(a, b);
+    parent[b] = a;
+    languages[a] |= languages[b];
+    ++joins;
+  }
+  for (std::uint32_t& c : labels) c = root(c);
+  renumber(labels, count);
+  return joins;
 }
 
 void refine_clusters(const RowMatrix& rows, std::span<const Edge> edges, std::vector<std::uint32_t>& labels,

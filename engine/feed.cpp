@@ -197,7 +197,7 @@ struct FeedEngine::Impl {
   // Candidate scoring scratch (used under the caller's serialisation).
   mutable std::vector<float> partial;
   mutable std::vector<std::uint32_t> touched;
-  SparseVector scratch, boosted_scratch;
+  SparseVector scratch, boosted_scratch, story_scratch;
 
   explicit Impl(const FeedParams& p) : params(p), scheme(p.dedup), dedup(p.dedup) {
     STORYLINE_CHECK_ARG(p.story_threshold > 0.0f && p.story_threshold <= 1.0f,
@@ -278,9 +278,31 @@ struct FeedEngine::Impl {
       if (is_entity_term(term)) w *= params.tfidf.entity_weight;
       v.emplace_back(term, w);
     }
-    keep_heaviest(v, params.vector_terms);
+    // The bridge's features keep their own vector_terms heaviest, so that they take no word's place.
+    const auto bridge_begin =
+        std::stable_partition(v.begin(), v.end(), [](const auto& e) { return !is_bridge_term(e.first); });
+    if (bridge_begin != v.end()) {
+      SparseVector bridge(bridge_begin, v.end());
+      v.erase(bridge_begin, v.end());
+      keep_heaviest(v, params.vector_terms);
+      keep_heaviest(bridge, params.vector_terms);
+      v.insert(v.end(), bridge.begin(), bridge.end());
+      std::sort(v.begin(), v.end());
+    } else {
+      keep_heaviest(v, params.vector_terms);
+    }
     normalize(v);
     return v;
+  }
+
+  // The story side of a document's vector: without the bridge's features, normalised again. Stories are
+  // events told in one language's words (as in `cluster`); the bridge links threads.
+  void story_side(const SparseVector& v, SparseVector& out) const {
+    out.clear();
+    for (const auto& e : v) {
+      if (!is_bridge_term(e.first)) out.push_back(e);
+    }
+    if (out.size() != v.size()) normalize(out);
   }
 
   SparseVector boosted(const SparseVector& unit) const {
@@ -292,7 +314,10 @@ struct FeedEngine::Impl {
   void boost_into(const SparseVector& unit, SparseVector& v) const {
     v.assign(unit.begin(), unit.end());
     for (auto& [term, w] : v) {
-      if (is_entity_term(term)) w *= params.thread_entity_boost;
+      const bool entity = is_entity_term(term);
+      w *= is_bridge_term(term) ? (entity ? params.thread_name_boost : params.thread_pivot_boost)
+           : entity             ? params.thread_entity_boost
+                                : 1.0f;
     }
     normalize(v);
   }
@@ -350,6 +375,31 @@ struct FeedEngine::Impl {
         [&](std::uint32_t c) -> const Centroid& { return stories[c].centroid; });
   }
 
+  // The thread whose names agree most with the document's: the bridge's name features alone, on both
+  // sides normalised over them (Siria and Syria, Asad and Assad as one). The same storyline in another
+  // language or spelling; the feed's form of join_across_languages. (0, 0) when the document has none.
+  std::pair<std::uint32_t, double> best_named_thread(const SparseVector& v) const {
+    SparseVector names;
+    for (const auto& e : v) {
+      if (is_bridge_term(e.first) && is_entity_term(e.first)) names.push_back(e);
+    }
+    if (names.empty()) return {0, 0.0};
+    normalize(names);
+    return best_match(
+        names, thread_postings, threads.size(), [](std::uint32_t) { return true; },
+        [&](std::uint32_t c) {
+          Centroid named;
+          double norm = 0.0;
+          for (const auto& e : threads[c].centroid.sum) {
+            if (!is_bridge_term(e.first) || !is_entity_term(e.first)) continue;
+            named.sum.push_back(e);
+            norm += static_cast<double>(e.second) * e.second;
+          }
+          named.norm = std::sqrt(norm);
+          return named;
+        });
+  }
+
   std::pair<std::uint32_t, double> best_thread(const SparseVector& boosted_v) const {
     return best_match(
         boosted_v, thread_postings, threads.size(), [](std::uint32_t) { return true; },
@@ -384,8 +434,9 @@ struct FeedEngine::Impl {
     ++t.documents;
     widen(s.first, s.last, date);
     widen(t.first, t.last, date);
-    accumulate(s.centroid, v, 1.0f, params.centroid_terms, scratch);
-    post(story_postings, v, story);
+    story_side(v, story_scratch);
+    accumulate(s.centroid, story_scratch, 1.0f, params.centroid_terms, scratch);
+    post(story_postings, story_scratch, story);
     boost_into(v, boosted_scratch);
     accumulate(t.centroid, boosted_scratch, 1.0f, params.centroid_terms, scratch);
     post(thread_postings, boosted_scratch, thread);
@@ -462,7 +513,8 @@ struct FeedEngine::Impl {
     --s.size;
     --t.documents;
     if (v.empty()) return;
-    accumulate(s.centroid, v, -1.0f, params.centroid_terms, scratch);
+    story_side(v, story_scratch);
+    accumulate(s.centroid, story_scratch, -1.0f, params.centroid_terms, scratch);
     boost_into(v, boosted_scratch);
     accumulate(t.centroid, boosted_scratch, -1.0f, params.centroid_terms, scratch);
   }
@@ -556,7 +608,9 @@ Assignment FeedEngine::Impl::assign(const PreparedDocument& p, SparseVector* vec
   SparseVector local;
   SparseVector& v = vector ? *vector : local;
   v = m.vectorize(p.terms);
-  const auto [story, similarity] = m.best_story(v, p.doc.date);
+  SparseVector story_v;
+  m.story_side(v, story_v);
+  const auto [story, similarity] = m.best_story(story_v, p.doc.date);
   const bool dated = story != 0 && p.doc.date != kNoDate && m.stories[story - 1].first != kNoDate;
   if (story != 0 && similarity >= (dated ? m.params.dated_story_threshold : m.params.story_threshold)) {
     a.story = story;
@@ -567,7 +621,11 @@ Assignment FeedEngine::Impl::assign(const PreparedDocument& p, SparseVector* vec
   a.new_story = true;
   a.story_similarity = 1.0;
   const auto [thread, thread_similarity] = m.best_thread(m.boosted(v));
-  if (thread != 0 && thread_similarity >= m.params.thread_threshold) {
+  const auto [named, named_similarity] =
+      m.params.thread_language_threshold > 0.0f ? m.best_named_thread(v) : std::pair<std::uint32_t, double>{};
+  if (named != 0 && named_similarity >= m.params.thread_language_threshold) {
+    a.thread = named;  // names that agree this much are one storyline, whatever the words
+  } else if (thread != 0 && thread_similarity >= m.params.thread_threshold) {
     a.thread = thread;
   } else {
     a.new_thread = true;

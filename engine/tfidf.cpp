@@ -13,6 +13,8 @@
 
 #include "detail/flat_map.hpp"
 #include "storyline/error.hpp"
+#include "storyline/language.hpp"
+#include "storyline/lexicon.hpp"
 #include "storyline/stopwords.hpp"
 #include "storyline/text.hpp"
 
@@ -25,6 +27,25 @@ constexpr std::uint64_t kEntityBit = std::uint64_t{1} << 63;
 std::uint64_t word_hash(std::string_view term) { return XXH3_64bits(term.data(), term.size()) & ~kEntityBit; }
 std::uint64_t entity_hash(std::string_view name) {
   return XXH3_64bits(name.data(), name.size()) | kEntityBit;
+}
+// The bridge's features (pivot words; names' keys and pivots) carry a 16-bit tag in their top bits, the
+// entity bit included for names, so that thread linking can weigh them apart. Words and entities keep
+// their hashes (stored feed states hold them); one word in 32,768 carries the tag by chance and is
+// weighed as a pivot, which is noise, not an error.
+constexpr std::uint64_t kTagShift = 48, kPivotTag = 0x5B1D, kNameTag = kPivotTag | 0x8000;
+constexpr std::uint64_t kPivotSeed = 0x70697674ULL, kNameKeySeed = 0x6e6b6579ULL,
+                        kNamePivotSeed = 0x6e707674ULL;
+std::uint64_t tagged(std::uint64_t hash, std::uint64_t tag) {
+  return (hash & ((std::uint64_t{1} << kTagShift) - 1)) | (tag << kTagShift);
+}
+std::uint64_t pivot_hash(std::string_view pivot) {
+  return tagged(XXH3_64bits_withSeed(pivot.data(), pivot.size(), kPivotSeed), kPivotTag);
+}
+std::uint64_t name_key_hash(std::string_view key) {
+  return tagged(XXH3_64bits_withSeed(key.data(), key.size(), kNameKeySeed), kNameTag);
+}
+std::uint64_t name_pivot_hash(std::string_view pivot) {
+  return tagged(XXH3_64bits_withSeed(pivot.data(), pivot.size(), kNamePivotSeed), kNameTag);
 }
 
 // Reads one code point; returns its length (1 for invalid bytes). ASCII without a call.
@@ -62,13 +83,20 @@ bool is_name_char(utf8proc_int32_t cp) {
 
 bool is_entity_term(std::uint64_t hash) { return (hash & kEntityBit) != 0; }
 
+bool is_bridge_term(std::uint64_t hash) {
+  const std::uint64_t tag = hash >> kTagShift;
+  return (tag == kPivotTag || tag == kNameTag) && hash != kOwnWords && hash != kOwnEntities;
+}
+
 struct TermExtractor::Impl {
   TfidfParams params;
   sb_stemmer* stemmer = nullptr;
   std::string normalized;
   std::vector<std::string_view> tokens;
   detail::FlatHashMap<float> counts;  // refilled per document without allocating
-  std::string name, folded;
+  std::string name, folded, accentless;
+  std::unique_ptr<Bridge> bridge;          // when params.lexicon is set
+  Language language = Language::kUnknown;  // of the document being extracted
 
   ~Impl() {
     if (stemmer != nullptr) sb_stemmer_delete(stemmer);
@@ -85,6 +113,10 @@ struct TermExtractor::Impl {
   void add_word(std::string_view token, float weight, TermNames* names) {
     if (params.stop_words && is_stop_word(token)) return;
     if (token.size() == 1 && static_cast<unsigned char>(token[0]) < 0x80) return;
+    if (bridge != nullptr && params.bridge_weight > 0.0f) {  // unnamed: summaries show the words themselves
+      const std::string_view pivot = bridge->pivot(language, token);
+      if (!pivot.empty()) count(pivot_hash(pivot), weight * params.bridge_weight, nullptr, "", pivot);
+    }
     if (stemmer != nullptr) {
       const sb_symbol* stem = sb_stemmer_stem(stemmer, reinterpret_cast<const sb_symbol*>(token.data()),
                                               static_cast<int>(token.size()));
@@ -99,6 +131,15 @@ struct TermExtractor::Impl {
   void add_entity(std::string_view display, float weight, TermNames* names) {
     normalize(display, folded);
     count(entity_hash(folded), weight, names, "@", display);
+    // The run's last word comes on its own; unnamed: summaries show the names themselves.
+    if (params.name_key_weight <= 0.0f || folded.find(' ') != std::string::npos) return;
+    if (bridge != nullptr) {  // "Siria", "Syrie" and "Syria" as one name
+      const std::string_view pivot = bridge->pivot(language, folded);
+      if (!pivot.empty()) count(name_pivot_hash(pivot), weight * params.name_key_weight, nullptr, "", pivot);
+    }
+    fold_accents(folded, accentless);
+    const std::string key = name_key(accentless);
+    if (!key.empty()) count(name_key_hash(key), weight * params.name_key_weight, nullptr, "", key);
   }
 
   void add_words(std::string_view text, float weight, TermNames* names) {
@@ -161,7 +202,7 @@ struct TermExtractor::Impl {
       }
       if (i >= text.size()) break;
       if (!only_spaces) close_run();
-      const std::size_t begin = i;
+      const std::size_t word_begin = i;
       bool capital = is_upper(cp);
       const bool opens_sentence = sentence_start;
       sentence_start = false;
@@ -170,6 +211,19 @@ struct TermExtractor::Impl {
         const std::size_t len = next_code_point(text, i, c);
         if (c < 0 || !is_name_char(c)) break;
         i += len;
+      }
+      // Elisions of French and Italian: the name of "d'Assad", "l'Égypte", "dell'Iran" starts after the
+      // apostrophe (a lower-case prefix of at most four letters; "O'Brien" keeps its capital).
+      std::size_t begin = word_begin;
+      if (!capital) {
+        std::size_t k = word_begin;
+        while (k < i && k - word_begin < 4 && text[k] >= 'a' && text[k] <= 'z') ++k;
+        const std::size_t mark = k < i && text[k] == '\'' ? 1 : text.substr(k, 3) == "\xE2\x80\x99" ? 3 : 0;
+        if (k > word_begin && mark > 0 && k + mark < i) {
+          utf8proc_int32_t after;
+          next_code_point(text, k + mark, after);
+          if (after >= 0 && is_upper(after)) capital = true, begin = k + mark;
+        }
       }
       // Name particles: "al-Sharaa", "bin-Salman" count as capitalised.
       // The search stays inside the word: a text without hyphens is not scanned again per word.
@@ -228,6 +282,7 @@ struct TermExtractor::Impl {
 
 TermExtractor::TermExtractor(const TfidfParams& params) : impl_(std::make_unique<Impl>()) {
   impl_->params = params;
+  if (params.lexicon != nullptr) impl_->bridge = std::make_unique<Bridge>(params.lexicon);
   if (!params.stem_language.empty()) {
     impl_->stemmer = sb_stemmer_new(params.stem_language.c_str(), "UTF_8");
     STORYLINE_CHECK_ARG(impl_->stemmer != nullptr,
@@ -242,6 +297,8 @@ void TermExtractor::extract(const Document& doc, TermCounts& out, TermNames* nam
   Impl& m = *impl_;
   m.counts.clear();
   if (names != nullptr) names->clear();
+  if (m.bridge != nullptr && (m.params.bridge_weight > 0.0f || m.params.name_key_weight > 0.0f))
+    m.language = guess_language(doc.text.empty() ? doc.title : doc.text);
   const bool title_is_text = doc.title == doc.text;
   if (!doc.title.empty()) {
     m.add_words(doc.title, title_is_text ? 1.0f : m.params.title_weight, names);
@@ -320,7 +377,9 @@ TfidfMatrix build_tfidf(std::span<const TermCounts> docs, const TfidfParams& par
     for (const auto& [term, count] : docs[i].terms) {
       if (std::binary_search(m.term_hash.begin(), m.term_hash.end(), term)) {
         ++kept;
-      } else if (const auto f = df.find(term); f != df.end() && f->second == 1) {
+      } else if (const auto f = df.find(term); f != df.end() && f->second == 1 && !is_bridge_term(term)) {
+        // (A bridge feature of one document bridges nothing; it stays out, and rows without the
+        // bridge's columns are the rows of a corpus without the bridge.)
         const bool entity = is_entity_term(term);
         const float w =
             (1.0f + std::log(std::max(count, 1.0f))) * own_idf * (entity ? params.entity_weight : 1.0f);

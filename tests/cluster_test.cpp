@@ -22,10 +22,12 @@ std::vector<std::string> entity_names(const std::string& title, const std::strin
   doc.title = title;
   doc.text = text;
   extractor.extract(doc, counts, &names);
-  EXPECT_EQ(names.size(), counts.terms.size());  // one name per term
+  std::size_t named = 0;  // the bridge's features (names' keys) are not shown, so have no name
+  for (const auto& [hash, weight] : counts.terms) named += is_bridge_term(hash) ? 0 : 1;
+  EXPECT_EQ(names.size(), named);  // one name per term
   std::vector<std::string> out;
   for (const auto& [hash, weight] : counts.terms) {
-    if (is_entity_term(hash)) out.emplace_back(names.find(hash).substr(1));
+    if (is_entity_term(hash) && !is_bridge_term(hash)) out.emplace_back(names.find(hash).substr(1));
   }
   std::sort(out.begin(), out.end());
   return out;
@@ -304,6 +306,36 @@ TEST(JoinSmallClusters, JoinsTheMostSimilarLargeClusterAboveTheThreshold) {
   EXPECT_TRUE(none.empty());
   labels = {0, 1};
   EXPECT_THROW(join_small_clusters(m, labels, 2, 0.5f), InvalidArgument);
+}
+
+TEST(JoinAcrossLanguages, JoinsOneClusterPerLanguageByItsNames) {
+  // Names (columns): 0 Syria, 1 Assad, 2 Libya, 3 Gaddafi. Clusters: 0 Spanish Syria, 1 Spanish Libya,
+  // 2 English Syria (rows 2, 3), 3 English Libya, 4 a second English Syria thread, 5 Spanish, no names.
+  std::vector<Eigen::Triplet<float>> t;
+  t.emplace_back(0, 0, 0.8f), t.emplace_back(0, 1, 0.6f);
+  t.emplace_back(1, 2, 0.6f), t.emplace_back(1, 3, 0.8f);
+  t.emplace_back(2, 0, 1.0f), t.emplace_back(3, 0, 0.6f), t.emplace_back(3, 1, 0.8f);
+  t.emplace_back(4, 2, 0.8f), t.emplace_back(4, 3, 0.6f);
+  t.emplace_back(5, 0, 0.7f), t.emplace_back(5, 1, 0.7f);
+  RowMatrix names(7, 4);
+  names.setFromTriplets(t.begin(), t.end());
+  const std::vector<std::uint8_t> language{3, 3, 1, 1, 1, 1, 3};  // es, es, en, en, en, en, es
+  const std::vector<std::uint32_t> weight{5, 4, 3, 3, 6, 2, 1};
+  const std::vector<std::uint32_t> clusters{0, 1, 2, 2, 3, 4, 5};
+  auto labels = clusters;
+  EXPECT_EQ(join_across_languages(names, language, weight, labels, 0.5f), 2u);
+  // Spanish Syria joins the English Syria thread most like it (row 5's, cosine 0.99, before rows 2-3's
+  // 0.98); that group has English now, so the other English Syria thread stays out. Libya joins Libya.
+  EXPECT_EQ(labels, (std::vector<std::uint32_t>{0, 1, 2, 2, 1, 0, 3}));
+  labels = clusters;
+  EXPECT_EQ(join_across_languages(names, language, weight, labels, 0.999f), 0u);
+  EXPECT_EQ(labels, clusters);
+  // One language: nothing joins, however alike the names.
+  labels = clusters;
+  EXPECT_EQ(join_across_languages(names, std::vector<std::uint8_t>(7, 1), weight, labels, 0.1f), 0u);
+  EXPECT_EQ(labels, clusters);
+  labels = {0, 1};
+  EXPECT_THROW(join_across_languages(names, language, weight, labels, 0.5f), InvalidArgument);
 }
 
 TEST(RefineClusters, MovesARowToTheClusterItMatchesWithoutItsOwnWeight) {

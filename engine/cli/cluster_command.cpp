@@ -11,12 +11,14 @@ namespace {
 
 struct ClusterCli {
   ClusterJobOptions job;
+  std::string lexicon = "auto";
   unsigned jobs = 0;
   bool quiet = false;
 };
 
 int run(ClusterCli& cli) {
   set_jobs(cli.jobs);
+  const std::string bridge = resolve_lexicon(cli.lexicon, cli.job.cluster.tfidf);
   ProgressObserver observer;
   const ClusterJobReport r = run_cluster_job(cli.job, &observer);
   observer.bar.finish();
@@ -39,6 +41,16 @@ int run(ClusterCli& cli) {
   }
   std::fprintf(stderr, "  %s stories, %s threads\n", with_commas(r.stories).c_str(),
                with_commas(r.threads).c_str());
+  std::fprintf(stderr, "  %s\n", bridge.c_str());
+  if (!r.languages.empty()) {
+    std::fprintf(stderr, "  languages (documents, threads):");
+    for (const auto& l : r.languages) {
+      std::fprintf(stderr, " %s %s %s", std::string(language_name(l.language)).c_str(),
+                   with_commas(l.documents).c_str(), with_commas(l.threads).c_str());
+    }
+    std::fprintf(stderr, "; %s threads span two or more languages (%s joined across languages)\n",
+                 with_commas(r.cross_language_threads).c_str(), with_commas(r.language_joins).c_str());
+  }
   print_throughput(s, r.seconds);
   print_phases(r.phases);
   return 0;
@@ -82,6 +94,20 @@ std::function<int()> register_cluster(CLI::App& app) {
   c->add_option("--neighbors", p.story_neighbors.k, "nearest neighbours per document")->capture_default_str();
   c->add_option("--thread-entity-boost", p.thread_entity_boost, "entity weight factor when linking threads")
       ->capture_default_str();
+  c->add_option("--thread-pivot-boost", p.thread_pivot_boost,
+                "weight factor of the bridge's pivot words when linking threads")
+      ->capture_default_str();
+  c->add_option("--thread-name-boost", p.thread_name_boost,
+                "weight factor of names' pivots and keys (any language, any spelling) when linking threads")
+      ->capture_default_str();
+  c->add_option("--thread-name-share", p.thread_name_share,
+                "share of names in the similarity of two stories when linking threads (0: by weight alone)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0f, 1.0f));
+  c->add_option("--thread-language-threshold", p.thread_language_threshold,
+                "threads in different languages join when their names agree this much (cosine; 0: never)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0f, 1.0f));
   c->add_option("--thread-min-stories", p.thread_min_stories,
                 "threads with fewer stories join their most similar larger thread (1: never)")
       ->capture_default_str();
@@ -102,6 +128,7 @@ std::function<int()> register_cluster(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--stem", p.tfidf.stem_language,
                 "Snowball stemmer (english, spanish, french, italian, german)");
+  add_bridge_options(*c, cli->lexicon, p.tfidf);
   c->add_option("--dedup-threshold", o.dedup.threshold, "Jaccard of near-duplicates folded before clustering")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 1.0));

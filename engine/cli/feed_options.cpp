@@ -28,9 +28,18 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
   param(c.add_option("--window-days", p.window_days,
                      "stories take documents this many days from their dates (-1: any)"));
   param(c.add_option("--thread-entity-boost", p.thread_entity_boost, "entity weight factor for threads"));
+  param(c.add_option("--thread-pivot-boost", p.thread_pivot_boost,
+                     "the bridge's pivot words' factor for threads"));
+  param(c.add_option("--thread-name-boost", p.thread_name_boost,
+                     "names' pivots and keys (any language, any spelling): weight factor for threads"));
+  param(c.add_option("--thread-language-threshold", p.thread_language_threshold,
+                     "a new story joins the thread whose names agree this much (cosine), in any language "
+                     "(0: never)"))
+      ->check(CLI::Range(0.0f, 1.0f));
   param(c.add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times"));
   param(c.add_option("--entity-weight", p.tfidf.entity_weight, "weight of named-entity features"));
   param(c.add_option("--stem", p.tfidf.stem_language, "Snowball stemmer (english, spanish, french, ...)"));
+  add_bridge_options(c, cli.lexicon, p.tfidf);
   param(c.add_option("--containment", p.dedup.containment,
                      "a smaller text this much contained in a larger one is its copy (0 = off)"));
   param(c.add_option("--boilerplate-df", p.boilerplate.df,
@@ -54,6 +63,8 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
 
 std::unique_ptr<FeedService> open_feed(FeedCli& cli) {
   set_jobs(cli.jobs);
+  const std::string bridge = resolve_lexicon(cli.lexicon, cli.params.tfidf);
+  if (!cli.quiet) std::fprintf(stderr, "storyline: %s\n", bridge.c_str());
   FeedServiceOptions options;
   options.sync_full = !cli.sync_normal;
   options.snapshot_every = cli.snapshot_every;

@@ -18,6 +18,7 @@ struct FeedCli {
   std::size_t snapshot_every = 0;
   bool quiet = false;
   unsigned jobs = 0;
+  std::string lexicon = "auto";
   std::vector<CLI::Option*> param_options;  // to tell whether any was given
 };
 

@@ -9,6 +9,7 @@
 #include <memory>
 
 #include "cli/commands.hpp"
+#include "storyline/lexicon.hpp"
 
 namespace storyline::cli {
 
@@ -16,6 +17,40 @@ void set_jobs(unsigned jobs) {
   static std::unique_ptr<tbb::global_control> control;
   if (jobs > 0)
     control = std::make_unique<tbb::global_control>(tbb::global_control::max_allowed_parallelism, jobs);
+}
+
+void add_bridge_options(CLI::App& command, std::string& value, TfidfParams& params) {
+  command
+      .add_option("--lexicon", value,
+                  "cross-language bridge: a lexicon file, auto (the one built at set-up, beside the binary, "
+                  "or $STORYLINE_LEXICON) or off")
+      ->capture_default_str();
+  command
+      .add_option("--bridge-weight", params.bridge_weight,
+                  "count of a content word's pivot relative to the word (0: content words not bridged)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0f, 4.0f));
+  command
+      .add_option("--name-key-weight", params.name_key_weight,
+                  "count of a name's pivot and transliteration-tolerant key relative to the name (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0f, 4.0f));
+}
+
+std::string resolve_lexicon(const std::string& value, TfidfParams& params) {
+  params.lexicon = nullptr;
+  if (value == "off") return "bridge off (--lexicon off)";
+  const std::string path = value == "auto" ? default_lexicon_path() : value;
+  if (path.empty())
+    return "bridge off: no lexicon beside the binary (run the set-up command, or --lexicon FILE)";
+  if (params.bridge_weight <= 0.0f && params.name_key_weight <= 0.0f)
+    return "bridge off (--bridge-weight 0 and --name-key-weight 0)";
+  params.lexicon = Lexicon::load(path);
+  std::string line = "bridge: " + path + ",";
+  for (const Language l : {Language::kSpanish, Language::kFrench, Language::kItalian, Language::kGerman}) {
+    line += " " + std::string(language_name(l)) + " " + with_commas(params.lexicon->size(l));
+  }
+  return line + " words";
 }
 
 void add_field_options(CLI::App& command, IngestParams& params) {

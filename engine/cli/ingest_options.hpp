@@ -8,6 +8,7 @@
 #include "storyline/dedup_job.hpp"
 #include "storyline/ingest.hpp"
 #include "storyline/jsonl.hpp"
+#include "storyline/terms.hpp"
 
 namespace storyline::cli {
 
@@ -16,6 +17,16 @@ void add_field_options(CLI::App& command, IngestParams& params);
 
 /// Adds the field options, --max-line-bytes and --strict.
 void add_ingest_options(CLI::App& command, IngestParams& params);
+
+/// Adds --lexicon (the cross-language bridge: a table file, "auto" for the one built at set-up, or
+/// "off") and --bridge-weight, --name-key-weight, stored into value and params. Call resolve_lexicon
+/// after parsing.
+void add_bridge_options(CLI::App& command, std::string& value, TfidfParams& params);
+
+/// Loads the lexicon --lexicon names into params.lexicon: "auto" takes default_lexicon_path() (none
+/// found: off), "off" nothing. Returns a line for the summary ("bridge: es 17,980 words, ..." or why
+/// it is off).
+std::string resolve_lexicon(const std::string& value, TfidfParams& params);
 
 /// A one-line progress display on stderr, drawn only when stderr is a terminal, at most 4 times a second.
 class Progress {

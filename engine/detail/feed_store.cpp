@@ -16,6 +16,7 @@
 #include <random>
 
 #include "storyline/error.hpp"
+#include "storyline/lexicon.hpp"
 
 namespace storyline::detail {
 namespace {
@@ -227,6 +228,17 @@ std::string params_text(const FeedParams& p) {
   put("tfidf.max_df_ratio", t.max_df_ratio);
   put("tfidf.bigrams", static_cast<unsigned>(t.bigrams));
   put("tfidf.bigram_weight", t.bigram_weight);
+  // Written only when on, so that a state from before names and the bridge keeps its text.
+  if (t.name_key_weight > 0.0f || t.lexicon != nullptr) {
+    put("tfidf.name_key_weight", t.name_key_weight);
+    put("thread_pivot_boost", p.thread_pivot_boost);
+    put("thread_name_boost", p.thread_name_boost);
+    put("thread_language_threshold", p.thread_language_threshold);
+  }
+  if (t.lexicon != nullptr) {
+    put("tfidf.lexicon", t.lexicon->checksum());
+    put("tfidf.bridge_weight", t.bridge_weight);
+  }
   put("story_threshold", p.story_threshold);
   put("window_days", p.window_days);
   put("dated_story_threshold", p.dated_story_threshold);
@@ -301,6 +313,20 @@ FeedParams parse_params_text(std::string_view text) {
   get("tfidf.max_df_ratio", t.max_df_ratio);
   get("tfidf.bigrams", t.bigrams);
   get("tfidf.bigram_weight", t.bigram_weight);
+  t.name_key_weight = 0.0f;  // states from before name keys
+  if (kv.contains("tfidf.name_key_weight")) {
+    get("tfidf.name_key_weight", t.name_key_weight);
+    get("thread_pivot_boost", p.thread_pivot_boost);
+    get("thread_name_boost", p.thread_name_boost);
+    get("thread_language_threshold", p.thread_language_threshold);
+  } else {
+    p.thread_language_threshold = 0.0f;  // states from before the bridge link threads as they did
+  }
+  t.lexicon = nullptr;  // attached by FeedStore::open from the lexicon given, when the checksum agrees
+  if (kv.contains("tfidf.lexicon")) {
+    get("tfidf.lexicon", t.lexicon_checksum);
+    get("tfidf.bridge_weight", t.bridge_weight);
+  }
   get("story_threshold", p.story_threshold);
   get("window_days", p.window_days);
   get("dated_story_threshold", p.dated_story_threshold);
@@ -400,6 +426,20 @@ void FeedStore::open(const std::optional<FeedParams>& create_with, bool sync_ful
     FeedEngine check(params_);  // validates before anything is written
   } else {
     params_ = *stored;
+    // A state made with the bridge goes on with the same lexicon: features of another table would not
+    // match the stored vectors. None given: the one built at set-up (default_lexicon_path).
+    if (const std::uint64_t want = params_.tfidf.lexicon_checksum; want != 0) {
+      std::shared_ptr<const Lexicon> given = create_with ? create_with->tfidf.lexicon : nullptr;
+      if (given == nullptr && !default_lexicon_path().empty()) given = Lexicon::load(default_lexicon_path());
+      if (given == nullptr || given->checksum() != want) {
+        throw InvalidArgument(
+            path + ": made with the cross-language lexicon of checksum " + std::to_string(want) +
+            (given == nullptr ? "; none was given"
+                              : "; " + given->source() + " has " + std::to_string(given->checksum())) +
+            " (give the same --lexicon)");
+      }
+      params_.tfidf.lexicon = given;
+    }
     // Hardening #19: stored parameters the engine refuses are a damaged state (exit 1), not a usage
     // error (exit 2): the message names the file and the values.
     try {

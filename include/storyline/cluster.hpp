@@ -99,6 +99,22 @@ void join_small_clusters(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows
 void refine_clusters(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows, std::span<const Edge> edges,
                      std::vector<std::uint32_t>& labels, std::uint32_t rounds);
 
+/// Joins clusters told in different languages: the same storyline reported in Spanish and in English
+/// forms a thread in each, since their words differ; their names agree (the bridge's name features:
+/// Siria and Syria, Asad and Assad, as one). name_rows holds, per row (story), only those features.
+/// Each cluster's name centroid (the normalised sum of its rows') is compared with the others' through
+/// neighbor_graph (search, its min_similarity replaced by threshold); pairs at or above threshold join
+/// in order of similarity (ties: smaller indexes), a pair only when its two clusters are in different
+/// languages and the groups they belong to share no language (one cluster per language in a group, so
+/// that two storylines of one language are never joined through a third). A cluster's language is the
+/// one most of its rows' weight has (row_language, row_weight: one per row). labels (dense) are
+/// rewritten, dense again, numbered in order of each cluster's first row. Returns the joins made.
+std::size_t join_across_languages(const Eigen::SparseMatrix<float, Eigen::RowMajor>& name_rows,
+                                  std::span<const std::uint8_t> row_language,
+                                  std::span<const std::uint32_t> row_weight,
+                                  std::vector<std::uint32_t>& labels, float threshold,
+                                  NeighborParams search = {});
+
 /// Sum of the rows of each cluster, L2-normalised: one row per cluster (labels dense from 0).
 Eigen::SparseMatrix<float, Eigen::RowMajor> centroids(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
                                                       std::span<const std::uint32_t> labels,

@@ -33,10 +33,22 @@ struct ClusterParams {
   /// Entity weights of story centroids are multiplied by this before threads are formed: a thread is
   /// held together by its actors more than by its words.
   float thread_entity_boost = 4.0f;
+  /// The bridge's features (see TfidfParams::lexicon) are multiplied by these instead before threads
+  /// are formed: pivot words by thread_pivot_boost, names' pivots and keys by thread_name_boost. Names
+  /// are what a thread keeps over the years and across languages (Assad and Syria, in any spelling);
+  /// words are the language and the beat.
+  float thread_pivot_boost = 0.0f;
+  float thread_name_boost = 4.0f;
+  /// When > 0, the share of the names (entities, names' pivots and keys) in the similarity of two story
+  /// centroids when threads are formed, whatever the number of names (each part normalised apart).
+  float thread_name_share = 0.0f;
+  /// Threads whose stories are mostly in different languages join when the cosine of their names'
+  /// centroids (the bridge's name features alone) reaches this (join_across_languages; 0: never).
+  float thread_language_threshold = 0.3f;
   /// Threads of fewer stories than this join their most similar larger thread when the cosine of the
   /// two centroids reaches thread_join_threshold (1: no joining).
-  std::uint32_t thread_min_stories = 5;
-  float thread_join_threshold = 0.15f;  ///< see thread_min_stories
+  std::uint32_t thread_min_stories = 10;
+  float thread_join_threshold = 0.05f;  ///< see thread_min_stories
   /// Rounds of k-means refinement of the threads (refine_clusters): a story moves to the thread whose
   /// centroid is most similar to it (0: none).
   std::uint32_t thread_refine_rounds = 2;
@@ -76,6 +88,16 @@ struct ClusterJobReport {
     float background;
   };
   std::vector<LanguageBackground> language_backgrounds;
+  /// Each language guessed (guess_language, per document), by documents: how many documents and in how
+  /// many threads it appears; and how many threads hold two or more languages.
+  struct LanguageCount {
+    Language language;
+    std::size_t documents;
+    std::size_t threads;
+  };
+  std::vector<LanguageCount> languages;
+  std::size_t cross_language_threads = 0;
+  std::size_t language_joins = 0;  ///< threads joined to a thread of another language
   double seconds = 0.0;
   /// Wall seconds per phase, in order: "read" (parse, fingerprint, extract terms), "dedup", "tfidf",
   /// "story graph", "stories" (average linkage), "threads", "write".

@@ -42,7 +42,14 @@ struct FeedParams {
   std::int32_t window_days = 3;  ///< stories take documents at most this many days from their dates
   /// Cosine of a new story's first document with a thread centroid (entity-boosted) at which it joins.
   float thread_threshold = 0.02f;
-  float thread_entity_boost = 1.0f;    ///< entity weights are multiplied by this for threads
+  float thread_entity_boost = 1.0f;  ///< entity weights are multiplied by this for threads
+  /// The bridge's features instead (see ClusterParams): pivot words and names' pivots and keys.
+  float thread_pivot_boost = 0.0f;
+  float thread_name_boost = 4.0f;
+  /// A new story joins the thread whose names (the bridge's name features alone) agree with its
+  /// first document's at this cosine or more, before the rule above: one storyline in another language
+  /// or spelling (0: never).
+  float thread_language_threshold = 0.3f;
   std::uint32_t vector_terms = 48;     ///< a document vector keeps its heaviest terms
   std::uint32_t centroid_terms = 128;  ///< a story or thread centroid keeps its heaviest terms
   std::uint32_t probe_terms = 12;      ///< a document looks up candidates under its heaviest terms

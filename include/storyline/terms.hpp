@@ -13,6 +13,8 @@
 
 namespace storyline {
 
+class Lexicon;
+
 /// How documents become term vectors.
 struct TfidfParams {
   float title_weight = 2.0f;   ///< a title token counts this many times
@@ -27,6 +29,18 @@ struct TfidfParams {
   /// weighs them like any other term (a corpus's many one-off names, numbers and typos then take much
   /// of every vector); 0.3 measured best across the labelled sets (bench/README.md).
   float own_term_weight = 0.3f;
+  /// The cross-language bridge (lexicon.hpp). Each one-word name (entity) adds its English pivot
+  /// ("Siria", "Syrie" -> "syria"; an English name is its own, when some entry reaches it) and its
+  /// transliteration-tolerant key (name_key: Gaddafi, Kadhafi, Gheddafi as one; needs no lexicon),
+  /// each counted name_key_weight times (0: neither). Each content word adds its pivot ("guerra",
+  /// "guerre" -> "war") counted bridge_weight times: 0 by default, as content words measured no help
+  /// to threads across languages (bench/README.md), names did. Null lexicon: no pivots, keys only.
+  std::shared_ptr<const Lexicon> lexicon = nullptr;
+  float bridge_weight = 0.0f;
+  float name_key_weight = 0.5f;
+  /// Set when stored parameters name a lexicon (the feed's state): the checksum the lexicon given
+  /// must have. 0: none named.
+  std::uint64_t lexicon_checksum = 0;
 };
 
 /// Term counts of one document: (term hash, weighted count), sorted by hash. Entity features have their
@@ -88,5 +102,9 @@ class TermExtractor {
 
 /// True for hashes made by TermExtractor for entities.
 bool is_entity_term(std::uint64_t hash);
+
+/// True for the features of the cross-language bridge: pivot words, and the pivots and keys of names
+/// (those are entity terms too).
+bool is_bridge_term(std::uint64_t hash);
 
 }  // namespace storyline
