@@ -198,6 +198,10 @@ TEST(CrossLanguage, TheFeedLinksTheSameThreadsOnline) {
   ASSERT_EQ(r.exit_code, 0) << r.err;
   test::write_file(dir.path("fed.jsonl"), r.out);
   expect_two_crises(field_by_id(dir.path("fed.jsonl"), "thread_id"), "stream");
+  const auto language = field_by_id(dir.path("fed.jsonl"), "language");
+  EXPECT_EQ(language.at("es-libya-2014"), "es");
+  EXPECT_EQ(language.at("fr-libya-2014"), "fr");
+  EXPECT_NE(r.err.find("languages (documents, threads): en 2 2 es 4 2 fr 4 2"), std::string::npos) << r.err;
 }
 
 TEST(CrossLanguage, AFeedStateKeepsItsLexicon) {

@@ -25,6 +25,7 @@
 #include "detail/json_out.hpp"
 #include "storyline/error.hpp"
 #include "storyline/jsonl.hpp"
+#include "storyline/language.hpp"
 
 namespace storyline::cli {
 namespace {
@@ -348,6 +349,8 @@ class ServeApp {
       if (!parse_document(parser, body, 0, false, doc, res)) return;
       docs.push_back(std::move(doc));
     }
+    std::vector<Language> languages;
+    for (const Document& d : docs) languages.push_back(guess_language(d.text.empty() ? d.title : d.text));
     const std::vector<AddOutcome> outcomes = service_->add(std::move(docs));
     body.clear();
     bool added = false;
@@ -376,6 +379,11 @@ class ServeApp {
                                                                : ",\"status\":\"existing\"";
       detail::append_date_field(body, "date", a.date);
       append_assignment_fields(body, a);
+      if (i < languages.size()) {
+        body += ",\"language\":\"";
+        body += language_name(languages[i]);
+        body += '"';
+      }
       if (repaired) body += ",\"repaired\":\"invalid_utf8\"";
       body += "}";
     }

@@ -1,10 +1,12 @@
 // `storyline stream --db STATE.db`: JSONL on stdin, one annotated line on stdout per input line.
 #include <unistd.h>
 
+#include <array>
 #include <cerrno>
 #include <cstdio>
 #include <cstring>
 #include <memory>
+#include <set>
 
 #include "cli/commands.hpp"
 #include "cli/feed_options.hpp"
@@ -12,6 +14,7 @@
 #include "detail/corpus.hpp"
 #include "detail/json_out.hpp"
 #include "storyline/error.hpp"
+#include "storyline/language.hpp"
 
 namespace storyline::cli {
 namespace {
@@ -22,6 +25,8 @@ struct StreamCli {
 
 struct Counters {
   std::uint64_t lines = 0, added = 0, existing = 0, copies = 0, errors = 0;
+  std::array<std::uint64_t, kLanguageCount> documents{};        // answered documents by language
+  std::array<std::set<std::uint32_t>, kLanguageCount> threads;  // their threads
 };
 
 void append_error(std::string& out, std::uint64_t line, std::string_view error, std::string_view detail,
@@ -57,6 +62,7 @@ class Streamer {
       return;
     }
     const std::string id = record_.doc.id;
+    const Language language = guess_language(record_.doc.text.empty() ? record_.doc.title : record_.doc.text);
     const FeedService::Pending p = service_->submit(std::move(record_.doc));
     ticket_ = std::max(ticket_, p.ticket);
     if (p.outcome.status == AddOutcome::Status::kConflict) {
@@ -68,6 +74,11 @@ class Streamer {
     if (!p.outcome.assignment.dup_of.empty()) ++counters_.copies;
     std::string fields;
     append_assignment_fields(fields, p.outcome.assignment);
+    fields += ",\"language\":\"";
+    fields += language_name(language);
+    fields += '"';
+    ++counters_.documents[static_cast<std::size_t>(language)];
+    counters_.threads[static_cast<std::size_t>(language)].insert(p.outcome.assignment.thread);
     if (p.outcome.status == AddOutcome::Status::kExisting) fields += ",\"existing\":true";
     detail::append_annotated(out_, std::string(text), fields);
   }
@@ -153,6 +164,13 @@ int run(StreamCli& cli) {
                  "storyline stream: %s lines, %s added (%s copies), %s already present, %s errors, %.2f s\n",
                  with_commas(c.lines).c_str(), with_commas(c.added).c_str(), with_commas(c.copies).c_str(),
                  with_commas(c.existing).c_str(), with_commas(c.errors).c_str(), seconds);
+    std::string languages;
+    for (std::size_t l = 0; l < kLanguageCount; ++l) {
+      if (c.documents[l] == 0) continue;
+      languages += " " + std::string(language_name(Language(l))) + " " + with_commas(c.documents[l]) + " " +
+                   with_commas(c.threads[l].size());
+    }
+    if (!languages.empty()) std::fprintf(stderr, "  languages (documents, threads):%s\n", languages.c_str());
     const FeedService::Counts state = streamer.state_counts();
     if (state.boilerplate_counted > 0) {
       std::fprintf(stderr,
