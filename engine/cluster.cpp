@@ -393,15 +393,19 @@ RowMatrix cluster_sums(const RowMatrix& rows, std::span<const std::uint32_t> lab
 
 }  // namespace
 
-RowMatrix centroids(const RowMatrix& rows, std::span<const std::uint32_t> labels, std::size_t clusters) {
-  RowMatrix sums = cluster_sums(rows, labels, clusters);
-  for (Eigen::Index r = 0; r < sums.rows(); ++r) {
+void normalize_rows(RowMatrix& rows) {
+  for (Eigen::Index r = 0; r < rows.rows(); ++r) {
     double norm = 0.0;
-    for (RowMatrix::InnerIterator it(sums, r); it; ++it) norm += static_cast<double>(it.value()) * it.value();
+    for (RowMatrix::InnerIterator it(rows, r); it; ++it) norm += static_cast<double>(it.value()) * it.value();
     if (norm <= 0.0) continue;
     const auto scale = static_cast<float>(1.0 / std::sqrt(norm));
-    for (RowMatrix::InnerIterator it(sums, r); it; ++it) it.valueRef() *= scale;
+    for (RowMatrix::InnerIterator it(rows, r); it; ++it) it.valueRef() *= scale;
   }
+}
+
+RowMatrix centroids(const RowMatrix& rows, std::span<const std::uint32_t> labels, std::size_t clusters) {
+  RowMatrix sums = cluster_sums(rows, labels, clusters);
+  normalize_rows(sums);
   return sums;
 }
 

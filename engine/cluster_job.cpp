@@ -71,19 +71,15 @@ RowMatrix boost_entities(const RowMatrix& rows, const TfidfMatrix& tfidf, float 
                          float pivot_boost, float name_boost) {
   RowMatrix out = rows;
   for (Eigen::Index r = 0; r < out.rows(); ++r) {
-    double norm = 0.0;
     for (RowMatrix::InnerIterator it(out, r); it; ++it) {
       const std::uint64_t hash = tfidf.term_hash[static_cast<std::size_t>(it.index())];
       const bool entity = is_entity_term(hash);
       it.valueRef() *= is_bridge_term(hash) ? (entity ? name_boost : pivot_boost)
                        : entity             ? entity_boost
                                             : 1.0f;
-      norm += static_cast<double>(it.value()) * it.value();
     }
-    if (norm <= 0.0) continue;
-    const auto scale = static_cast<float>(1.0 / std::sqrt(norm));
-    for (RowMatrix::InnerIterator it(out, r); it; ++it) it.valueRef() *= scale;
   }
+  normalize_rows(out);
   return out;
 }
 
@@ -117,13 +113,7 @@ RowMatrix without_bridge(const RowMatrix& rows, const TfidfMatrix& tfidf) {
   out.prune([&](Eigen::Index, Eigen::Index c, float) {
     return !is_bridge_term(tfidf.term_hash[static_cast<std::size_t>(c)]);
   });
-  for (Eigen::Index r = 0; r < out.rows(); ++r) {
-    double norm = 0.0;
-    for (RowMatrix::InnerIterator it(out, r); it; ++it) norm += static_cast<double>(it.value()) * it.value();
-    if (norm <= 0.0) continue;
-    const auto scale = static_cast<float>(1.0 / std::sqrt(norm));
-    for (RowMatrix::InnerIterator it(out, r); it; ++it) it.valueRef() *= scale;
-  }
+  normalize_rows(out);
   return out;
 }
 

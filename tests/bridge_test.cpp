@@ -191,12 +191,18 @@ TEST(CrossLanguage, ArticlesInThreeLanguagesOnOneThreadMeetAndTwoCrisesStayApart
   EXPECT_NE(apart.at("es-syria-2013"), apart.at("fr-syria-2013"));
 }
 
+// Streams the crises into a fresh state in dir (feed.db), its answers to fed.jsonl.
+test::CommandResult stream_crises(const TempDir& dir) {
+  const auto r = run_cli("stream --db " + dir.path("feed.db"), kCrises);
+  EXPECT_EQ(r.exit_code, 0) << r.err;
+  test::write_file(dir.path("fed.jsonl"), r.out);
+  return r;
+}
+
 TEST(CrossLanguage, TheFeedLinksTheSameThreadsOnline) {
   ASSERT_NO_FATAL_FAILURE(require_lexicon());
   TempDir dir;
-  const auto r = run_cli("stream --db " + dir.path("feed.db"), kCrises);
-  ASSERT_EQ(r.exit_code, 0) << r.err;
-  test::write_file(dir.path("fed.jsonl"), r.out);
+  const auto r = stream_crises(dir);
   expect_two_crises(field_by_id(dir.path("fed.jsonl"), "thread_id"), "stream");
   const auto language = field_by_id(dir.path("fed.jsonl"), "language");
   EXPECT_EQ(language.at("es-libya-2014"), "es");
@@ -207,9 +213,7 @@ TEST(CrossLanguage, TheFeedLinksTheSameThreadsOnline) {
 TEST(CrossLanguage, AFeedStateKeepsItsLexicon) {
   ASSERT_NO_FATAL_FAILURE(require_lexicon());
   TempDir dir;
-  const auto fed = run_cli("stream --db " + dir.path("feed.db"), kCrises);
-  ASSERT_EQ(fed.exit_code, 0) << fed.err;
-  test::write_file(dir.path("fed.jsonl"), fed.out);
+  stream_crises(dir);
   test::write_file(dir.path("other.tsv"), "es\tguerra\twar\n");
   const auto other =
       run_cli("stream --db " + dir.path("feed.db") + " --lexicon " + dir.path("other.tsv"), kCrises);

@@ -115,6 +115,9 @@ std::size_t join_across_languages(const Eigen::SparseMatrix<float, Eigen::RowMaj
                                   std::vector<std::uint32_t>& labels, float threshold,
                                   NeighborParams search = {});
 
+/// Scales each row to unit length (rows of norm 0 stay as they are).
+void normalize_rows(Eigen::SparseMatrix<float, Eigen::RowMajor>& rows);
+
 /// Sum of the rows of each cluster, L2-normalised: one row per cluster (labels dense from 0).
 Eigen::SparseMatrix<float, Eigen::RowMajor> centroids(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
                                                       std::span<const std::uint32_t> labels,
