@@ -208,12 +208,12 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   };
   docs.extra = [&](const Document& doc, std::size_t slot) {
     LocalNames& local = local_names.local();
-    extractors.local().extract(doc, extra.terms[slot], &local.document);
+    extra.languages[slot] = guess_language(doc.text.empty() ? doc.title : doc.text);
+    extractors.local().extract(doc, extra.terms[slot], &local.document, extra.languages[slot]);
     local.document.for_each([&](std::uint64_t term, std::string_view name) {
       if (!local.all.contains(term)) local.all.emplace(term, name);
     });
     extra.titles[slot] = doc.title.empty() ? doc.text.substr(0, 120) : doc.title;
-    extra.languages[slot] = guess_language(doc.text.empty() ? doc.title : doc.text);
   };
   IngestParams ingest_params = options.ingest;
   ingest_params.require_text = false;

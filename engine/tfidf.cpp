@@ -294,11 +294,18 @@ TermExtractor::TermExtractor(TermExtractor&&) noexcept = default;
 TermExtractor& TermExtractor::operator=(TermExtractor&&) noexcept = default;
 
 void TermExtractor::extract(const Document& doc, TermCounts& out, TermNames* names) {
+  const Impl& m = *impl_;
+  const bool bridged =
+      m.bridge != nullptr && (m.params.bridge_weight > 0.0f || m.params.name_key_weight > 0.0f);
+  extract(doc, out, names,
+          bridged ? guess_language(doc.text.empty() ? doc.title : doc.text) : Language::kUnknown);
+}
+
+void TermExtractor::extract(const Document& doc, TermCounts& out, TermNames* names, Language language) {
   Impl& m = *impl_;
   m.counts.clear();
   if (names != nullptr) names->clear();
-  if (m.bridge != nullptr && (m.params.bridge_weight > 0.0f || m.params.name_key_weight > 0.0f))
-    m.language = guess_language(doc.text.empty() ? doc.title : doc.text);
+  m.language = language;
   const bool title_is_text = doc.title == doc.text;
   if (!doc.title.empty()) {
     m.add_words(doc.title, title_is_text ? 1.0f : m.params.title_weight, names);

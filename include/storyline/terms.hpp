@@ -10,6 +10,7 @@
 #include <vector>
 
 #include "storyline/document.hpp"
+#include "storyline/language.hpp"
 
 namespace storyline {
 
@@ -94,6 +95,9 @@ class TermExtractor {
   /// Replaces out with doc's terms. When names is not null, it is cleared and given the readable form
   /// of each term (its first spelling in the document), for summaries.
   void extract(const Document& doc, TermCounts& out, TermNames* names);
+  /// The same for a document whose language the caller has guessed already (guess_language of its
+  /// text, or of its title when the text is empty), which the bridge uses.
+  void extract(const Document& doc, TermCounts& out, TermNames* names, Language language);
 
  private:
   struct Impl;

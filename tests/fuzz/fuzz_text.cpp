@@ -1,10 +1,12 @@
 // Every pass over a document's text on any bytes: normalisation, tokens, word and character shingles,
-// MinHash and SimHash fingerprints, term and name extraction, the language guess.
+// MinHash and SimHash fingerprints, term and name extraction with the cross-language bridge (names' keys
+// and pivots, content words' pivots), the language guess.
 #include <cstdlib>
 
 #include "fuzz_util.hpp"
 #include "storyline/fingerprint.hpp"
 #include "storyline/language.hpp"
+#include "storyline/lexicon.hpp"
 #include "storyline/terms.hpp"
 #include "storyline/text.hpp"
 
@@ -23,6 +25,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
     TfidfParams p;
     p.stem_language = "english";
     p.bigrams = true;
+    p.lexicon = Lexicon::from_entries({{Language::kSpanish, "guerra", "war"},
+                                       {Language::kFrench, "Syrie", "Syria"},
+                                       {Language::kGerman, "Krieg", "war"},
+                                       {Language::kItalian, "governo", "government"}});
+    p.bridge_weight = 0.5f;
     return TermExtractor(p);
   }();
   const std::string_view text = fuzz::as_text(data, size);
@@ -43,7 +50,10 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   TermCounts counts;
   TermNames names;
   extractor.extract(doc, counts, &names);
-  if (names.size() != counts.terms.size()) std::abort();
+  std::size_t named = 0;  // every term but the bridge's has a name
+  for (const auto& [term, count] : counts.terms) named += is_bridge_term(term) ? 0 : 1;
+  if (names.size() != named) std::abort();
+  (void)name_key(normalized);
   (void)guess_language(text);
   return 0;
 }
