@@ -198,8 +198,16 @@ struct FeedEngine::Impl {
   mutable std::vector<float> partial;
   mutable std::vector<std::uint32_t> touched;
   SparseVector scratch, boosted_scratch, story_scratch;
+  // States made with the bridge's features (names' keys, a lexicon). In older states no term is the
+  // bridge's, and the one word in 32,768 whose hash carries the bridge's tag by chance stays a word.
+  const bool bridged;
+  bool bridge_term(std::uint64_t term) const { return bridged && is_bridge_term(term); }
 
-  explicit Impl(const FeedParams& p) : params(p), scheme(p.dedup), dedup(p.dedup) {
+  explicit Impl(const FeedParams& p)
+      : params(p),
+        scheme(p.dedup),
+        dedup(p.dedup),
+        bridged(p.tfidf.name_key_weight > 0.0f || p.tfidf.lexicon != nullptr) {
     STORYLINE_CHECK_ARG(p.story_threshold > 0.0f && p.story_threshold <= 1.0f,
                         "story threshold must be in (0, 1]");
     STORYLINE_CHECK_ARG(p.thread_threshold > 0.0f && p.thread_threshold <= 1.0f,
@@ -280,7 +288,7 @@ struct FeedEngine::Impl {
     }
     // The bridge's features keep their own vector_terms heaviest, so that they take no word's place.
     const auto bridge_begin =
-        std::stable_partition(v.begin(), v.end(), [](const auto& e) { return !is_bridge_term(e.first); });
+        std::stable_partition(v.begin(), v.end(), [&](const auto& e) { return !bridge_term(e.first); });
     if (bridge_begin != v.end()) {
       SparseVector bridge(bridge_begin, v.end());
       v.erase(bridge_begin, v.end());
@@ -300,7 +308,7 @@ struct FeedEngine::Impl {
   void story_side(const SparseVector& v, SparseVector& out) const {
     out.clear();
     for (const auto& e : v) {
-      if (!is_bridge_term(e.first)) out.push_back(e);
+      if (!bridge_term(e.first)) out.push_back(e);
     }
     if (out.size() != v.size()) normalize(out);
   }
@@ -315,9 +323,9 @@ struct FeedEngine::Impl {
     v.assign(unit.begin(), unit.end());
     for (auto& [term, w] : v) {
       const bool entity = is_entity_term(term);
-      w *= is_bridge_term(term) ? (entity ? params.thread_name_boost : params.thread_pivot_boost)
-           : entity             ? params.thread_entity_boost
-                                : 1.0f;
+      w *= bridge_term(term) ? (entity ? params.thread_name_boost : params.thread_pivot_boost)
+           : entity          ? params.thread_entity_boost
+                             : 1.0f;
     }
     normalize(v);
   }
@@ -381,7 +389,7 @@ struct FeedEngine::Impl {
   std::pair<std::uint32_t, double> best_named_thread(const SparseVector& v) const {
     SparseVector names;
     for (const auto& e : v) {
-      if (is_bridge_term(e.first) && is_entity_term(e.first)) names.push_back(e);
+      if (bridge_term(e.first) && is_entity_term(e.first)) names.push_back(e);
     }
     if (names.empty()) return {0, 0.0};
     normalize(names);
@@ -391,7 +399,7 @@ struct FeedEngine::Impl {
           Centroid named;
           double norm = 0.0;
           for (const auto& e : threads[c].centroid.sum) {
-            if (!is_bridge_term(e.first) || !is_entity_term(e.first)) continue;
+            if (!bridge_term(e.first) || !is_entity_term(e.first)) continue;
             named.sum.push_back(e);
             norm += static_cast<double>(e.second) * e.second;
           }
