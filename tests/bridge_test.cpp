@@ -87,6 +87,10 @@ TEST(Lexicon, LoadsAFileAndNamesTheLineOfABadEntry) {
   }
   test::write_file(dir.path("short.tsv"), "es\tguerra\n");
   EXPECT_THROW(Lexicon::load(dir.path("short.tsv")), ParseError);
+  test::write_file(dir.path("bytes.tsv"),
+                   "es\tgu\xff"
+                   "rra\twar\n");  // not UTF-8
+  EXPECT_THROW(Lexicon::load(dir.path("bytes.tsv")), ParseError);
   EXPECT_THROW(Lexicon::load(dir.path("missing.tsv")), IoError);
 }
 

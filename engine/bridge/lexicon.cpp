@@ -1,7 +1,7 @@
 #include "storyline/lexicon.hpp"
 
 #include <libstemmer.h>
-#include <unistd.h>
+#include <simdjson.h>
 #include <utf8proc.h>
 #include <xxhash.h>
 
@@ -31,17 +31,6 @@ const char* stem_algorithm(Language language) {
     default:
       return nullptr;
   }
-}
-
-bool valid_utf8(std::string_view s) {
-  for (std::size_t i = 0; i < s.size();) {
-    utf8proc_int32_t cp;
-    const auto n = utf8proc_iterate(reinterpret_cast<const utf8proc_uint8_t*>(s.data() + i),
-                                    static_cast<utf8proc_ssize_t>(s.size() - i), &cp);
-    if (n <= 0) return false;
-    i += static_cast<std::size_t>(n);
-  }
-  return true;
 }
 
 Language language_of(std::string_view code) {
@@ -179,7 +168,7 @@ std::shared_ptr<const Lexicon> Lexicon::load(const std::string& path) {
     const Language language =
         tab1 == std::string::npos ? Language::kUnknown : language_of(line.substr(0, tab1));
     if (tab2 == std::string::npos || language == Language::kUnknown || tab2 == tab1 + 1 ||
-        tab2 + 1 >= line.size() || !valid_utf8(line)) {
+        tab2 + 1 >= line.size() || !simdjson::validate_utf8(line.data(), line.size())) {
       throw ParseError(path + ":" + std::to_string(number) +
                        ": expected \"lang<TAB>word<TAB>pivot\" with lang one of es, fr, it, de");
     }
