@@ -16,6 +16,8 @@
 #include "storyline/dedup.hpp"
 #include "storyline/error.hpp"
 #include "storyline/language.hpp"
+#include "storyline/metrics.hpp"
+#include "storyline/report.hpp"
 
 namespace storyline {
 namespace {
@@ -42,24 +44,39 @@ struct Summary {
   }
 };
 
-// "top_terms":[...],"top_entities":[...] from one centroid row.
-void append_top_terms(std::string& out, const RowMatrix& m, Eigen::Index row, const TfidfMatrix& tfidf,
-                      const Names& names) {
+// The top terms (10) and entities (6) of one centroid row, heaviest first.
+struct TopTerms {
+  std::vector<std::string> terms, entities;
+};
+TopTerms top_terms(const RowMatrix& m, Eigen::Index row, const TfidfMatrix& tfidf, const Names& names) {
   std::vector<std::pair<float, std::uint64_t>> weighted;
   for (RowMatrix::InnerIterator it(m, row); it; ++it)
     weighted.emplace_back(it.value(), tfidf.term_hash[it.index()]);
   std::sort(weighted.begin(), weighted.end(), [](const auto& a, const auto& b) {
     return a.first != b.first ? a.first > b.first : a.second < b.second;
   });
+  TopTerms top;
+  for (const auto& [w, hash] : weighted) {
+    const bool entity = is_entity_term(hash);
+    std::vector<std::string>& list = entity ? top.entities : top.terms;
+    if (list.size() == (entity ? 6u : 10u)) continue;
+    const auto it = names.find(hash);
+    if (it == names.end()) continue;
+    list.emplace_back(entity ? std::string_view(it->second).substr(1) : std::string_view(it->second));
+  }
+  return top;
+}
+
+// "top_terms":[...],"top_entities":[...] from one centroid row.
+void append_top_terms(std::string& out, const RowMatrix& m, Eigen::Index row, const TfidfMatrix& tfidf,
+                      const Names& names) {
+  const TopTerms top = top_terms(m, row, tfidf, names);
   for (const bool entities : {false, true}) {
     out += entities ? ",\"top_entities\":[" : ",\"top_terms\":[";
-    std::size_t written = 0;
-    for (const auto& [w, hash] : weighted) {
-      if (is_entity_term(hash) != entities || written == (entities ? 6u : 10u)) continue;
-      const auto it = names.find(hash);
-      if (it == names.end()) continue;
-      if (written++ > 0) out += ",";
-      detail::append_json_string(out, entities ? std::string_view(it->second).substr(1) : it->second);
+    const std::vector<std::string>& list = entities ? top.entities : top.terms;
+    for (std::size_t i = 0; i < list.size(); ++i) {
+      if (i > 0) out += ",";
+      detail::append_json_string(out, list[i]);
     }
     out += "]";
   }
@@ -180,6 +197,70 @@ std::vector<float> language_thresholds(std::span<const float> rank_similarity,
 }
 
 }  // namespace
+
+// The run's figures for the report: input, rejects by reason, what was found, languages, phases, and
+// with gold labels the scores of stories and threads.
+void report_figures(ReportData& data, const ClusterJobReport& report, const ClusterJobOptions& options,
+                    const std::vector<std::string>& input_names, const std::vector<std::string>& ids,
+                    const std::vector<std::uint32_t>& story, const std::vector<std::uint32_t>& thread,
+                    const std::vector<DocIndex>& rep_index) {
+  auto& f = data.figures;
+  data.summary = group_digits(report.ingest.documents) + " documents (" + group_digits(report.duplicates) +
+                 " near-duplicates folded) in " + group_digits(report.stories) + " stories and " +
+                 group_digits(report.threads) + " threads";
+  std::string inputs;
+  for (const std::string& name : input_names) inputs += (inputs.empty() ? "" : ", ") + name;
+  f.emplace_back("input", inputs);
+  f.emplace_back("lines read", group_digits(report.ingest.lines));
+  f.emplace_back("documents", group_digits(report.ingest.documents));
+  f.emplace_back("megabytes read", std::to_string(report.ingest.bytes / 1000000));
+  f.emplace_back("rejected lines", group_digits(report.ingest.rejected()));
+  for (std::size_t i = 0; i < report.ingest.issues.size(); ++i) {
+    if (report.ingest.issues[i] == 0) continue;
+    const Issue issue = static_cast<Issue>(i);
+    f.emplace_back(
+        std::string(is_rejecting(issue) ? "  rejected: " : "  repaired: ") + std::string(issue_name(issue)),
+        group_digits(report.ingest.issues[i]));
+  }
+  f.emplace_back("near-duplicates folded", group_digits(report.duplicates));
+  f.emplace_back("duplicate groups", group_digits(data.total_duplicate_groups));
+  f.emplace_back("stories", group_digits(report.stories));
+  f.emplace_back("threads", group_digits(report.threads));
+  for (const ReportLanguage& l : report.languages) {
+    f.emplace_back("language " + std::string(language_name(l.language)),
+                   group_digits(l.documents) + " documents, " + group_digits(l.threads) + " threads");
+  }
+  f.emplace_back("threads in two or more languages", group_digits(report.cross_language_threads));
+  for (const auto& [phase, seconds] : report.phases) {
+    char text[32];
+    std::snprintf(text, sizeof text, "%.2f s", seconds);
+    f.emplace_back("time: " + phase, text);
+  }
+  if (options.gold_path.empty()) return;
+  std::unordered_map<std::string_view, std::size_t> index;
+  for (std::size_t d = 0; d < ids.size(); ++d) index.emplace(ids[d], d);
+  for (const auto& [field, level] :
+       {std::pair{options.gold_story_field, "stories"}, std::pair{options.gold_thread_field, "threads"}}) {
+    const LabeledIds labels = read_labels(options.gold_path, "id", field);
+    std::unordered_map<std::string, std::uint32_t> dense;
+    std::vector<std::uint32_t> gold, pred;
+    for (std::size_t i = 0; i < labels.ids.size(); ++i) {
+      const auto it = index.find(labels.ids[i]);
+      if (it == index.end()) continue;
+      gold.push_back(dense.emplace(labels.labels[i], static_cast<std::uint32_t>(dense.size())).first->second);
+      const std::uint32_t s = story[rep_index[it->second]];
+      pred.push_back(level == std::string_view("stories") ? s : thread[s]);
+    }
+    if (gold.empty()) continue;
+    const ClusteringScores scores = score_clustering(gold, pred);
+    char text[160];
+    std::snprintf(text, sizeof text,
+                  "B-cubed P %.4f R %.4f F1 %.4f; pairwise P %.4f R %.4f F1 %.4f (%zu documents)",
+                  scores.bcubed_precision, scores.bcubed_recall, scores.bcubed_f1, scores.pairwise_precision,
+                  scores.pairwise_recall, scores.pairwise_f1, gold.size());
+    f.emplace_back(std::string(level) + " against gold \"" + field + "\"", text);
+  }
+}
 
 ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* observer) {
   const auto start = std::chrono::steady_clock::now();
@@ -353,7 +434,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     ++thread_summary[thread[s]].size;
   }
   std::vector<DocIndex> story_rep;
-  if (!options.stories_path.empty()) {
+  if (!options.stories_path.empty() || !options.report_path.empty()) {
     story_rep = closest_members(tfidf.rows, story, story_rows);
     for (DocIndex& r : story_rep) r = rep_doc[r];
   }
@@ -430,6 +511,119 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     out.close();
   }
   clock.lap("write");
+
+  if (!options.report_path.empty()) {
+    ReportData data;
+    data.title = "storyline report: " + (inputs.names.empty() ? std::string("input") : inputs.names.front());
+    const ReportLimits limits;
+    std::vector<std::vector<std::uint32_t>> members(threads);
+    for (std::size_t s = 0; s < stories; ++s) members[thread[s]].push_back(static_cast<std::uint32_t>(s));
+    std::vector<std::uint32_t> order(threads);
+    for (std::uint32_t t = 0; t < threads; ++t) order[t] = t;
+    std::stable_sort(order.begin(), order.end(), [&](std::uint32_t a, std::uint32_t b) {
+      return thread_summary[a].size > thread_summary[b].size;
+    });
+    order.resize(std::min(order.size(), limits.threads));
+    // Stories shown: per thread its largest, then in date order; -1 marks a story not shown.
+    std::vector<std::int64_t> shown(stories, -1);
+    std::vector<ReportStory> story_view;
+    for (const std::uint32_t t : order) {
+      auto list = members[t];
+      std::stable_sort(list.begin(), list.end(), [&](std::uint32_t a, std::uint32_t b) {
+        return story_summary[a].size > story_summary[b].size;
+      });
+      if (list.size() > limits.stories_per_thread) {
+        // The largest, and the earliest and the latest, so the thread's span shows.
+        const auto date_key = [&](std::uint32_t x, bool last) {
+          const std::int32_t d = last ? story_summary[x].last : story_summary[x].first;
+          return d == kNoDate ? (last ? INT32_MIN : INT32_MAX) : d;
+        };
+        const auto earliest = *std::min_element(list.begin(), list.end(), [&](auto a, auto b) {
+          return date_key(a, false) < date_key(b, false);
+        });
+        const auto latest = *std::max_element(
+            list.begin(), list.end(), [&](auto a, auto b) { return date_key(a, true) < date_key(b, true); });
+        list.resize(limits.stories_per_thread - 2);
+        for (const std::uint32_t end : {earliest, latest})
+          if (std::find(list.begin(), list.end(), end) == list.end()) list.push_back(end);
+      }
+      for (const std::uint32_t s : list) {
+        shown[s] = static_cast<std::int64_t>(story_view.size());
+        ReportStory view;
+        view.id = story_id(s);
+        view.size = story_summary[s].size;
+        view.first = story_summary[s].first, view.last = story_summary[s].last;
+        view.headline = detail::utf8_prefix(extra.titles[story_rep[s]], 160);
+        auto top = top_terms(story_rows, static_cast<Eigen::Index>(s), tfidf, names);
+        view.terms = std::move(top.terms), view.entities = std::move(top.entities);
+        story_view.push_back(std::move(view));
+      }
+    }
+    const auto document_view = [&](std::size_t d) {
+      return ReportDocument{docs.ids[d], detail::utf8_prefix(extra.titles[d], 160), docs.info[d].date,
+                            groups.similarity[d]};
+    };
+    for (std::size_t d = 0; d < n; ++d) {
+      const std::int64_t v = shown[story[rep_index[d]]];
+      if (v >= 0 && story_view[v].documents.size() < limits.documents_per_story)
+        story_view[v].documents.push_back(document_view(d));
+    }
+    const auto by_date = [](const auto& a, const auto& b) {
+      return (a.first == kNoDate ? INT32_MAX : a.first) < (b.first == kNoDate ? INT32_MAX : b.first);
+    };
+    for (ReportStory& v : story_view) {
+      std::stable_sort(v.documents.begin(), v.documents.end(), [](const auto& a, const auto& b) {
+        return (a.date == kNoDate ? INT32_MAX : a.date) < (b.date == kNoDate ? INT32_MAX : b.date);
+      });
+    }
+    for (const std::uint32_t t : order) {
+      ReportThread view;
+      view.id = thread_id(t);
+      view.size = thread_summary[t].size;
+      view.total_stories = members[t].size();
+      view.first = thread_summary[t].first, view.last = thread_summary[t].last;
+      auto top = top_terms(thread_rows, static_cast<Eigen::Index>(t), tfidf, names);
+      view.terms = std::move(top.terms), view.entities = std::move(top.entities);
+      for (const std::uint32_t s : members[t])
+        if (shown[s] >= 0) view.stories.push_back(std::move(story_view[shown[s]]));
+      std::stable_sort(view.stories.begin(), view.stories.end(), by_date);
+      data.threads.push_back(std::move(view));
+    }
+    // Duplicate groups, largest first.
+    std::vector<std::uint32_t> group_size(n, 0);
+    for (std::size_t d = 0; d < n; ++d) ++group_size[groups.representative[d]];
+    std::vector<DocIndex> reps;
+    for (std::size_t d = 0; d < n; ++d)
+      if (group_size[d] > 1) reps.push_back(static_cast<DocIndex>(d));
+    data.total_duplicate_groups = reps.size();
+    std::stable_sort(reps.begin(), reps.end(),
+                     [&](DocIndex a, DocIndex b) { return group_size[a] > group_size[b]; });
+    reps.resize(std::min(reps.size(), limits.duplicate_groups));
+    std::unordered_map<DocIndex, std::size_t> group_of;
+    for (const DocIndex r : reps) {
+      group_of.emplace(r, data.duplicates.size());
+      data.duplicates.push_back({document_view(r), group_size[r], {}});
+    }
+    for (std::size_t d = 0; d < n; ++d) {
+      const auto it =
+          groups.representative[d] != d ? group_of.find(groups.representative[d]) : group_of.end();
+      if (it != group_of.end()) data.duplicates[it->second].copies.push_back(document_view(d));
+    }
+    for (ReportDuplicateGroup& g : data.duplicates) {
+      std::stable_sort(g.copies.begin(), g.copies.end(),
+                       [](const auto& a, const auto& b) { return a.similarity > b.similarity; });
+      g.copies.resize(std::min(g.copies.size(), limits.copies_per_group));
+    }
+    data.total_threads = threads;
+    data.total_stories = stories;
+    report_figures(data, report, options, inputs.names, docs.ids, story, thread, rep_index);
+    const std::string html = render_html_report(data);
+    detail::OutputFile out(options.report_path);
+    out.write(html);
+    out.close();
+    report.report_bytes = html.size();
+    clock.lap("report");
+  }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
 }

@@ -64,9 +64,13 @@ void write_zstd(const std::string& path, const std::string& bytes) {
 }
 
 CommandResult run_cli(const std::string& args, const std::string& stdin_file) {
+  return run_command(std::string(STORYLINE_CLI) + " " + args, stdin_file);
+}
+
+CommandResult run_command(const std::string& command_line, const std::string& stdin_file) {
   TempDir dir;
   const std::string out = dir.path("out"), err = dir.path("err");
-  std::string command = std::string(STORYLINE_CLI) + " " + args + " >" + out + " 2>" + err;
+  std::string command = command_line + " >" + out + " 2>" + err;
   command += stdin_file.empty() ? " </dev/null" : " <" + stdin_file;
   const int status = std::system(command.c_str());
   CommandResult r;

@@ -33,6 +33,8 @@ struct CommandResult {
   std::string out;  ///< stdout
   std::string err;  ///< stderr
 };
+/// Runs a shell command (stdin from /dev/null unless given) and captures its output.
+CommandResult run_command(const std::string& command, const std::string& stdin_file = "");
 /// Runs the storyline binary with args (a shell fragment) and captures its output.
 CommandResult run_cli(const std::string& args, const std::string& stdin_file = "");
 

@@ -53,6 +53,10 @@ int run(ClusterCli& cli) {
   }
   print_throughput(s, r.seconds);
   print_phases(r.phases);
+  if (!cli.job.report_path.empty()) {
+    std::fprintf(stderr, "  report: %s (%.1f MB)\n", cli.job.report_path.c_str(),
+                 static_cast<double>(r.report_bytes) / 1e6);
+  }
   return 0;
 }
 
@@ -70,6 +74,14 @@ std::function<int()> register_cluster(CLI::App& app) {
   c->add_option("--stories", o.stories_path, "write one line per story");
   c->add_option("--threads", o.threads_path, "write one line per thread");
   c->add_option("--rejects", o.rejects_path, "write every rejected or repaired line with file, line, reason");
+  c->add_option("--report", o.report_path,
+                "write an HTML report (timeline of threads, stories, duplicate groups, figures)");
+  c->add_option("--gold", o.gold_path, "with --report: JSONL of gold labels by id, scored in the report")
+      ->check(CLI::ExistingFile);
+  c->add_option("--gold-story-field", o.gold_story_field, "the gold file's story label")
+      ->capture_default_str();
+  c->add_option("--gold-thread-field", o.gold_thread_field, "the gold file's thread label")
+      ->capture_default_str();
   c->add_option("--story-threshold", p.story_threshold, "mean cosine that makes one story")
       ->capture_default_str()
       ->check(CLI::Range(0.0, 1.0));

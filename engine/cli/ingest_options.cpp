@@ -10,6 +10,7 @@
 
 #include "cli/commands.hpp"
 #include "storyline/lexicon.hpp"
+#include "storyline/report.hpp"
 
 namespace storyline::cli {
 
@@ -77,14 +78,7 @@ double now_seconds() {
   return std::chrono::duration<double>(std::chrono::steady_clock::now().time_since_epoch()).count();
 }
 
-std::string with_commas(std::uint64_t n) {
-  std::string digits = std::to_string(n), out;
-  for (std::size_t i = 0; i < digits.size(); ++i) {
-    if (i > 0 && (digits.size() - i) % 3 == 0) out.push_back(',');
-    out.push_back(digits[i]);
-  }
-  return out;
-}
+std::string with_commas(std::uint64_t n) { return group_digits(n); }
 
 Progress::Progress() : enabled_(::isatty(2) != 0), start_(now_seconds()) {}
 

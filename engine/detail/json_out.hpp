@@ -11,6 +11,10 @@ namespace storyline::detail {
 /// Appends s as a quoted JSON string. Invalid UTF-8 is replaced by U+FFFD so the output stays valid.
 void append_json_string(std::string& out, std::string_view s);
 
+/// The longest prefix of s of at most max_bytes that does not cut a UTF-8 sequence, with "…" added
+/// when s was cut.
+std::string utf8_prefix(std::string_view s, std::size_t max_bytes);
+
 /// Appends ,"name":"YYYY-MM-DD" (days since 1970-01-01), or ,"name":null for kNoDate.
 void append_date_field(std::string& out, const char* name, std::int32_t date);
 

@@ -69,6 +69,12 @@ struct ClusterJobOptions {
   std::string stories_path;    ///< one line per story
   std::string threads_path;    ///< one line per thread
   std::string rejects_path;    ///< rejected or repaired lines
+  std::string report_path;     ///< the HTML report (storyline/report.hpp)
+  /// With report_path: a JSONL file of gold labels (by "id"), scored in the report's figures by the
+  /// fields below (a field no record has is skipped).
+  std::string gold_path;
+  std::string gold_story_field = "story_id";
+  std::string gold_thread_field = "thread_id";
 };
 
 /// Figures of a finished job.
@@ -98,9 +104,10 @@ struct ClusterJobReport {
   std::vector<LanguageCount> languages;
   std::size_t cross_language_threads = 0;
   std::size_t language_joins = 0;  ///< threads joined to a thread of another language
+  std::uint64_t report_bytes = 0;  ///< size of the HTML report written
   double seconds = 0.0;
   /// Wall seconds per phase, in order: "read" (parse, fingerprint, extract terms), "dedup", "tfidf",
-  /// "story graph", "stories" (average linkage), "threads", "write".
+  /// "story graph", "stories" (average linkage), "threads", "write", and "report" when asked.
   PhaseSeconds phases;
 };
 
