@@ -20,6 +20,7 @@ int run(ClusterCli& cli) {
   set_jobs(cli.jobs);
   const std::string bridge = resolve_lexicon(cli.lexicon, cli.job.cluster.tfidf);
   ProgressObserver observer;
+  observer.bar.expect(cli.job.inputs);
   const ClusterJobReport r = run_cluster_job(cli.job, &observer);
   observer.bar.finish();
   if (cli.quiet) return 0;

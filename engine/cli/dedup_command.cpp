@@ -82,6 +82,7 @@ int run(DedupCli& cli) {
   if (dist::launched_by_mpi()) return run_dedup_distributed(cli.job, cli.jobs, cli.quiet, print_summary);
   set_jobs(cli.jobs);
   ProgressObserver observer;
+  observer.bar.expect(cli.job.inputs);
   const DedupJobReport r = run_dedup_job(cli.job, &observer);
   observer.bar.finish();
   if (!cli.quiet) print_summary(r);

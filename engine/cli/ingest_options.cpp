@@ -6,6 +6,7 @@
 #include <algorithm>
 #include <chrono>
 #include <cstdio>
+#include <filesystem>
 #include <memory>
 
 #include "cli/commands.hpp"
@@ -82,15 +83,54 @@ std::string with_commas(std::uint64_t n) { return group_digits(n); }
 
 Progress::Progress() : enabled_(::isatty(2) != 0), start_(now_seconds()) {}
 
+void Progress::expect(const std::vector<std::string>& paths) {
+  total_bytes_ = 0;
+  for (const std::string& path : paths) {
+    std::error_code error;
+    if (path == "-" || !std::filesystem::is_regular_file(path, error)) {
+      total_bytes_ = 0;  // a pipe: no bar
+      return;
+    }
+    total_bytes_ += std::filesystem::file_size(path, error);
+  }
+}
+
+std::string Progress::line(std::string_view phase, const IngestStats& stats, double elapsed,
+                           std::uint64_t total_bytes) {
+  elapsed = std::max(elapsed, 1e-9);
+  char buf[256];
+  std::string out = "[" + std::string(phase) + "] ";
+  if (phase == "read" && total_bytes > 0) {
+    const double done =
+        std::min(1.0, static_cast<double>(stats.raw_bytes) / static_cast<double>(total_bytes));
+    constexpr int kWidth = 24;
+    const int filled = static_cast<int>(done * kWidth);
+    out += std::string(static_cast<std::size_t>(filled), '#') + std::string(kWidth - filled, '-');
+    std::snprintf(buf, sizeof buf, " %3.0f%% ", done * 100.0);
+    out += buf;
+  }
+  std::snprintf(buf, sizeof buf, "%s documents, %.0f documents/s, %.1f MB/s, %.1f s",
+                with_commas(stats.documents).c_str(), static_cast<double>(stats.documents) / elapsed,
+                static_cast<double>(stats.bytes) / 1e6 / elapsed, elapsed);
+  out += buf;
+  if (phase == "read" && total_bytes > 0 && stats.raw_bytes > 0 && stats.raw_bytes < total_bytes) {
+    const double left =
+        elapsed * static_cast<double>(total_bytes - stats.raw_bytes) / static_cast<double>(stats.raw_bytes);
+    std::snprintf(buf, sizeof buf, ", reading done in %d:%02d", static_cast<int>(left) / 60,
+                  static_cast<int>(left) % 60);
+    out += buf;
+  }
+  return out;
+}
+
 void Progress::update(std::string_view phase, const IngestStats& stats) {
   if (!enabled_) return;
   const double t = now_seconds();
   if (t - last_ < 0.25 && phase == "read") return;
   last_ = t;
-  const double elapsed = std::max(t - start_, 1e-9);
-  std::fprintf(stderr, "\r\033[K[%.*s] %s%s%s documents, %.1f MB, %.1f MB/s, %.1f s",
-               static_cast<int>(phase.size()), phase.data(), label.c_str(), label.empty() ? "" : ": ",
-               with_commas(stats.documents).c_str(), stats.bytes / 1e6, stats.bytes / 1e6 / elapsed, elapsed);
+  std::string shown = line(phase, stats, t - start_, total_bytes_);
+  if (!label.empty()) shown.insert(shown.find(']') + 2, label + ": ");
+  std::fprintf(stderr, "\r\033[K%s", shown.c_str());
   drawn_ = true;
 }
 

@@ -4,6 +4,7 @@
 #include <CLI/CLI.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 #include "storyline/dedup_job.hpp"
 #include "storyline/ingest.hpp"
@@ -28,17 +29,24 @@ void add_bridge_options(CLI::App& command, std::string& value, TfidfParams& para
 /// it is off).
 std::string resolve_lexicon(const std::string& value, TfidfParams& params);
 
-/// A one-line progress display on stderr, drawn only when stderr is a terminal, at most 4 times a second.
+/// A one-line progress display on stderr, drawn only when stderr is a terminal, at most 4 times a second:
+/// the phase, documents, rate and, while reading inputs of known size, a bar and the time left.
 class Progress {
  public:
   Progress();
+  /// The inputs about to be read: their on-disk size makes the bar and ETA ("-" or a pipe: unknown).
+  void expect(const std::vector<std::string>& paths);
   void update(std::string_view phase, const IngestStats& stats);
   void finish();
+  /// The line drawn for these figures (total_bytes 0: size unknown); public for tests.
+  static std::string line(std::string_view phase, const IngestStats& stats, double elapsed,
+                          std::uint64_t total_bytes);
   /// Said before the counts, such as "rank 0 of 4" when the counts are one rank's.
   std::string label;
 
  private:
   bool enabled_;
+  std::uint64_t total_bytes_ = 0;
   double start_;
   double last_ = -1.0;
   bool drawn_ = false;
