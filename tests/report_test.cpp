@@ -8,7 +8,9 @@
 #include <filesystem>
 #include <map>
 #include <regex>
+#include <thread>
 
+#include "server_process.hpp"
 #include "storyline/document.hpp"
 #include "test_util.hpp"
 
@@ -26,11 +28,11 @@ std::string dump_dom(const std::string& html_path) {
         << "chromium not found at configure time: the set-up command (.ci/install-deps) installs it";
     return "";
   }
-  const auto r = test::run_command(browser +
-                                   " --headless --no-sandbox --disable-gpu --no-first-run "
-                                   "--user-data-dir=" +
-                                   std::filesystem::path(html_path).parent_path().string() +
-                                   "/chromium --dump-dom file://" + html_path);
+  const bool url = html_path.rfind("http", 0) == 0;
+  test::TempDir profile;
+  const auto r = test::run_command(
+      browser + " --headless --no-sandbox --disable-gpu --no-first-run --user-data-dir=" +
+      profile.path("chromium") + " --dump-dom '" + (url ? "" : "file://") + html_path + "'");
   EXPECT_EQ(r.exit_code, 0) << r.err;
   return r.out;
 }
@@ -190,6 +192,80 @@ TEST(ReportInBrowser, Timeline17LargestThreadsAndDuplicateGroups) {
   EXPECT_NE(figures.find("documents"), std::string::npos);
   EXPECT_NE(figures.find("threads against gold \"label\" B-cubed"), std::string::npos) << figures;
   EXPECT_NE(figures.find("time: threads"), std::string::npos);
+}
+
+// serve's live page, behind a token (writes need it, reads do not): the seeds' thread with both stories,
+// the newest stories, a document lookup, as Chromium loads it from the server.
+TEST(LivePage, ShowsTheFeedBehindATokenAndLooksUpADocument) {
+  TempDir dir;
+  test::write_file(dir.path("token"), "secret\n");
+  test::ServerProcess server(dir.path("state.db"), dir.path("log"), "--token-file " + dir.path("token"));
+  ASSERT_GT(server.port(), 0) << test::read_file(dir.path("log"));
+  auto c = server.client();
+  const httplib::Headers auth = {{"Authorization", "Bearer secret"}};
+  for (const std::string& line :
+       test::read_lines(std::string(STORYLINE_SOURCE_DIR) + "/datasets/seeds.jsonl")) {
+    const auto r = c.Post("/v1/documents", auth, line, "application/json");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 201) << r->body;
+  }
+  const auto page = c.Get("/");  // no token
+  ASSERT_TRUE(page);
+  EXPECT_EQ(page->status, 200);
+  EXPECT_EQ(page->get_header_value("Content-Type"), "text/html; charset=utf-8");
+  EXPECT_EQ(page->body.find("http"), std::string::npos) << "no external asset";
+
+  const std::string dom = dump_dom("http://127.0.0.1:" + std::to_string(server.port()) + "/");
+  const std::string section = thread_section(dom, "t1");
+  ASSERT_FALSE(section.empty()) << dom.substr(0, 3000);
+  const std::string text = text_of(section);
+  EXPECT_LT(text.find("2018-07-11"), text.find("2025-11-01")) << text;
+  EXPECT_NE(text.find("2025-11-01"), std::string::npos) << text;
+  EXPECT_NE(dom.find("id=\"newest\""), std::string::npos);
+  EXPECT_NE(dom.find("<svg id=\"timeline\""), std::string::npos);
+
+  const std::string lookup =
+      dump_dom("http://127.0.0.1:" + std::to_string(server.port()) + "/?doc=003_1c0d7b70b0890d6f");
+  const std::size_t table = lookup.find("<table id=\"lookup-result\">");
+  ASSERT_NE(table, std::string::npos) << lookup.substr(0, 3000);
+  const std::string result = text_of(lookup.substr(table, lookup.find("</table>", table) - table));
+  EXPECT_NE(result.find("story s2"), std::string::npos) << result;
+  EXPECT_NE(result.find("thread t1"), std::string::npos) << result;
+  const std::string missing = dump_dom("http://127.0.0.1:" + std::to_string(server.port()) + "/?doc=nope");
+  EXPECT_NE(missing.find("No document with this id."), std::string::npos);
+}
+
+// The page answers while documents are being added.
+TEST(LivePage, AnswersWhileDocumentsAreAdded) {
+  TempDir dir;
+  test::ServerProcess server(dir.path("state.db"), dir.path("log"));
+  ASSERT_GT(server.port(), 0) << test::read_file(dir.path("log"));
+  std::atomic<bool> done{false};
+  std::thread writer([&] {
+    auto c = server.client();
+    for (int i = 0; i < 300; ++i) {
+      const auto r = c.Post("/v1/documents",
+                            test::record("d" + std::to_string(i), test::random_text(i % 40, 120),
+                                         "2024-05-0" + std::to_string(1 + i % 9)),
+                            "application/json");
+      if (!r || r->status >= 300) ADD_FAILURE() << "POST " << i << (r ? r->body : " no answer");
+    }
+    done = true;
+  });
+  auto c = server.client();
+  int pages = 0;
+  while (!done) {
+    const auto r = c.Get("/");
+    ASSERT_TRUE(r);
+    ASSERT_EQ(r->status, 200);
+    EXPECT_NE(r->body.find("</html>"), std::string::npos);
+    ++pages;
+  }
+  writer.join();
+  EXPECT_GT(pages, 0);
+  const auto last = c.Get("/");
+  ASSERT_TRUE(last);
+  EXPECT_NE(last->body.find("300 documents"), std::string::npos) << last->body.substr(0, 2000);
 }
 
 }  // namespace

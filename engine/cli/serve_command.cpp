@@ -6,6 +6,7 @@
 #include <simdjson.h>
 #include <sys/socket.h>
 
+#include <algorithm>
 #include <array>
 #include <atomic>
 #include <charconv>
@@ -13,6 +14,7 @@
 #include <cstdio>
 #include <filesystem>
 #include <fstream>
+#include <limits>
 #include <map>
 #include <memory>
 #include <mutex>
@@ -26,6 +28,7 @@
 #include "storyline/error.hpp"
 #include "storyline/jsonl.hpp"
 #include "storyline/language.hpp"
+#include "storyline/report.hpp"
 
 namespace storyline::cli {
 namespace {
@@ -191,7 +194,7 @@ class ServeApp {
     if (path == "/v1/documents") return "POST";
     if (path.rfind("/v1/documents/", 0) == 0) return "GET, DELETE";
     if (path.rfind("/v1/stories", 0) == 0 || path.rfind("/v1/threads/", 0) == 0 || path == "/healthz" ||
-        path == "/metrics") {
+        path == "/" || path == "/metrics") {
       return "GET";
     }
     return nullptr;
@@ -256,6 +259,7 @@ class ServeApp {
                               },
                               false));
     http_.Get("/metrics", [this](const httplib::Request&, httplib::Response& res) { metrics(res); });
+    http_.Get("/", timed([this](const auto& q, auto& r) { home_page(q, r); }, false));
   }
 
   // Parses one document object; on failure sets the error response and returns false.
@@ -496,6 +500,88 @@ class ServeApp {
     }
     body += "]}\n";
     res.set_content(body, "application/json");
+  }
+
+  // A story of the feed as the page shows it, with up to `documents` of its members.
+  ReportStory story_view(const ClusterSummary& s, std::size_t documents) {
+    ReportStory view;
+    view.id = story_name(s.number);
+    view.size = s.documents;
+    view.first = s.first, view.last = s.last;
+    view.headline = service_->title(s.representative);
+    view.terms = s.top_terms, view.entities = s.top_entities;
+    for (const std::string& id : service_->story_members(s.number, documents)) {
+      const auto doc = service_->get(id);
+      if (doc) view.documents.push_back({id, doc->title, doc->assignment.date, 1.0f});
+    }
+    std::stable_sort(view.documents.begin(), view.documents.end(),
+                     [](const auto& a, const auto& b) { return a.date < b.date; });
+    return view;
+  }
+
+  // GET /: the live page, read from the state as it is (newest stories, their threads on a timeline, a
+  // document lookup). Read-only and self-contained, like the batch report.
+  void home_page(const httplib::Request& req, httplib::Response& res) {
+    constexpr std::size_t kNewest = 30, kThreads = 20, kStoriesPerThread = 20, kDocuments = 5;
+    const auto c = service_->counts();
+    ReportData data;
+    data.title = "storyline serve: the live feed";
+    data.summary = group_digits(c.documents) + " documents (" + group_digits(c.duplicates) + " copies) in " +
+                   group_digits(c.stories) + " stories and " + group_digits(c.threads) + " threads";
+    data.figures = {{"documents", group_digits(c.documents)},
+                    {"copies of earlier documents", group_digits(c.duplicates)},
+                    {"stories", group_digits(c.stories)},
+                    {"threads", group_digits(c.threads)},
+                    {"boilerplate shingles learnt", group_digits(c.boilerplate)}};
+    data.total_threads = c.threads;
+    data.total_stories = c.stories;
+    data.lookup_action = "/";
+    if (req.has_param("doc")) {
+      data.lookup_query = req.get_param_value("doc");
+      const auto doc = service_->get(data.lookup_query);
+      if (!doc) {
+        data.lookup_message = "No document with this id.";
+      } else {
+        const Assignment& a = doc->assignment;
+        data.lookup = {{"id", a.id},
+                       {"title", doc->title},
+                       {"date", a.date == kNoDate ? "undated" : format_date(a.date)},
+                       {"story", story_name(a.story)},
+                       {"thread", thread_name(a.thread)},
+                       {"duplicate group", a.dup_group}};
+        if (!a.dup_of.empty()) data.lookup.emplace_back("copy of", a.dup_of);
+      }
+    }
+    std::vector<std::uint32_t> thread_order;
+    for (const ClusterSummary& s :
+         service_->stories_since(std::numeric_limits<std::int32_t>::min(), kNewest)) {
+      data.newest.push_back(story_view(s, kDocuments));
+      if (std::find(thread_order.begin(), thread_order.end(), s.thread) == thread_order.end() &&
+          thread_order.size() < kThreads)
+        thread_order.push_back(s.thread);
+    }
+    for (const std::uint32_t t : thread_order) {
+      const auto thread = service_->thread(t);
+      if (!thread) continue;
+      ReportThread view;
+      view.id = thread_name(t);
+      view.size = thread->documents;
+      view.total_stories = thread->stories.size();
+      view.first = thread->first, view.last = thread->last;
+      view.terms = thread->top_terms, view.entities = thread->top_entities;
+      // Its newest stories, and its first one so that the thread's span shows.
+      std::vector<std::uint32_t> shown(
+          thread->stories.end() -
+              static_cast<std::ptrdiff_t>(std::min(thread->stories.size(), kStoriesPerThread)),
+          thread->stories.end());
+      if (!thread->stories.empty() && shown.front() != thread->stories.front())
+        shown.insert(shown.begin(), thread->stories.front());
+      for (const std::uint32_t s : shown) {
+        if (const auto story = service_->story(s)) view.stories.push_back(story_view(*story, kDocuments));
+      }
+      data.threads.push_back(std::move(view));
+    }
+    res.set_content(render_html_report(data), "text/html; charset=utf-8");
   }
 
   void metrics(httplib::Response& res) {

@@ -191,6 +191,33 @@ std::string render_html_report(const ReportData& data) {
   escape(out, data.summary);
   out += "</p>\n";
 
+  if (!data.lookup_action.empty()) {
+    out += "<h2 id=\"lookup\">Look up a document</h2>\n<form method=\"get\" action=\"";
+    escape(out, data.lookup_action);
+    out += "\"><input name=\"doc\" id=\"doc\" placeholder=\"document id\" value=\"";
+    escape(out, data.lookup_query);
+    out += "\"> <button>Look up</button></form>\n";
+    if (!data.lookup_message.empty()) {
+      out += "<p id=\"lookup-message\">";
+      escape(out, data.lookup_message);
+      out += "</p>\n";
+    }
+    if (!data.lookup.empty()) {
+      out += "<table id=\"lookup-result\">\n";
+      for (const auto& [label, value] : data.lookup) {
+        out += "<tr><th>";
+        escape(out, label);
+        out += "</th><td>";
+        escape(out, value);
+        out += "</td></tr>\n";
+      }
+      out += "</table>\n";
+    }
+  }
+  if (!data.newest.empty()) {
+    out += "<h2 id=\"newest\">Newest stories</h2>\n";
+    for (const ReportStory& s : data.newest) story_html(out, s);
+  }
   out += "<h2 id=\"timeline-section\">Timeline of threads</h2>\n<p>One row per thread (the " +
          group_digits(data.threads.size()) + " largest of " + group_digits(data.total_threads) +
          "); each mark is a story at its middle date, sized by its documents. Hover for its headline, "
@@ -213,9 +240,10 @@ std::string render_html_report(const ReportData& data) {
     out += "</section>\n";
   }
 
-  out += "<h2 id=\"duplicates\">Duplicate groups</h2>\n<p>The " + group_digits(data.duplicates.size()) +
-         " largest of " + group_digits(data.total_duplicate_groups) +
-         " groups: the representative (kept) and its copies, with their similarity to it.</p>\n";
+  if (data.total_duplicate_groups > 0)
+    out += "<h2 id=\"duplicates\">Duplicate groups</h2>\n<p>The " + group_digits(data.duplicates.size()) +
+           " largest of " + group_digits(data.total_duplicate_groups) +
+           " groups: the representative (kept) and its copies, with their similarity to it.</p>\n";
   for (const ReportDuplicateGroup& g : data.duplicates) {
     out += "<details class=\"dup-group\"><summary><b>";
     escape(out, g.representative.title.empty() ? g.representative.id : g.representative.title);

@@ -50,6 +50,13 @@ struct ReportData {
   std::size_t total_threads = 0;  ///< in the run; threads holds the largest
   std::size_t total_stories = 0;
   std::size_t total_duplicate_groups = 0;
+  /// The live page (serve): the newest stories, a document lookup form (its action, "" for none), and
+  /// the looked-up document's fields (label, value) or why there are none.
+  std::vector<ReportStory> newest;
+  std::string lookup_action;
+  std::string lookup_query;
+  std::vector<std::pair<std::string, std::string>> lookup;
+  std::string lookup_message;
   std::vector<ReportThread> threads;             ///< largest first
   std::vector<ReportDuplicateGroup> duplicates;  ///< largest first
 };
