@@ -184,10 +184,9 @@ std::string render_html_report(const ReportData& data) {
   out += kScript;
   out += "</script></head><body>\n<h1>";
   escape(out, data.title);
-  out +=
-      "</h1>\n<p><a href=\"#timeline-section\">Timeline</a> · <a href=\"#threads\">Threads</a> · <a "
-      "href=\"#duplicates\">Duplicate groups</a> · <a href=\"#figures\">Figures</a></p>\n<p "
-      "class=\"summary\">";
+  out += "</h1>\n<p><a href=\"#timeline-section\">Timeline</a> · <a href=\"#threads\">Threads</a> · ";
+  if (data.total_duplicate_groups > 0) out += "<a href=\"#duplicates\">Duplicate groups</a> · ";
+  out += "<a href=\"#figures\">Figures</a></p>\n<p class=\"summary\">";
   escape(out, data.summary);
   out += "</p>\n";
 
