@@ -138,6 +138,9 @@ TEST(ReportInBrowser, SeedsThreadShowsBothStoriesWithTheirYears) {
   EXPECT_NE(axis.find(">2018<"), std::string::npos);
   EXPECT_NE(axis.find(">2025<"), std::string::npos);
   EXPECT_NE(axis.find("href=\"#" + thread.begin()->second + "\""), std::string::npos);
+  // A story's mark tells its headline, date, terms and entities on hover.
+  EXPECT_TRUE(std::regex_search(axis, std::regex("<title>Netanyahu[^<]*2018-07-11[^<]*syria[^<]*Netanyahu")))
+      << axis;
 }
 
 // timeline17: its nine largest threads appear, each with its top terms; a duplicate group lists its

@@ -135,6 +135,8 @@ void timeline(std::string& out, const ReportData& data) {
       escape(out, s.headline);
       out += " (" + span_text(s.first, s.last) + "; " + documents(s.size) + "; ";
       join(out, s.terms, 5);
+      if (!s.entities.empty()) out += "; ";
+      join(out, s.entities, 4);
       out += ")</title></circle></a>\n";
     }
   }
