@@ -143,6 +143,20 @@ void timeline(std::string& out, const ReportData& data) {
   out += "</svg>\n";
 }
 
+// A table of (label, value) rows; cell_attributes go on each value cell.
+void label_table(std::string& out, const char* id, const char* cell_attributes,
+                 const std::vector<std::pair<std::string, std::string>>& rows) {
+  out += std::string("<table id=\"") + id + "\">\n";
+  for (const auto& [label, value] : rows) {
+    out += "<tr><th>";
+    escape(out, label);
+    out += std::string("</th><td") + cell_attributes + ">";
+    escape(out, value);
+    out += "</td></tr>\n";
+  }
+  out += "</table>\n";
+}
+
 void story_html(std::string& out, const ReportStory& s) {
   out += "<details class=\"story\" id=\"" + s.id + "\"><summary><span class=\"date\">" +
          span_text(s.first, s.last) + "</span> <b class=\"headline\">";
@@ -204,15 +218,7 @@ std::string render_html_report(const ReportData& data) {
       out += "</p>\n";
     }
     if (!data.lookup.empty()) {
-      out += "<table id=\"lookup-result\">\n";
-      for (const auto& [label, value] : data.lookup) {
-        out += "<tr><th>";
-        escape(out, label);
-        out += "</th><td>";
-        escape(out, value);
-        out += "</td></tr>\n";
-      }
-      out += "</table>\n";
+      label_table(out, "lookup-result", "", data.lookup);
     }
   }
   if (!data.newest.empty()) {
@@ -267,15 +273,8 @@ std::string render_html_report(const ReportData& data) {
              " more</td></tr>\n";
     out += "</table></details>\n";
   }
-  out += "<h2 id=\"figures\">Figures of the run</h2>\n<table>\n";
-  for (const auto& [label, value] : data.figures) {
-    out += "<tr><th>";
-    escape(out, label);
-    out += "</th><td class=\"n\">";
-    escape(out, value);
-    out += "</td></tr>\n";
-  }
-  out += "</table>\n";
+  out += "<h2 id=\"figures\">Figures of the run</h2>\n";
+  label_table(out, "figures-table", " class=\"n\"", data.figures);
 
   out += "</body></html>\n";
   return out;
