@@ -200,7 +200,20 @@ std::vector<float> language_thresholds(std::span<const float> rank_similarity,
 
 // The run's figures for the report: input, rejects by reason, what was found, languages, phases, and
 // with gold labels the scores of stories and threads.
-void report_figures(ReportData& data, const ClusterJobReport& report, const ClusterJobOptions& options,
+// The gold labels of the report's scores: stories, then threads; read before the run so that a bad
+// gold file stops it before the work, not after.
+using GoldLabels = std::vector<std::pair<std::string, LabeledIds>>;
+GoldLabels read_gold(const ClusterJobOptions& options) {
+  GoldLabels gold;
+  if (options.report_path.empty() || options.gold_path.empty()) return gold;
+  gold.emplace_back("stories against gold \"" + options.gold_story_field + "\"",
+                    read_labels(options.gold_path, "id", options.gold_story_field));
+  gold.emplace_back("threads against gold \"" + options.gold_thread_field + "\"",
+                    read_labels(options.gold_path, "id", options.gold_thread_field));
+  return gold;
+}
+
+void report_figures(ReportData& data, const ClusterJobReport& report, const GoldLabels& gold_labels,
                     const std::vector<std::string>& input_names, const std::vector<std::string>& ids,
                     const std::vector<std::uint32_t>& story, const std::vector<std::uint32_t>& thread,
                     const std::vector<DocIndex>& rep_index) {
@@ -236,12 +249,11 @@ void report_figures(ReportData& data, const ClusterJobReport& report, const Clus
     std::snprintf(text, sizeof text, "%.2f s", seconds);
     f.emplace_back("time: " + phase, text);
   }
-  if (options.gold_path.empty()) return;
+  if (gold_labels.empty()) return;
   std::unordered_map<std::string_view, std::size_t> index;
   for (std::size_t d = 0; d < ids.size(); ++d) index.emplace(ids[d], d);
-  for (const auto& [field, level] :
-       {std::pair{options.gold_story_field, "stories"}, std::pair{options.gold_thread_field, "threads"}}) {
-    const LabeledIds labels = read_labels(options.gold_path, "id", field);
+  for (std::size_t level = 0; level < gold_labels.size(); ++level) {
+    const LabeledIds& labels = gold_labels[level].second;
     std::unordered_map<std::string, std::uint32_t> dense;
     std::vector<std::uint32_t> gold, pred;
     for (std::size_t i = 0; i < labels.ids.size(); ++i) {
@@ -249,7 +261,7 @@ void report_figures(ReportData& data, const ClusterJobReport& report, const Clus
       if (it == index.end()) continue;
       gold.push_back(dense.emplace(labels.labels[i], static_cast<std::uint32_t>(dense.size())).first->second);
       const std::uint32_t s = story[rep_index[it->second]];
-      pred.push_back(level == std::string_view("stories") ? s : thread[s]);
+      pred.push_back(level == 0 ? s : thread[s]);
     }
     if (gold.empty()) continue;
     const ClusteringScores scores = score_clustering(gold, pred);
@@ -258,7 +270,7 @@ void report_figures(ReportData& data, const ClusterJobReport& report, const Clus
                   "B-cubed P %.4f R %.4f F1 %.4f; pairwise P %.4f R %.4f F1 %.4f (%zu documents)",
                   scores.bcubed_precision, scores.bcubed_recall, scores.bcubed_f1, scores.pairwise_precision,
                   scores.pairwise_recall, scores.pairwise_f1, gold.size());
-    f.emplace_back(std::string(level) + " against gold \"" + field + "\"", text);
+    f.emplace_back(gold_labels[level].first, text);
   }
 }
 
@@ -272,6 +284,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
                                          {"--threads", options.threads_path},
                                          {"--rejects", options.rejects_path}};
   const detail::PreparedInputs inputs(options.inputs, outputs);
+  const GoldLabels gold = read_gold(options);
   detail::RejectsWriter rejects(options.rejects_path);
   detail::CorpusSink docs(scheme, 0, rejects, observer);
   ClusterDocs extra;
@@ -616,7 +629,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     }
     data.total_threads = threads;
     data.total_stories = stories;
-    report_figures(data, report, options, inputs.names, docs.ids, story, thread, rep_index);
+    report_figures(data, report, gold, inputs.names, docs.ids, story, thread, rep_index);
     const std::string html = render_html_report(data);
     detail::OutputFile out(options.report_path);
     out.write(html);

@@ -143,6 +143,19 @@ TEST(ReportInBrowser, SeedsThreadShowsBothStoriesWithTheirYears) {
       << axis;
 }
 
+// A broken gold file stops the run before the work, naming its line; no report is left behind.
+TEST(ReportCli, ABadGoldFileStopsTheRunFirst) {
+  TempDir dir;
+  test::write_file(dir.path("gold.jsonl"), "{\"id\":\"a\",\"thread_id\":\"x\"}\n{not json\n");
+  const auto r = run_cli("cluster " + std::string(STORYLINE_SOURCE_DIR) + "/datasets/seeds.jsonl -o " +
+                         dir.path("out.jsonl") + " --report " + dir.path("r.html") + " --gold " +
+                         dir.path("gold.jsonl"));
+  EXPECT_EQ(r.exit_code, 1);
+  EXPECT_NE(r.err.find("gold.jsonl:2"), std::string::npos) << r.err;
+  EXPECT_FALSE(std::filesystem::exists(dir.path("r.html")));
+  EXPECT_FALSE(std::filesystem::exists(dir.path("out.jsonl")));
+}
+
 // timeline17: its nine largest threads appear, each with its top terms; a duplicate group lists its
 // copies; the gold scores are among the figures.
 TEST(ReportInBrowser, Timeline17LargestThreadsAndDuplicateGroups) {
