@@ -31,7 +31,9 @@ sync_flag=()
 
 start_server() {  # start_server LOG -> sets server, port
   # shellcheck disable=SC2086
-  "$bin" serve --port 0 --db "$work/state.db" "${sync_flag[@]}" ${SERVE_OPTS:-} 2> "$1" &
+  # (The load's clients and the page fetches share one address: room for both under its connection cap.)
+  "$bin" serve --port 0 --db "$work/state.db" "${sync_flag[@]}" --max-client-connections $((clients + 4)) \
+    ${SERVE_OPTS:-} 2> "$1" &
   server=$!
   for _ in $(seq 1 6000); do
     grep -q "listening on" "$1" 2>/dev/null && break
@@ -71,7 +73,7 @@ for n in "${sizes[@]}"; do
   pages=$(wc -l < "$work/pages.txt")
   page_err=$(awk '$1 != 200' "$work/pages.txt" | wc -l)
   page_p50=$(awk '$1 == 200 {print $2 * 1000}' "$work/pages.txt" | sort -n | awk '{v[NR]=$1} END {printf "%.1f", NR ? v[int((NR+1)/2)] : 0}')
-  page_max=$(awk '$1 == 200 {print $2 * 1000}' "$work/pages.txt" | sort -n | tail -1)
+  page_max=$(awk '$1 == 200 {printf "%.1f\n", $2 * 1000}' "$work/pages.txt" | sort -n | tail -1)
   peak=$(awk '/VmHWM/ {printf "%.0f", $2 / 1024}' "/proc/$server/status")
   kill -KILL "$server"
   { wait "$server"; } 2>/dev/null || true
