@@ -125,7 +125,6 @@ TEST(ReportInBrowser, SeedsThreadShowsBothStoriesWithTheirYears) {
   ASSERT_NE(y2018, std::string::npos) << text;
   ASSERT_NE(y2025, std::string::npos) << text;
   EXPECT_LT(y2018, y2025) << "stories in date order";
-  EXPECT_EQ(std::count(section.begin(), section.end(), '\n') > 0, true);
   const std::regex story("<details class=\"story\"");
   EXPECT_EQ(
       std::distance(std::sregex_iterator(section.begin(), section.end(), story), std::sregex_iterator()), 2);
