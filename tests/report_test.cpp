@@ -196,6 +196,22 @@ TEST(ReportInBrowser, Timeline17LargestThreadsAndDuplicateGroups) {
     for (std::size_t k = 0; k < 3; ++k)
       EXPECT_NE(heading.find(threads[i].terms[k]), std::string::npos) << heading;
   }
+  // The filter (here from the address, ?q=, as a shared link gives it): only the threads that hold the word
+  // stay visible.
+  const std::string filtered = dump_dom(dir.path("report.html") + "?q=haiti");
+  std::size_t visible = 0, hidden = 0;
+  for (std::size_t at = filtered.find("<section class=\"thread"); at != std::string::npos;
+       at = filtered.find("<section class=\"thread", at + 1)) {
+    const std::string section = filtered.substr(at, filtered.find("</section>", at) - at);
+    if (section.rfind("<section class=\"thread hidden\"", 0) == 0) {
+      ++hidden;
+    } else {
+      ++visible;
+      EXPECT_NE(text_of(section).find("aiti"), std::string::npos) << text_of(section).substr(0, 300);
+    }
+  }
+  EXPECT_GT(visible, 0u);
+  EXPECT_GT(hidden, visible);
   // Duplicate groups: the largest lists its copies, each with a similarity.
   const std::size_t group = dom.find("<details class=\"dup-group\"");
   ASSERT_NE(group, std::string::npos);

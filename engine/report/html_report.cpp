@@ -75,6 +75,8 @@ constexpr std::string_view kScript = R"(
 function filterThreads(q){q=q.toLowerCase();
 for(const s of document.querySelectorAll('.thread'))s.classList.toggle('hidden',q&&!s.textContent.toLowerCase().includes(q));}
 function openStory(id){const d=document.getElementById(id);if(d){d.open=true;}}
+addEventListener('DOMContentLoaded',()=>{const q=new URLSearchParams(location.search).get('q');
+if(q){document.getElementById('search').value=q;filterThreads(q);}});
 )";
 
 void timeline(std::string& out, const ReportData& data) {
