@@ -6,7 +6,6 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
-#include <queue>
 
 #include "storyline/error.hpp"
 
@@ -29,7 +28,8 @@ struct Scratch {
   std::vector<float> score;
   std::vector<DocIndex> touched;
   std::vector<std::pair<float, DocIndex>> ranked;
-  std::vector<float> dense;  // the probing row, scattered
+  std::vector<float> dense;                // the probing row, scattered
+  std::vector<std::pair<int, float>> top;  // the probing row's top terms
 };
 
 // dot(row a, row b) with row a scattered into `dense` (zero elsewhere): one pass over b's entries,
@@ -68,23 +68,34 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
                       "rank must be between 1 and rerank");
   if (rank_similarity != nullptr) rank_similarity->assign(n, 0.0f);
   STORYLINE_CHECK_ARG(params.k >= 1 && params.candidate_terms >= 1, "k and candidate_terms must be positive");
-  // Inverted index over each row's top terms (CSR: offsets per column).
-  std::vector<std::vector<std::pair<int, float>>> tops(n);
-  tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
-    top_terms(rows, static_cast<Eigen::Index>(i), params.candidate_terms, tops[i]);
+  // Inverted index over each row's top terms (CSR: offsets per column). A row's top terms are found
+  // again where they are needed rather than kept (at 10M rows they would be 2 GB).
+  tbb::enumerable_thread_specific<std::vector<std::pair<int, float>>> top_buffers;
+  tbb::enumerable_thread_specific<std::vector<std::size_t>> local_counts(
+      [&] { return std::vector<std::size_t>(static_cast<std::size_t>(rows.cols()) + 1, 0); });
+  tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
+    auto& top = top_buffers.local();
+    auto& counts = local_counts.local();
+    for (std::size_t i = range.begin(); i < range.end(); ++i) {
+      top_terms(rows, static_cast<Eigen::Index>(i), params.candidate_terms, top);
+      for (const auto& [col, w] : top) ++counts[static_cast<std::size_t>(col) + 1];
+    }
   });
   std::vector<std::size_t> offsets(static_cast<std::size_t>(rows.cols()) + 1, 0);
-  for (const auto& t : tops) {
-    for (const auto& [col, w] : t) ++offsets[static_cast<std::size_t>(col) + 1];
+  for (auto& counts : local_counts) {
+    for (std::size_t c = 0; c < offsets.size(); ++c) offsets[c] += counts[c];
+    std::vector<std::size_t>().swap(counts);
   }
   for (std::size_t c = 1; c < offsets.size(); ++c) offsets[c] += offsets[c - 1];
   const bool windowed = params.window_days >= 0 && !dates.empty();
   std::vector<Posting> postings(offsets.back());
   {
     std::vector<std::size_t> fill(offsets.begin(), offsets.end() - 1);
+    auto& top = top_buffers.local();
     for (std::size_t i = 0; i < n; ++i) {
       const std::int32_t date = windowed ? dates[i] : kNoDate;
-      for (const auto& [col, w] : tops[i])
+      top_terms(rows, static_cast<Eigen::Index>(i), params.candidate_terms, top);
+      for (const auto& [col, w] : top)
         postings[fill[static_cast<std::size_t>(col)]++] = {static_cast<DocIndex>(i), w, date};
     }
   }
@@ -102,7 +113,10 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
     return a == kNoDate || b == kNoDate || std::abs(static_cast<std::int64_t>(a) - b) <= params.window_days;
   };
 
-  std::vector<std::vector<Edge>> found(n);
+  // Each row's edges in its own k slots of one array (no vector per row), compacted in place after.
+  const std::size_t k = params.k;
+  std::vector<Edge> found(n * k);
+  std::vector<std::uint32_t> found_count(n, 0);
   tbb::enumerable_thread_specific<Scratch> scratch([&] {
     Scratch s;
     s.score.assign(n, 0.0f);
@@ -114,7 +128,8 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
     for (std::size_t i = range.begin(); i < range.end(); ++i) {
       s.touched.clear();
       const std::int32_t date = windowed ? dates[i] : kNoDate;
-      for (const auto& [col, w] : tops[i]) {
+      top_terms(rows, static_cast<Eigen::Index>(i), params.candidate_terms, s.top);
+      for (const auto& [col, w] : s.top) {
         const std::size_t begin = offsets[static_cast<std::size_t>(col)];
         const std::size_t end =
             std::min(offsets[static_cast<std::size_t>(col) + 1], begin + params.max_postings);
@@ -148,19 +163,22 @@ std::vector<Edge> neighbor_graph(const RowMatrix& rows, std::span<const std::int
       for (std::size_t r = 0; r < s.ranked.size() && r < params.k; ++r) {
         const auto [sim, j] = s.ranked[r];
         if (sim < params.min_similarity) break;
-        found[i].push_back(
-            Edge{std::min(static_cast<DocIndex>(i), j), std::max(static_cast<DocIndex>(i), j), sim});
+        found[i * k + found_count[i]++] =
+            Edge{std::min(static_cast<DocIndex>(i), j), std::max(static_cast<DocIndex>(i), j), sim};
       }
     }
   });
-  std::vector<Edge> edges;
-  for (auto& f : found) edges.insert(edges.end(), f.begin(), f.end());
-  std::sort(edges.begin(), edges.end(),
+  std::size_t kept = 0;  // (kept <= i * k + e: a slot is read before it is overwritten)
+  for (std::size_t i = 0; i < n; ++i) {
+    for (std::uint32_t e = 0; e < found_count[i]; ++e) found[kept++] = found[i * k + e];
+  }
+  found.resize(kept);
+  std::sort(found.begin(), found.end(),
             [](const Edge& x, const Edge& y) { return x.a != y.a ? x.a < y.a : x.b < y.b; });
-  edges.erase(std::unique(edges.begin(), edges.end(),
+  found.erase(std::unique(found.begin(), found.end(),
                           [](const Edge& x, const Edge& y) { return x.a == y.a && x.b == y.b; }),
-              edges.end());
-  return edges;
+              found.end());
+  return found;
 }
 
 float background_similarity(std::span<const float> rank_similarity, std::span<const std::uint8_t> use) {
@@ -177,48 +195,71 @@ float background_similarity(std::span<const float> rank_similarity, std::span<co
 
 namespace {
 
-// A cluster's sum of member rows, sorted by column.
-using SumVector = std::vector<std::pair<int, float>>;
+// A cluster's sum of member rows, sorted by column: owned by a cluster of two or more rows; a single
+// row's is a view of the row itself, so that the linkage holds no second copy of the matrix.
+struct SumVector {
+  std::vector<int> col;
+  std::vector<float> value;
+};
+struct SumView {
+  const int* col;
+  const float* value;
+  std::size_t size;
+};
+SumView view(const SumVector& v) { return {v.col.data(), v.value.data(), v.col.size()}; }
 
-double dot(const SumVector& x, const SumVector& y) {
-  if (x.size() > 8 * y.size()) return dot(y, x);
-  if (y.size() > 8 * x.size()) {
+double dot(SumView x, SumView y) {
+  if (x.size > 8 * y.size) return dot(y, x);
+  if (y.size > 8 * x.size) {
     // A small cluster against a large one: look each of the few entries up instead of walking both.
     double d = 0.0;
-    auto from = y.begin();
-    for (const auto& [col, value] : x) {
-      from = std::lower_bound(from, y.end(), col, [](const auto& e, int c) { return e.first < c; });
-      if (from == y.end()) break;
-      if (from->first == col) d += static_cast<double>(value) * from->second;
+    const int* from = y.col;
+    const int* const end = y.col + y.size;
+    for (std::size_t i = 0; i < x.size; ++i) {
+      from = std::lower_bound(from, end, x.col[i]);
+      if (from == end) break;
+      if (*from == x.col[i]) d += static_cast<double>(x.value[i]) * y.value[from - y.col];
     }
     return d;
   }
   double d = 0.0;
   std::size_t i = 0, j = 0;
-  while (i < x.size() && j < y.size()) {
-    if (x[i].first < y[j].first) {
+  while (i < x.size && j < y.size) {
+    if (x.col[i] < y.col[j]) {
       ++i;
-    } else if (y[j].first < x[i].first) {
+    } else if (y.col[j] < x.col[i]) {
       ++j;
     } else {
-      d += static_cast<double>(x[i++].second) * y[j++].second;
+      d += static_cast<double>(x.value[i++]) * y.value[j++];
     }
   }
   return d;
 }
 
-SumVector add(const SumVector& x, const SumVector& y) {
-  SumVector out;
-  out.reserve(x.size() + y.size());
-  std::size_t i = 0, j = 0;
-  while (i < x.size() || j < y.size()) {
-    if (j == y.size() || (i < x.size() && x[i].first < y[j].first)) {
-      out.push_back(x[i++]);
-    } else if (i == x.size() || y[j].first < x[i].first) {
-      out.push_back(y[j++]);
+SumVector add(SumView x, SumView y) {
+  // Allocated to the exact size of the union: the documents of one story share most of their terms,
+  // so x.size + y.size would hold up to twice what the linkage needs.
+  std::size_t size = 0;
+  for (std::size_t i = 0, j = 0; i < x.size || j < y.size; ++size) {
+    if (j == y.size || (i < x.size && x.col[i] < y.col[j])) {
+      ++i;
+    } else if (i == x.size || y.col[j] < x.col[i]) {
+      ++j;
     } else {
-      out.emplace_back(x[i].first, x[i].second + y[j].second);
       ++i, ++j;
+    }
+  }
+  SumVector out;
+  out.col.reserve(size);
+  out.value.reserve(size);
+  std::size_t i = 0, j = 0;
+  while (i < x.size || j < y.size) {
+    if (j == y.size || (i < x.size && x.col[i] < y.col[j])) {
+      out.col.push_back(x.col[i]), out.value.push_back(x.value[i++]);
+    } else if (i == x.size || y.col[j] < x.col[i]) {
+      out.col.push_back(y.col[j]), out.value.push_back(y.value[j++]);
+    } else {
+      out.col.push_back(x.col[i]), out.value.push_back(x.value[i++] + y.value[j++]);
     }
   }
   return out;
@@ -236,13 +277,10 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
   // The mean cosine over all cross pairs of unit rows equals dot(sum A, sum B) / (|A| |B|), so each
   // cluster keeps the sum of its rows and every score is exact; the graph only says which pairs of
   // clusters are worth scoring (those joined by at least one edge).
-  std::vector<SumVector> sums(n);
-  tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
-    const auto row = static_cast<Eigen::Index>(i);
-    sums[i].reserve(static_cast<std::size_t>(rows.outerIndexPtr()[row + 1] - rows.outerIndexPtr()[row]));
-    for (RowMatrix::InnerIterator it(rows, row); it; ++it)
-      sums[i].emplace_back(static_cast<int>(it.index()), it.value());
-  });
+  RowMatrix compressed;  // (the rows' arrays are read directly, so they must be compressed)
+  if (!rows.isCompressed()) compressed = rows, compressed.makeCompressed();
+  const RowMatrix& m = rows.isCompressed() ? rows : compressed;
+  std::vector<SumVector> sums(n);  // of clusters of two or more rows
   std::vector<std::vector<DocIndex>> adjacent(n);
   for (const Edge& e : edges) {
     STORYLINE_CHECK_ARG(e.a < n && e.b < n && e.a != e.b, "edge out of range");
@@ -254,6 +292,12 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
   for (std::size_t i = 0; i < dated.size(); ++i) undated[i] = dated[i] ? 0 : 1;
   std::vector<DocIndex> parent(n);
   for (std::size_t i = 0; i < n; ++i) parent[i] = static_cast<DocIndex>(i);
+  const auto sum_of = [&](DocIndex c) {
+    if (size[c] > 1) return view(sums[c]);
+    const int begin = m.outerIndexPtr()[c];
+    return SumView{m.innerIndexPtr() + begin, m.valuePtr() + begin,
+                   static_cast<std::size_t>(m.outerIndexPtr()[c + 1] - begin)};
+  };
   struct Candidate {
     double mean;
     DocIndex a, b;
@@ -263,7 +307,10 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
       return a != o.a ? a > o.a : b > o.b;
     }
   };
-  std::priority_queue<Candidate> heap;
+  // A max-heap of candidates; merges leave stale ones behind (skipped when they come up), so it is
+  // rebuilt without them whenever it has doubled since the last rebuild: the same pops, less memory.
+  std::vector<Candidate> heap;
+  std::size_t rebuild_at = std::size_t{1} << 20;
   const auto find_root = [&](DocIndex x) {  // with path halving
     while (parent[x] != x) {
       parent[x] = parent[parent[x]];
@@ -279,7 +326,10 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
     const double bar = both_dated              ? dated_threshold
                        : threshold_sum.empty() ? threshold
                                                : (threshold_sum[a] + threshold_sum[b]) / (size[a] + size[b]);
-    if (mean >= bar) heap.push({mean, a, b, version[a], version[b]});
+    if (mean >= bar) {
+      heap.push_back({mean, a, b, version[a], version[b]});
+      std::push_heap(heap.begin(), heap.end());
+    }
   };
   // A merged cluster is scored against all its neighbours at once: its sum scattered into a dense row,
   // each neighbour then costs its own size (walking the merged sum again per neighbour made large
@@ -288,23 +338,23 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
   std::vector<double> products;
   std::size_t scored = edges.size();
   const auto push_all = [&](DocIndex keep, std::vector<DocIndex>& neighbours) {
-    const SumVector& k = sums[keep];
-    for (const auto& [col, value] : k) dense[static_cast<std::size_t>(col)] = value;
+    const SumView k = sum_of(keep);
+    for (std::size_t e = 0; e < k.size; ++e) dense[static_cast<std::size_t>(k.col[e])] = k.value[e];
     products.resize(neighbours.size());
     for (std::size_t i = 0; i < neighbours.size(); ++i) {
-      const SumVector& y = sums[neighbours[i]];
-      if (y.size() > 8 * k.size()) {  // a small merged cluster against a large one: dot() looks up
+      const SumView y = sum_of(neighbours[i]);
+      if (y.size > 8 * k.size) {  // a small merged cluster against a large one: dot() looks up
         products[i] = dot(k, y);
         continue;
       }
       double d = 0.0;
-      for (const auto& [col, value] : y) {
-        const float x = dense[static_cast<std::size_t>(col)];
-        if (x != 0.0f) d += static_cast<double>(x) * value;
+      for (std::size_t e = 0; e < y.size; ++e) {
+        const float x = dense[static_cast<std::size_t>(y.col[e])];
+        if (x != 0.0f) d += static_cast<double>(x) * y.value[e];
       }
       products[i] = d;
     }
-    for (const auto& [col, value] : k) dense[static_cast<std::size_t>(col)] = 0.0f;
+    for (std::size_t e = 0; e < k.size; ++e) dense[static_cast<std::size_t>(k.col[e])] = 0.0f;
     for (std::size_t i = 0; i < neighbours.size(); ++i) push_scored(keep, neighbours[i], products[i]);
     scored += neighbours.size();
     if (neighbours.size() <= kMaxLinkNeighbours) return;
@@ -328,24 +378,36 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
   {  // the edges' first scores in parallel (the same dot() per pair), pushed in edge order
     std::vector<double> first(edges.size());
     tbb::parallel_for(std::size_t{0}, edges.size(),
-                      [&](std::size_t e) { first[e] = dot(sums[edges[e].a], sums[edges[e].b]); });
+                      [&](std::size_t e) { first[e] = dot(sum_of(edges[e].a), sum_of(edges[e].b)); });
     for (std::size_t e = 0; e < edges.size(); ++e) push_scored(edges[e].a, edges[e].b, first[e]);
   }
+  const auto stale = [&](const Candidate& c) {
+    return parent[c.a] != c.a || parent[c.b] != c.b || version[c.a] != c.version_a ||
+           version[c.b] != c.version_b;
+  };
   while (!heap.empty()) {
-    const Candidate top = heap.top();
-    heap.pop();
+    if (heap.size() >= rebuild_at) {
+      std::erase_if(heap, stale);
+      std::make_heap(heap.begin(), heap.end());
+      heap.shrink_to_fit();
+      rebuild_at = std::max(rebuild_at, 2 * heap.size());
+    }
+    std::pop_heap(heap.begin(), heap.end());
+    const Candidate top = heap.back();
+    heap.pop_back();
     if (parent[top.a] != top.a || parent[top.b] != top.b) continue;                    // merged away
     if (version[top.a] != top.version_a || version[top.b] != top.version_b) continue;  // stale score
     // Keep the larger cluster's slot (ties: the smaller index).
     DocIndex keep = top.a, gone = top.b;
     if (size[gone] > size[keep] || (size[gone] == size[keep] && gone < keep)) std::swap(keep, gone);
     parent[gone] = keep;
+    SumVector merged = add(sum_of(keep), sum_of(gone));
     size[keep] += size[gone];
     undated[keep] += undated[gone];
     if (!threshold_sum.empty()) threshold_sum[keep] += threshold_sum[gone];
     ++version[keep];
-    sums[keep] = add(sums[keep], sums[gone]);
-    SumVector().swap(sums[gone]);
+    sums[keep] = std::move(merged);
+    sums[gone] = SumVector();
     // Neighbours of the merged cluster: the roots adjacent to either side.
     std::vector<DocIndex> next;
     for (const DocIndex side : {keep, gone}) {
@@ -374,21 +436,80 @@ std::vector<std::uint32_t> average_linkage(const RowMatrix& rows, std::span<cons
 
 namespace {
 
-// The sum of the rows of each cluster: one row per cluster.
-RowMatrix cluster_sums(const RowMatrix& rows, std::span<const std::uint32_t> labels, std::size_t clusters) {
+// The sum of the rows of each cluster: one row per cluster, each summed in row order (as a product
+// of a membership matrix and the rows would), in two passes (count, then fill) so that no copy of the
+// result is held; with max_terms > 0, each sum keeps only its max_terms heaviest entries (ties: the
+// smaller column). Parallel over clusters (oneTBB).
+RowMatrix cluster_sums(const RowMatrix& rows, std::span<const std::uint32_t> labels, std::size_t clusters,
+                       std::uint32_t max_terms = 0) {
   STORYLINE_CHECK_ARG(labels.size() == static_cast<std::size_t>(rows.rows()), "one label per row");
-  using Triplet = Eigen::Triplet<float>;
-  std::vector<Triplet> assign;
-  assign.reserve(labels.size());
-  for (std::size_t i = 0; i < labels.size(); ++i) {
-    STORYLINE_CHECK_ARG(labels[i] < clusters, "label out of range");
-    assign.emplace_back(static_cast<int>(labels[i]), static_cast<int>(i), 1.0f);
+  std::vector<std::size_t> offsets(clusters + 1, 0);
+  for (const std::uint32_t c : labels) {
+    STORYLINE_CHECK_ARG(c < clusters, "label out of range");
+    ++offsets[c + 1];
   }
-  RowMatrix membership(static_cast<Eigen::Index>(clusters), rows.rows());
-  membership.setFromTriplets(assign.begin(), assign.end());
-  RowMatrix sums = membership * rows;
-  sums.makeCompressed();
-  return sums;
+  for (std::size_t c = 1; c <= clusters; ++c) offsets[c] += offsets[c - 1];
+  std::vector<DocIndex> members(labels.size());
+  {
+    std::vector<std::size_t> fill(offsets.begin(), offsets.end() - 1);
+    for (std::size_t r = 0; r < labels.size(); ++r) members[fill[labels[r]]++] = static_cast<DocIndex>(r);
+  }
+  struct Sum {
+    std::vector<float> dense;
+    std::vector<int> touched;
+    std::vector<std::pair<int, float>> entries;
+  };
+  tbb::enumerable_thread_specific<Sum> scratch([&] {
+    return Sum{std::vector<float>(static_cast<std::size_t>(rows.cols()), 0.0f), {}, {}};
+  });
+  // Sums cluster c into scratch's entries (sorted by column, capped), leaving the dense row clear.
+  const auto sum = [&](std::size_t c, Sum& s) {
+    s.touched.clear();
+    for (std::size_t m = offsets[c]; m < offsets[c + 1]; ++m) {
+      for (RowMatrix::InnerIterator it(rows, members[m]); it; ++it) {
+        float& x = s.dense[static_cast<std::size_t>(it.index())];
+        if (x == 0.0f) s.touched.push_back(static_cast<int>(it.index()));
+        x += it.value();
+      }
+    }
+    s.entries.clear();
+    for (const int col : s.touched) {
+      float& x = s.dense[static_cast<std::size_t>(col)];
+      if (x != 0.0f) s.entries.emplace_back(col, x);
+      x = 0.0f;
+    }
+    if (max_terms > 0 && s.entries.size() > max_terms) {
+      std::nth_element(s.entries.begin(), s.entries.begin() + max_terms, s.entries.end(),
+                       [](const auto& x, const auto& y) {
+                         return x.second != y.second ? x.second > y.second : x.first < y.first;
+                       });
+      s.entries.resize(max_terms);
+    }
+    std::sort(s.entries.begin(), s.entries.end());
+  };
+  std::vector<std::int64_t> outer(clusters + 1, 0);
+  tbb::parallel_for(std::size_t{0}, clusters, [&](std::size_t c) {
+    Sum& s = scratch.local();
+    sum(c, s);
+    outer[c + 1] = static_cast<std::int64_t>(s.entries.size());
+  });
+  for (std::size_t c = 0; c < clusters; ++c) outer[c + 1] += outer[c];
+  STORYLINE_CHECK_ARG(outer[clusters] <= INT32_MAX, "more than 2^31 centroid entries");
+  RowMatrix out(static_cast<Eigen::Index>(clusters), rows.cols());
+  out.makeCompressed();
+  out.resizeNonZeros(static_cast<Eigen::Index>(outer[clusters]));
+  std::transform(outer.begin(), outer.end(), out.outerIndexPtr(),
+                 [](std::int64_t k) { return static_cast<int>(k); });
+  tbb::parallel_for(std::size_t{0}, clusters, [&](std::size_t c) {
+    Sum& s = scratch.local();
+    sum(c, s);
+    auto at = static_cast<std::size_t>(outer[c]);
+    for (const auto& [col, value] : s.entries) {
+      out.innerIndexPtr()[at] = col;
+      out.valuePtr()[at++] = value;
+    }
+  });
+  return out;
 }
 
 }  // namespace
@@ -403,8 +524,9 @@ void normalize_rows(RowMatrix& rows) {
   }
 }
 
-RowMatrix centroids(const RowMatrix& rows, std::span<const std::uint32_t> labels, std::size_t clusters) {
-  RowMatrix sums = cluster_sums(rows, labels, clusters);
+RowMatrix centroids(const RowMatrix& rows, std::span<const std::uint32_t> labels, std::size_t clusters,
+                    std::uint32_t max_terms) {
+  RowMatrix sums = cluster_sums(rows, labels, clusters, max_terms);
   normalize_rows(sums);
   return sums;
 }

@@ -13,6 +13,7 @@
 
 #include "detail/corpus.hpp"
 #include "detail/json_out.hpp"
+#include "detail/term_store.hpp"
 #include "storyline/dedup.hpp"
 #include "storyline/error.hpp"
 #include "storyline/language.hpp"
@@ -28,7 +29,7 @@ using ReportLanguage = ClusterJobReport::LanguageCount;
 
 // What clustering keeps of each document beyond the dedup fields.
 struct ClusterDocs {
-  std::vector<TermCounts> terms;
+  detail::TermStore terms;
   std::vector<std::string> titles;
   std::vector<Language> languages;
 };
@@ -117,21 +118,6 @@ void share_names(RowMatrix& rows, const TfidfMatrix& tfidf, float name_share) {
     for (RowMatrix::InnerIterator it(rows, r); it; ++it)
       it.valueRef() *= scale[is_entity_term(tfidf.term_hash[static_cast<std::size_t>(it.index())]) ? 1 : 0];
   }
-}
-
-// The rows without the bridge's columns, L2-normalised again: stories are events told in one
-// language's words (the bridge's translations and name keys blur events that names keep apart: on
-// ecbplus they cost 0.013 B-cubed); threads use the bridge. Empty when no row has a bridge column.
-RowMatrix without_bridge(const RowMatrix& rows, const TfidfMatrix& tfidf) {
-  bool any = false;
-  for (std::size_t c = 0; c < tfidf.shared_columns && !any; ++c) any = is_bridge_term(tfidf.term_hash[c]);
-  if (!any) return {};
-  RowMatrix out = rows;
-  out.prune([&](Eigen::Index, Eigen::Index c, float) {
-    return !is_bridge_term(tfidf.term_hash[static_cast<std::size_t>(c)]);
-  });
-  normalize_rows(out);
-  return out;
 }
 
 // Each cluster's member row closest to its centroid (the first row on ties). A centroid is scattered
@@ -277,7 +263,7 @@ void report_figures(ReportData& data, const ClusterJobReport& report, const Gold
 ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* observer) {
   const auto start = std::chrono::steady_clock::now();
   ClusterJobReport report;
-  detail::PhaseClock clock(report.phases);
+  detail::PhaseClock clock(report.phases, &report.phase_peak_mb);
   const FingerprintScheme scheme(options.dedup);
   const detail::NamedOutput outputs[] = {{"--output", options.annotated_path},
                                          {"--stories", options.stories_path},
@@ -291,6 +277,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   tbb::enumerable_thread_specific<TermExtractor> extractors(
       [&] { return TermExtractor(options.cluster.tfidf); });
   struct LocalNames {
+    TermCounts terms;    // one document's, refilled
     TermNames document;  // one document's, refilled
     Names all;           // every term this thread saw, its first spelling
   };
@@ -303,7 +290,8 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   docs.extra = [&](const Document& doc, std::size_t slot) {
     LocalNames& local = local_names.local();
     extra.languages[slot] = guess_language(doc.text.empty() ? doc.title : doc.text);
-    extractors.local().extract(doc, extra.terms[slot], &local.document, extra.languages[slot]);
+    extractors.local().extract(doc, local.terms, &local.document, extra.languages[slot]);
+    extra.terms.put(slot, local.terms);
     local.document.for_each([&](std::uint64_t term, std::string_view name) {
       if (!local.all.contains(term)) local.all.emplace(term, name);
     });
@@ -326,33 +314,39 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   // Near-duplicates enter clustering once, through their representative.
   if (observer != nullptr) observer->progress("dedup", report.ingest);
   const DuplicateGroups groups = find_duplicate_groups(scheme, docs.dedup_input(0));
+  std::vector<std::uint32_t>().swap(docs.fingerprints);  // what grouping needed
+  std::vector<std::vector<std::uint64_t>>().swap(docs.sets);
   const std::size_t n = docs.ids.size();
   std::vector<DocIndex> rep_index(n, 0);  // document -> row of its representative
-  std::vector<TermCounts> rep_terms;
   std::vector<std::int32_t> rep_dates;
   std::vector<DocIndex> rep_doc;
   for (std::size_t d = 0; d < n; ++d) {
     if (groups.representative[d] != d) continue;
     rep_index[d] = static_cast<DocIndex>(rep_doc.size());
     rep_doc.push_back(static_cast<DocIndex>(d));
-    rep_terms.push_back(std::move(extra.terms[d]));
     rep_dates.push_back(docs.info[d].date);
   }
   for (std::size_t d = 0; d < n; ++d) rep_index[d] = rep_index[groups.representative[d]];
   report.duplicates = n - rep_doc.size();
+  extra.terms.keep(rep_doc);  // slot r: the terms of representative r
   clock.lap("dedup");
 
   if (observer != nullptr) observer->progress("stories", report.ingest);
-  const TfidfMatrix tfidf = build_tfidf(rep_terms, options.cluster.tfidf);
-  rep_terms = {};
-  report.terms = tfidf.shared_columns;
-  clock.lap("tfidf");
+  // Stories are events told in one language's words: their rows leave the bridge out (its translations
+  // and name keys blur events that names keep apart: on ecbplus they cost 0.013 B-cubed); threads use it.
+  // Each matrix is built from the stored terms when it is needed, so the two are never held at once.
+  const auto rep_terms = [&](std::size_t r, TermCounts& out) { extra.terms.get(r, out); };
+  TfidfShape shape;
+  shape.max_row_terms = options.cluster.max_row_terms;
+  shape.without_bridge = true;
+  RowMatrix story_input = build_tfidf(rep_doc.size(), rep_terms, options.cluster.tfidf, shape).rows;
+  // The terms wait on disk while the graph and the linkage need the memory (at 10M documents, 3 GB).
+  if (extra.terms.bytes() > options.spill_terms_above || options.spill_terms_above == 0) extra.terms.spill();
+  clock.lap("story vectors");
   const std::uint32_t rank = options.cluster.background_rank;
   std::vector<float> rank_similarity;
-  RowMatrix bridgeless = without_bridge(tfidf.rows, tfidf);
-  const RowMatrix& story_input = bridgeless.rows() > 0 ? bridgeless : tfidf.rows;
-  const std::vector<Edge> story_edges = neighbor_graph(
-      story_input, rep_dates, options.cluster.story_neighbors, rank, rank > 0 ? &rank_similarity : nullptr);
+  std::vector<Edge> story_edges = neighbor_graph(story_input, rep_dates, options.cluster.story_neighbors,
+                                                 rank, rank > 0 ? &rank_similarity : nullptr);
   report.edges = story_edges.size();
   clock.lap("story graph");
   const bool windowed = options.cluster.story_neighbors.window_days >= 0;
@@ -376,9 +370,23 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
       windowed ? std::span<const std::uint8_t>(dated) : std::span<const std::uint8_t>(),
       options.cluster.dated_story_threshold, row_threshold);
   const std::size_t stories = rep_doc.empty() ? 0 : *std::max_element(story.begin(), story.end()) + 1;
-  bridgeless = RowMatrix();
-  const RowMatrix story_rows = centroids(tfidf.rows, story, stories);
+  story_input = RowMatrix();
+  std::vector<Edge>().swap(story_edges);
   clock.lap("stories");
+  shape.without_bridge = false;
+  shape.max_row_terms = 0;  // threads are linked from every term of their stories (see ClusterParams)
+  TfidfMatrix tfidf = build_tfidf(rep_doc.size(), rep_terms, options.cluster.tfidf, shape);
+  report.terms = tfidf.shared_columns;
+  extra.terms.clear();
+  const RowMatrix story_rows = centroids(tfidf.rows, story, stories, options.cluster.max_story_terms);
+  // Each story's member closest to its centroid, its representative; the documents' rows end here.
+  std::vector<DocIndex> story_rep;
+  if (!options.stories_path.empty() || !options.report_path.empty()) {
+    story_rep = closest_members(tfidf.rows, story, story_rows);
+    for (DocIndex& r : story_rep) r = rep_doc[r];
+  }
+  tfidf.rows = RowMatrix();
+  clock.lap("thread vectors");
 
   if (observer != nullptr) observer->progress("threads", report.ingest);
   RowMatrix thread_input =
@@ -445,11 +453,6 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     ++story_summary[s].size;
     thread_summary[thread[s]].add_date(docs.info[d].date);
     ++thread_summary[thread[s]].size;
-  }
-  std::vector<DocIndex> story_rep;
-  if (!options.stories_path.empty() || !options.report_path.empty()) {
-    story_rep = closest_members(tfidf.rows, story, story_rows);
-    for (DocIndex& r : story_rep) r = rep_doc[r];
   }
   // (Built with append: GCC 12 warns wrongly, -Wrestrict, on "s" + std::to_string(s).)
   const auto label_id = [](char prefix, std::size_t k) {

@@ -338,22 +338,38 @@ std::string_view TermNames::find(std::uint64_t term) const {
 }
 
 TfidfMatrix build_tfidf(std::span<const TermCounts> docs, const TfidfParams& params) {
+  return build_tfidf(
+      docs.size(), [&](std::size_t i, TermCounts& out) { out.terms = docs[i].terms; }, params);
+}
+
+TfidfMatrix build_tfidf(std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of,
+                        const TfidfParams& params, TfidfShape shape) {
   STORYLINE_CHECK_ARG(params.max_df_ratio > 0.0 && params.max_df_ratio <= 1.0,
                       "max_df_ratio must be in (0, 1]");
   STORYLINE_CHECK_ARG(params.own_term_weight >= 0.0f && params.own_term_weight <= 1.0f,
                       "own_term_weight must be in [0, 1]");
-  const std::size_t n = docs.size();
+  // Each thread's buffer for one document's terms (the bridge's left out when asked).
+  tbb::enumerable_thread_specific<TermCounts> buffers;
+  const auto read_terms = [&](std::size_t i) -> const TermCounts& {
+    TermCounts& t = buffers.local();
+    terms_of(i, t);
+    if (shape.without_bridge) {
+      std::erase_if(t.terms, [](const auto& term) { return is_bridge_term(term.first); });
+    }
+    return t;
+  };
   // Document frequencies: per-thread counts, merged (sums do not depend on the split).
   tbb::enumerable_thread_specific<std::unordered_map<std::uint64_t, std::uint32_t>> local_df;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
     auto& df = local_df.local();
     for (std::size_t i = range.begin(); i < range.end(); ++i) {
-      for (const auto& [term, count] : docs[i].terms) ++df[term];
+      for (const auto& [term, count] : read_terms(i).terms) ++df[term];
     }
   });
   std::unordered_map<std::uint64_t, std::uint32_t> df;
   for (auto& part : local_df) {
     for (const auto& [term, count] : part) df[term] += count;
+    std::unordered_map<std::uint64_t, std::uint32_t>().swap(part);
   }
   TfidfMatrix m;
   const auto max_df = static_cast<std::uint32_t>(std::max(2.0, params.max_df_ratio * static_cast<double>(n)));
@@ -376,64 +392,101 @@ TfidfMatrix build_tfidf(std::span<const TermCounts> docs, const TfidfParams& par
   const auto own_idf =
       static_cast<float>(std::log((1.0 + static_cast<double>(n)) / 2.0) + 1.0) * params.own_term_weight;
   m.shared_columns = m.term_hash.size();
-  std::vector<std::array<float, 2>> own(n, {0.0f, 0.0f});  // row -> {words, entities}
-  std::vector<int> outer(n + 1, 0), own_count(n + 1, 0);
-  tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
-    int kept = 0;
-    double sq[2] = {0.0, 0.0};
-    for (const auto& [term, count] : docs[i].terms) {
-      if (std::binary_search(m.term_hash.begin(), m.term_hash.end(), term)) {
-        ++kept;
+  // A row's shared columns and weights (at most max_row_terms, the heaviest, in column order) and the
+  // squared weight of its own words and entities (one-document terms, and shared ones beyond the cap).
+  struct Row {
+    std::vector<std::pair<int, float>> shared;
+    double own[2] = {0.0, 0.0};
+  };
+  const auto weigh = [&](std::size_t i, Row& row) {
+    row.shared.clear();
+    row.own[0] = row.own[1] = 0.0;
+    // (term_hash grows by the own columns between the passes: its iterators are taken afresh.)
+    const auto shared_end = m.term_hash.begin() + static_cast<std::ptrdiff_t>(m.shared_columns);
+    for (const auto& [term, count] : read_terms(i).terms) {
+      const bool entity = is_entity_term(term);
+      const auto it = std::lower_bound(m.term_hash.begin(), shared_end, term);
+      if (it != shared_end && *it == term) {
+        const auto c = static_cast<std::size_t>(it - m.term_hash.begin());
+        row.shared.emplace_back(static_cast<int>(c), (1.0f + std::log(std::max(count, 1.0f))) * idf[c]);
       } else if (const auto f = df.find(term); f != df.end() && f->second == 1 && !is_bridge_term(term)) {
         // (A bridge feature of one document bridges nothing; it stays out, and rows without the
         // bridge's columns are the rows of a corpus without the bridge.)
-        const bool entity = is_entity_term(term);
         const float w =
             (1.0f + std::log(std::max(count, 1.0f))) * own_idf * (entity ? params.entity_weight : 1.0f);
-        sq[entity ? 1 : 0] += static_cast<double>(w) * w;
+        row.own[entity ? 1 : 0] += static_cast<double>(w) * w;
       }
     }
-    for (int k = 0; k < 2; ++k) own[i][k] = static_cast<float>(std::sqrt(sq[k]));
-    own_count[i + 1] = (sq[0] > 0.0 ? 1 : 0) + (sq[1] > 0.0 ? 1 : 0);
-    outer[i + 1] = kept + own_count[i + 1];
+    if (shape.max_row_terms > 0 && row.shared.size() > shape.max_row_terms) {
+      const auto heavier = [](const auto& x, const auto& y) {
+        return x.second != y.second ? x.second > y.second : x.first < y.first;
+      };
+      std::nth_element(row.shared.begin(), row.shared.begin() + shape.max_row_terms, row.shared.end(),
+                       heavier);
+      for (auto e = row.shared.begin() + shape.max_row_terms; e != row.shared.end(); ++e) {
+        const bool entity = is_entity_term(m.term_hash[static_cast<std::size_t>(e->first)]);
+        row.own[entity ? 1 : 0] += static_cast<double>(e->second) * e->second;
+      }
+      row.shared.resize(shape.max_row_terms);
+      std::sort(row.shared.begin(), row.shared.end());
+    }
+  };
+  std::vector<std::uint8_t> own_flags(n, 0);  // row -> bit 0: own words, bit 1: own entities
+  std::vector<std::int64_t> outer(n + 1, 0);
+  std::vector<int> own_count(n + 1, 0);
+  tbb::enumerable_thread_specific<Row> rows;
+  tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
+    Row& row = rows.local();
+    weigh(i, row);
+    own_flags[i] = static_cast<std::uint8_t>((row.own[0] > 0.0 ? 1 : 0) | (row.own[1] > 0.0 ? 2 : 0));
+    own_count[i + 1] = (row.own[0] > 0.0 ? 1 : 0) + (row.own[1] > 0.0 ? 1 : 0);
+    outer[i + 1] = static_cast<std::int64_t>(row.shared.size()) + own_count[i + 1];
   });
   for (std::size_t i = 0; i < n; ++i) outer[i + 1] += outer[i], own_count[i + 1] += own_count[i];
   m.term_hash.resize(m.shared_columns + static_cast<std::size_t>(own_count[n]));
   m.df.resize(m.term_hash.size(), 1);
   for (std::size_t i = 0; i < n; ++i) {
     auto c = m.shared_columns + static_cast<std::size_t>(own_count[i]);
-    if (own[i][0] > 0.0f) m.term_hash[c++] = kOwnWords;
-    if (own[i][1] > 0.0f) m.term_hash[c] = kOwnEntities;
+    if ((own_flags[i] & 1) != 0) m.term_hash[c++] = kOwnWords;
+    if ((own_flags[i] & 2) != 0) m.term_hash[c] = kOwnEntities;
   }
-  std::vector<int> inner(static_cast<std::size_t>(outer[n]));
-  std::vector<float> values(inner.size());
+  std::vector<std::uint8_t>().swap(own_flags);
+  // The matrix is filled in place (compressed), not copied from buffers: at 10M rows a copy is GBs.
+  m.rows.resize(static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m.term_hash.size()));
+  STORYLINE_CHECK_ARG(
+      outer[n] <= INT32_MAX,
+      "more than 2^31 TF-IDF entries: cap the terms per row (max_row_terms) or split the input");
+  m.rows.makeCompressed();
+  m.rows.resizeNonZeros(static_cast<Eigen::Index>(outer[n]));
+  std::transform(outer.begin(), outer.end(), m.rows.outerIndexPtr(),
+                 [](std::int64_t k) { return static_cast<int>(k); });
+  std::vector<std::int64_t>().swap(outer);
+  int* const inner = m.rows.innerIndexPtr();
+  float* const values = m.rows.valuePtr();
+  const int* const row_begin = m.rows.outerIndexPtr();
   tbb::parallel_for(std::size_t{0}, n, [&](std::size_t i) {
-    auto at = static_cast<std::size_t>(outer[i]);
+    Row& row = rows.local();
+    weigh(i, row);
+    auto at = static_cast<std::size_t>(row_begin[i]);
     double norm = 0.0;
-    for (const auto& [term, count] : docs[i].terms) {
-      const auto it = std::lower_bound(m.term_hash.begin(), m.term_hash.begin() + m.shared_columns, term);
-      if (it == m.term_hash.begin() + m.shared_columns || *it != term) continue;
-      const auto c = static_cast<std::size_t>(it - m.term_hash.begin());
-      const float w = (1.0f + std::log(std::max(count, 1.0f))) * idf[c];
-      inner[at] = static_cast<int>(c);
+    for (const auto& [c, w] : row.shared) {
+      inner[at] = c;
       values[at] = w;
       norm += static_cast<double>(w) * w;
       ++at;
     }
     auto c = m.shared_columns + static_cast<std::size_t>(own_count[i]);
-    for (const float w : own[i]) {
-      if (w <= 0.0f) continue;
+    for (const double sq : row.own) {
+      if (sq <= 0.0) continue;
+      const auto w = static_cast<float>(std::sqrt(sq));
       inner[at] = static_cast<int>(c++);
       values[at] = w;
       norm += static_cast<double>(w) * w;
       ++at;
     }
     const float scale = norm > 0.0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
-    for (auto k = static_cast<std::size_t>(outer[i]); k < at; ++k) values[k] *= scale;
+    for (auto k = static_cast<std::size_t>(row_begin[i]); k < at; ++k) values[k] *= scale;
   });
-  m.rows = Eigen::Map<const Eigen::SparseMatrix<float, Eigen::RowMajor>>(
-      static_cast<Eigen::Index>(n), static_cast<Eigen::Index>(m.term_hash.size()),
-      static_cast<Eigen::Index>(inner.size()), outer.data(), inner.data(), values.data());
   return m;
 }
 

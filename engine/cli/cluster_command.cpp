@@ -54,6 +54,7 @@ int run(ClusterCli& cli) {
   }
   print_throughput(s, r.seconds);
   print_phases(r.phases);
+  print_phase_peaks(r.phase_peak_mb);
   if (!cli.job.report_path.empty()) {
     std::fprintf(stderr, "  report: %s (%.1f MB)\n", cli.job.report_path.c_str(),
                  static_cast<double>(r.report_bytes) / 1e6);
@@ -128,6 +129,12 @@ std::function<int()> register_cluster(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--thread-refine-rounds", p.thread_refine_rounds,
                 "rounds in which stories move to the thread with the most similar centroid (0: none)")
+      ->capture_default_str();
+  c->add_option("--max-row-terms", p.max_row_terms,
+                "a document's vector keeps its N heaviest terms (0: all; bounds the memory per document)")
+      ->capture_default_str();
+  c->add_option("--max-story-terms", p.max_story_terms,
+                "a story's centroid keeps its N heaviest terms when threads are linked (0: all)")
       ->capture_default_str();
   c->add_flag("--bigrams", p.tfidf.bigrams, "add adjacent word pairs as features");
   c->add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times")

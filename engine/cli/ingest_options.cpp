@@ -162,6 +162,14 @@ void print_phases(const PhaseSeconds& phases) {
   std::fprintf(stderr, "  phases: %s\n", line.c_str());
 }
 
+void print_phase_peaks(const PhaseSeconds& peaks) {
+  if (peaks.empty()) return;
+  std::string line;
+  for (const auto& [phase, mb] : peaks)
+    line += (line.empty() ? "" : ", ") + phase + " " + with_commas(static_cast<std::uint64_t>(mb));
+  std::fprintf(stderr, "  peak MB by phase: %s\n", line.c_str());
+}
+
 void print_issue_counts(const IngestStats& stats) {
   for (std::size_t i = 0; i < stats.issues.size(); ++i) {
     if (stats.issues[i] == 0) continue;

@@ -2,6 +2,7 @@
 // grouping needs of each document, the rejects file, and the pass-2 rewrite of the input lines.
 #pragma once
 
+#include <malloc.h>
 #include <tbb/enumerable_thread_specific.h>
 
 #include <chrono>
@@ -12,6 +13,7 @@
 #include <vector>
 
 #include "detail/json_out.hpp"
+#include "detail/memory.hpp"
 #include "storyline/dedup.hpp"
 #include "storyline/dedup_job.hpp"
 #include "storyline/fingerprint.hpp"
@@ -19,18 +21,28 @@
 
 namespace storyline::detail {
 
-/// Appends the wall seconds since the previous lap (or construction) to a job's phase list.
+/// Appends the wall seconds since the previous lap (or construction) to a job's phase list, and, when
+/// given `peaks`, each phase's own peak resident memory in MB (detail/memory.hpp; the peak is reset at
+/// construction and at every lap, so the largest entry is the job's peak).
 class PhaseClock {
  public:
-  explicit PhaseClock(PhaseSeconds& out) : out_(out) {}
+  explicit PhaseClock(PhaseSeconds& out, PhaseSeconds* peaks = nullptr) : out_(out), peaks_(peaks) {
+    if (peaks_ != nullptr) reset_peak_rss();
+  }
   void lap(const char* phase) {
     const auto now = std::chrono::steady_clock::now();
     out_.emplace_back(phase, std::chrono::duration<double>(now - last_).count());
     last_ = now;
+    if (peaks_ != nullptr) {
+      peaks_->emplace_back(phase, static_cast<double>(peak_rss_kb()) / 1024.0);
+      malloc_trim(0);  // what the phase freed goes back to the system, so the next peak is its own
+      reset_peak_rss();
+    }
   }
 
  private:
   PhaseSeconds& out_;
+  PhaseSeconds* peaks_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();
 };
 

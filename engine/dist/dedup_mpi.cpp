@@ -33,15 +33,6 @@ constexpr std::size_t kMaxLeaders = 64;  // as in find_duplicate_groups
 // Fingerprints fetched per batch (64 MB at 128 hashes).
 constexpr std::size_t kBatchPrints = std::size_t{1} << 17;
 
-std::uint64_t peak_rss_kb() {
-  std::ifstream status("/proc/self/status");
-  std::string line;
-  while (std::getline(status, line)) {
-    if (line.rfind("VmHWM:", 0) == 0) return std::strtoull(line.c_str() + 6, nullptr, 10);
-  }
-  return 0;
-}
-
 // A document of a group, as its root's home rank sees it.
 struct Member {
   std::uint64_t doc;
@@ -154,7 +145,7 @@ class Job {
     out.job.params = scheme_->params();
     out.job.bands = scheme_->bands();
     out.bytes_exchanged = comm_.sum(comm_.bytes_sent());
-    out.peak_rss_kb = comm_.all(peak_rss_kb());
+    out.peak_rss_kb = comm_.all(detail::peak_rss_kb());
   }
 
   void prepare_outputs() {

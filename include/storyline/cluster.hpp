@@ -118,9 +118,12 @@ std::size_t join_across_languages(const Eigen::SparseMatrix<float, Eigen::RowMaj
 /// Scales each row to unit length (rows of norm 0 stay as they are).
 void normalize_rows(Eigen::SparseMatrix<float, Eigen::RowMajor>& rows);
 
-/// Sum of the rows of each cluster, L2-normalised: one row per cluster (labels dense from 0).
+/// Sum of the rows of each cluster, L2-normalised: one row per cluster (labels dense from 0). With
+/// max_terms > 0, each sum keeps only its max_terms heaviest entries before it is normalised (a story of
+/// many documents sums thousands of terms; its heaviest say what it is about). Parallel (oneTBB);
+/// the result does not depend on the thread count.
 Eigen::SparseMatrix<float, Eigen::RowMajor> centroids(const Eigen::SparseMatrix<float, Eigen::RowMajor>& rows,
                                                       std::span<const std::uint32_t> labels,
-                                                      std::size_t clusters);
+                                                      std::size_t clusters, std::uint32_t max_terms = 0);
 
 }  // namespace storyline

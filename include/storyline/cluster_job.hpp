@@ -17,7 +17,13 @@ namespace storyline {
 
 /// Story and thread parameters, with the defaults chosen on the labelled data (see the README).
 struct ClusterParams {
-  TfidfParams tfidf;                                              ///< term and entity weighting
+  TfidfParams tfidf;  ///< term and entity weighting
+  /// A document's TF-IDF row keeps at most this many terms, its heaviest (TfidfShape::max_row_terms;
+  /// 0: all): the memory of the vectors, the graph and the linkage is bounded by it.
+  std::uint32_t max_row_terms = 0;
+  /// A story's centroid (what threads are linked from) keeps at most this many terms, its heaviest
+  /// (0: all). A story of many documents sums thousands of terms; its heaviest say what it is about.
+  std::uint32_t max_story_terms = 0;
   NeighborParams story_neighbors = {10, 24, 1000, 64, 0.05f, 3};  ///< window: 3 days
   float story_threshold = 0.15f;       ///< mean cosine (plus the background, below) that makes one story
   float dated_story_threshold = 0.1f;  ///< the same for documents that all carry dates (within the window)
@@ -75,6 +81,10 @@ struct ClusterJobOptions {
   std::string gold_path;
   std::string gold_story_field = "story_id";
   std::string gold_thread_field = "thread_id";
+  /// The documents' terms, once their story vectors are built, wait in an unnamed temporary file
+  /// ($TMPDIR, else /tmp) while the story graph and linkage need the memory, when they take more than
+  /// this many bytes (about 450 a document); 0: always.
+  std::size_t spill_terms_above = std::size_t{64} << 20;
 };
 
 /// Figures of a finished job.
@@ -106,9 +116,13 @@ struct ClusterJobReport {
   std::size_t language_joins = 0;  ///< threads joined to a thread of another language
   std::uint64_t report_bytes = 0;  ///< size of the HTML report written
   double seconds = 0.0;
-  /// Wall seconds per phase, in order: "read" (parse, fingerprint, extract terms), "dedup", "tfidf",
-  /// "story graph", "stories" (average linkage), "threads", "write", and "report" when asked.
+  /// Wall seconds per phase, in order: "read" (parse, fingerprint, extract terms), "dedup", "story
+  /// vectors" (TF-IDF without the bridge), "story graph", "stories" (average linkage), "thread vectors"
+  /// (TF-IDF with the bridge, story centroids and representatives), "threads", "write", and "report"
+  /// when asked.
   PhaseSeconds phases;
+  /// Each phase's own peak resident memory in MB (Linux; the largest is the job's peak), same order.
+  PhaseSeconds phase_peak_mb;
 };
 
 /// Runs the job; output does not depend on the thread count. Throws like run_dedup_job.

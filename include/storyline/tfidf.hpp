@@ -4,6 +4,7 @@
 
 #include <Eigen/SparseCore>
 #include <cstdint>
+#include <functional>
 #include <span>
 #include <vector>
 
@@ -32,5 +33,21 @@ struct TfidfMatrix {
 /// share one word of many are not alike however small the collection, and sums of rows and entity
 /// boosts weigh them as a column per term would. Uses oneTBB.
 TfidfMatrix build_tfidf(std::span<const TermCounts> docs, const TfidfParams& params);
+
+/// What build_tfidf leaves out, to hold less.
+struct TfidfShape {
+  /// Leave the bridge's features (is_bridge_term) out of the columns, the counts and the norms: the
+  /// rows of the same corpus without the bridge.
+  bool without_bridge = false;
+  /// A row keeps at most this many shared columns, its heaviest (ties: the smaller column); the weight
+  /// of the others joins its own columns (as the Euclidean norm), so its norm, and its cosine with any
+  /// row on the columns kept, are what they were. 0: every column.
+  std::uint32_t max_row_terms = 0;
+};
+
+/// build_tfidf over n documents whose terms terms_of(i, out) writes (sorted by hash; called several
+/// times per document, from several threads at once), shaped as asked.
+TfidfMatrix build_tfidf(std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of,
+                        const TfidfParams& params, TfidfShape shape = {});
 
 }  // namespace storyline
