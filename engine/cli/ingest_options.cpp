@@ -167,7 +167,7 @@ void print_phase_peaks(const PhaseSeconds& peaks) {
   std::string line;
   for (const auto& [phase, mb] : peaks)
     line += (line.empty() ? "" : ", ") + phase + " " + with_commas(static_cast<std::uint64_t>(mb));
-  std::fprintf(stderr, "  peak MB by phase: %s\n", line.c_str());
+  std::fprintf(stderr, "  peak MB after each phase: %s\n", line.c_str());
 }
 
 void print_issue_counts(const IngestStats& stats) {

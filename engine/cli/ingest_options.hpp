@@ -67,7 +67,7 @@ void print_throughput(const IngestStats& stats, double seconds);
 
 /// Prints "  phases: read 1.20 s, group 0.30 s, ..." to stderr.
 void print_phases(const PhaseSeconds& phases);
-/// Prints "  peak MB by phase: read 2,100, dedup 2,300, ..." (nothing when empty).
+/// Prints "  peak MB after each phase: read 2,100, dedup 2,300, ..." (nothing when empty).
 void print_phase_peaks(const PhaseSeconds& peaks);
 
 /// Seconds since an arbitrary start (steady clock).

@@ -22,21 +22,19 @@
 namespace storyline::detail {
 
 /// Appends the wall seconds since the previous lap (or construction) to a job's phase list, and, when
-/// given `peaks`, each phase's own peak resident memory in MB (detail/memory.hpp; the peak is reset at
-/// construction and at every lap, so the largest entry is the job's peak).
+/// given `peaks`, the process's peak resident memory so far in MB (detail/memory.hpp) at the end of
+/// each phase: the phase where it rises is the one that set it. Pages freed in a phase are given back
+/// to the system at its end (malloc_trim), so that they do not count again in the next.
 class PhaseClock {
  public:
-  explicit PhaseClock(PhaseSeconds& out, PhaseSeconds* peaks = nullptr) : out_(out), peaks_(peaks) {
-    if (peaks_ != nullptr) reset_peak_rss();
-  }
+  explicit PhaseClock(PhaseSeconds& out, PhaseSeconds* peaks = nullptr) : out_(out), peaks_(peaks) {}
   void lap(const char* phase) {
     const auto now = std::chrono::steady_clock::now();
     out_.emplace_back(phase, std::chrono::duration<double>(now - last_).count());
     last_ = now;
     if (peaks_ != nullptr) {
       peaks_->emplace_back(phase, static_cast<double>(peak_rss_kb()) / 1024.0);
-      malloc_trim(0);  // what the phase freed goes back to the system, so the next peak is its own
-      reset_peak_rss();
+      malloc_trim(0);
     }
   }
 

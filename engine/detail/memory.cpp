@@ -15,11 +15,4 @@ std::uint64_t peak_rss_kb() {
   return 0;
 }
 
-bool reset_peak_rss() {
-  std::ofstream clear("/proc/self/clear_refs");
-  clear << "5";
-  clear.flush();
-  return static_cast<bool>(clear);
-}
-
 }  // namespace storyline::detail

@@ -121,7 +121,8 @@ struct ClusterJobReport {
   /// (TF-IDF with the bridge, story centroids and representatives), "threads", "write", and "report"
   /// when asked.
   PhaseSeconds phases;
-  /// Each phase's own peak resident memory in MB (Linux; the largest is the job's peak), same order.
+  /// The process's peak resident memory in MB (Linux VmHWM) at the end of each phase, same order: the
+  /// phase where it rises set the peak.
   PhaseSeconds phase_peak_mb;
 };
 
