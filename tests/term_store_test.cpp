@@ -218,9 +218,6 @@ TEST(ClusterJob, SpilledTermsGiveTheSameOutputAndEveryPhaseHasItsPeak) {
     for (std::size_t p = 0; p < report.phases.size(); ++p) {
       EXPECT_EQ(report.phase_peak_mb[p].first, report.phases[p].first);
       EXPECT_GT(report.phase_peak_mb[p].second, 1.0) << report.phases[p].first;  // MB
-      if (p > 0) {                                                               // a peak so far never falls
-        EXPECT_GE(report.phase_peak_mb[p].second, report.phase_peak_mb[p - 1].second);
-      }
     }
     EXPECT_GT(report.stories, 100u);
   }

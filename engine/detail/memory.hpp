@@ -5,7 +5,8 @@
 
 namespace storyline::detail {
 
-/// The peak resident set (VmHWM) in KiB since the process started; 0 where /proc is not readable. (It
+/// The peak resident set (VmHWM) in KiB since the process started; 0 where /proc is not readable. The
+/// kernel updates it lazily, so it can read a little lower after memory is given back. (It
 /// could be reset per phase through /proc/self/clear_refs, but that resets what /usr/bin/time and
 /// getrusage report as the process's peak too, so it is not.)
 std::uint64_t peak_rss_kb();
