@@ -340,7 +340,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   shape.max_row_terms = options.cluster.max_row_terms;
   shape.without_bridge = true;
   RowMatrix story_input = build_tfidf(rep_doc.size(), rep_terms, options.cluster.tfidf, shape).rows;
-  // The terms wait on disk while the graph and the linkage need the memory (at 10M documents, 3 GB).
+  // The terms wait on disk while the graph and the linkage need the memory (GBs at 10M documents).
   if (extra.terms.bytes() > options.spill_terms_above || options.spill_terms_above == 0) extra.terms.spill();
   clock.lap("story vectors");
   const std::uint32_t rank = options.cluster.background_rank;
