@@ -9,6 +9,7 @@
 #include <algorithm>
 #include <array>
 #include <cmath>
+#include <numeric>
 #include <unordered_set>
 
 #include "detail/flat_map.hpp"
@@ -342,22 +343,37 @@ TfidfMatrix build_tfidf(std::span<const TermCounts> docs, const TfidfParams& par
       docs.size(), [&](std::size_t i, TermCounts& out) { out.terms = docs[i].terms; }, params);
 }
 
-TfidfMatrix build_tfidf(std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of,
-                        const TfidfParams& params, TfidfShape shape) {
+namespace {
+
+// A document's terms from terms_of, the bridge's left out when the shape asks (one buffer per thread).
+class TermReader {
+ public:
+  TermReader(const std::function<void(std::size_t, TermCounts&)>& terms_of, bool without_bridge)
+      : terms_of_(terms_of), without_bridge_(without_bridge) {}
+  const TermCounts& operator()(std::size_t i) {
+    TermCounts& t = buffers_.local();
+    terms_of_(i, t);
+    if (without_bridge_) {
+      std::erase_if(t.terms, [](const auto& term) { return is_bridge_term(term.first); });
+    }
+    return t;
+  }
+
+ private:
+  const std::function<void(std::size_t, TermCounts&)>& terms_of_;
+  bool without_bridge_;
+  tbb::enumerable_thread_specific<TermCounts> buffers_;
+};
+
+}  // namespace
+
+TfidfColumns tfidf_columns(std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of,
+                           const TfidfParams& params, TfidfShape shape) {
   STORYLINE_CHECK_ARG(params.max_df_ratio > 0.0 && params.max_df_ratio <= 1.0,
                       "max_df_ratio must be in (0, 1]");
   STORYLINE_CHECK_ARG(params.own_term_weight >= 0.0f && params.own_term_weight <= 1.0f,
                       "own_term_weight must be in [0, 1]");
-  // Each thread's buffer for one document's terms (the bridge's left out when asked).
-  tbb::enumerable_thread_specific<TermCounts> buffers;
-  const auto read_terms = [&](std::size_t i) -> const TermCounts& {
-    TermCounts& t = buffers.local();
-    terms_of(i, t);
-    if (shape.without_bridge) {
-      std::erase_if(t.terms, [](const auto& term) { return is_bridge_term(term.first); });
-    }
-    return t;
-  };
+  TermReader read_terms(terms_of, shape.without_bridge);
   // Document frequencies: per-thread counts, merged (sums do not depend on the split).
   tbb::enumerable_thread_specific<std::unordered_map<std::uint64_t, std::uint32_t>> local_df;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
@@ -371,26 +387,50 @@ TfidfMatrix build_tfidf(std::size_t n, const std::function<void(std::size_t, Ter
     for (const auto& [term, count] : part) df[term] += count;
     std::unordered_map<std::uint64_t, std::uint32_t>().swap(part);
   }
-  TfidfMatrix m;
+  TfidfColumns m;
+  m.params = params;
+  m.shape = shape;
   const auto max_df = static_cast<std::uint32_t>(std::max(2.0, params.max_df_ratio * static_cast<double>(n)));
   for (const auto& [term, count] : df) {
     if (count >= 2 && count <= max_df) m.term_hash.push_back(term);
+    if (count > max_df) m.dropped.push_back(term);
   }
   std::sort(m.term_hash.begin(), m.term_hash.end());
+  std::sort(m.dropped.begin(), m.dropped.end());
   m.df.resize(m.term_hash.size());
-  std::vector<float> idf(m.term_hash.size());
+  m.idf.resize(m.term_hash.size());
   for (std::size_t c = 0; c < m.term_hash.size(); ++c) {
     m.df[c] = df[m.term_hash[c]];
-    idf[c] = static_cast<float>(std::log((1.0 + static_cast<double>(n)) / (1.0 + m.df[c])) + 1.0);
-    if (is_entity_term(m.term_hash[c])) idf[c] *= params.entity_weight;
+    m.idf[c] = static_cast<float>(std::log((1.0 + static_cast<double>(n)) / (1.0 + m.df[c])) + 1.0);
+    if (is_entity_term(m.term_hash[c])) m.idf[c] *= params.entity_weight;
   }
   // Terms of one document alone get no shared column, but they are part of the document: without them
   // the shared words of a small corpus would be all of each vector, and two documents sharing one word
   // of many would have cosine 1. Each row keeps their weight in at most two columns of its own (words,
   // entities), after the shared ones: they add nothing to any dot product, and they keep norms, sums of
   // rows (centroids) and entity boosts what they would be with a column per term.
-  const auto own_idf =
+  m.own_idf =
       static_cast<float>(std::log((1.0 + static_cast<double>(n)) / 2.0) + 1.0) * params.own_term_weight;
+  return m;
+}
+
+TfidfMatrix build_tfidf(std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of,
+                        const TfidfParams& params, TfidfShape shape) {
+  const TfidfColumns columns = tfidf_columns(n, terms_of, params, shape);
+  std::vector<std::uint32_t> all(n);
+  std::iota(all.begin(), all.end(), 0u);
+  return tfidf_rows(columns, all, terms_of);
+}
+
+TfidfMatrix tfidf_rows(const TfidfColumns& columns, std::span<const std::uint32_t> docs,
+                       const std::function<void(std::size_t, TermCounts&)>& terms_of) {
+  const TfidfShape shape = columns.shape;
+  const TfidfParams& params = columns.params;
+  TermReader read_terms(terms_of, shape.without_bridge);
+  const std::size_t n = docs.size();
+  TfidfMatrix m;
+  m.term_hash = columns.term_hash;
+  m.df = columns.df;
   m.shared_columns = m.term_hash.size();
   // A row's shared columns and weights (at most max_row_terms, the heaviest, in column order) and the
   // squared weight of its own words and entities (one-document terms, and shared ones beyond the cap).
@@ -401,19 +441,19 @@ TfidfMatrix build_tfidf(std::size_t n, const std::function<void(std::size_t, Ter
   const auto weigh = [&](std::size_t i, Row& row) {
     row.shared.clear();
     row.own[0] = row.own[1] = 0.0;
-    // (term_hash grows by the own columns between the passes: its iterators are taken afresh.)
-    const auto shared_end = m.term_hash.begin() + static_cast<std::ptrdiff_t>(m.shared_columns);
-    for (const auto& [term, count] : read_terms(i).terms) {
+    for (const auto& [term, count] : read_terms(docs[i]).terms) {
       const bool entity = is_entity_term(term);
-      const auto it = std::lower_bound(m.term_hash.begin(), shared_end, term);
-      if (it != shared_end && *it == term) {
-        const auto c = static_cast<std::size_t>(it - m.term_hash.begin());
-        row.shared.emplace_back(static_cast<int>(c), (1.0f + std::log(std::max(count, 1.0f))) * idf[c]);
-      } else if (const auto f = df.find(term); f != df.end() && f->second == 1 && !is_bridge_term(term)) {
-        // (A bridge feature of one document bridges nothing; it stays out, and rows without the
-        // bridge's columns are the rows of a corpus without the bridge.)
-        const float w =
-            (1.0f + std::log(std::max(count, 1.0f))) * own_idf * (entity ? params.entity_weight : 1.0f);
+      const auto it = std::lower_bound(columns.term_hash.begin(), columns.term_hash.end(), term);
+      if (it != columns.term_hash.end() && *it == term) {
+        const auto c = static_cast<std::size_t>(it - columns.term_hash.begin());
+        row.shared.emplace_back(static_cast<int>(c),
+                                (1.0f + std::log(std::max(count, 1.0f))) * columns.idf[c]);
+      } else if (!is_bridge_term(term) &&
+                 !std::binary_search(columns.dropped.begin(), columns.dropped.end(), term)) {
+        // A term of this document alone. (A bridge feature of one document bridges nothing; it stays
+        // out, and rows without the bridge's columns are the rows of a corpus without the bridge.)
+        const float w = (1.0f + std::log(std::max(count, 1.0f))) * columns.own_idf *
+                        (entity ? params.entity_weight : 1.0f);
         row.own[entity ? 1 : 0] += static_cast<double>(w) * w;
       }
     }

@@ -225,5 +225,28 @@ TEST(ClusterJob, SpilledTermsGiveTheSameOutputAndEveryPhaseHasItsPeak) {
   EXPECT_EQ(outputs[0], outputs[1]);
 }
 
+TEST(TfidfColumns, RowsOfAnyPartAreTheWholeCollectionsRows) {
+  const auto docs = news();
+  const auto terms_of = [&](std::size_t i, TermCounts& out) { out = docs[i]; };
+  for (const TfidfShape shape : {TfidfShape{}, TfidfShape{true, 3}}) {
+    const TfidfMatrix whole = build_tfidf(docs.size(), terms_of, TfidfParams{}, shape);
+    const TfidfColumns columns = tfidf_columns(docs.size(), terms_of, TfidfParams{}, shape);
+    const std::vector<std::uint32_t> part = {4, 0, 2};  // any order
+    const TfidfMatrix rows = tfidf_rows(columns, part, terms_of);
+    ASSERT_EQ(rows.rows.rows(), 3);
+    EXPECT_EQ(rows.shared_columns, whole.shared_columns);
+    for (std::size_t k = 0; k < part.size(); ++k) {
+      // The same entries, bit for bit; own columns (after the shared ones) are numbered in the part.
+      std::vector<std::pair<std::uint64_t, float>> a, b;
+      for (RowMatrix::InnerIterator it(whole.rows, part[k]); it; ++it)
+        a.emplace_back(whole.term_hash[static_cast<std::size_t>(it.index())], it.value());
+      for (RowMatrix::InnerIterator it(rows.rows, static_cast<Eigen::Index>(k)); it; ++it)
+        b.emplace_back(rows.term_hash[static_cast<std::size_t>(it.index())], it.value());
+      EXPECT_EQ(a, b) << "row " << part[k];
+      EXPECT_FALSE(a.empty());
+    }
+  }
+}
+
 }  // namespace
 }  // namespace storyline

@@ -28,6 +28,8 @@ int run(ClusterCli& cli) {
   print_ingest_summary("cluster", s);
   std::fprintf(stderr, "  %s near-duplicates folded, %s terms, %s story edges\n",
                with_commas(r.duplicates).c_str(), with_commas(r.terms).c_str(), with_commas(r.edges).c_str());
+  if (r.time_blocks > 1)
+    std::fprintf(stderr, "  stories clustered in %zu time blocks (--time-block)\n", r.time_blocks);
   if (r.background > 0.0f) {
     std::fprintf(stderr, "  background similarity %.3f: undated documents merge at %.3f\n", r.background,
                  undated_story_threshold(cli.job.cluster.story_threshold, r.background));
@@ -135,6 +137,10 @@ std::function<int()> register_cluster(CLI::App& app) {
       ->capture_default_str();
   c->add_option("--max-story-terms", p.max_story_terms,
                 "a story's centroid keeps its N heaviest terms when threads are linked (0: all)")
+      ->capture_default_str();
+  c->add_option("--time-block", o.time_block_documents,
+                "stories are clustered in time blocks of about N dated documents each, stitched where "
+                "their halos meet (bounds the memory by a block; 0: one block)")
       ->capture_default_str();
   c->add_flag("--bigrams", p.tfidf.bigrams, "add adjacent word pairs as features");
   c->add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times")

@@ -5,6 +5,7 @@
 #include <malloc.h>
 #include <tbb/enumerable_thread_specific.h>
 
+#include <algorithm>
 #include <chrono>
 #include <functional>
 #include <optional>
@@ -30,15 +31,25 @@ class PhaseClock {
   explicit PhaseClock(PhaseSeconds& out, PhaseSeconds* peaks = nullptr) : out_(out), peaks_(peaks) {}
   void lap(const char* phase) {
     const auto now = std::chrono::steady_clock::now();
-    out_.emplace_back(phase, std::chrono::duration<double>(now - last_).count());
+    add(out_, phase, std::chrono::duration<double>(now - last_).count(), false);
     last_ = now;
     if (peaks_ != nullptr) {
-      peaks_->emplace_back(phase, static_cast<double>(peak_rss_kb()) / 1024.0);
+      add(*peaks_, phase, static_cast<double>(peak_rss_kb()) / 1024.0, true);
       malloc_trim(0);
     }
   }
 
  private:
+  // A phase timed again (once per time block, say) adds its seconds; its peak is the highest.
+  static void add(PhaseSeconds& list, const char* phase, double value, bool peak) {
+    for (auto& [name, v] : list) {
+      if (name == phase) {
+        v = peak ? std::max(v, value) : v + value;
+        return;
+      }
+    }
+    list.emplace_back(phase, value);
+  }
   PhaseSeconds& out_;
   PhaseSeconds* peaks_;
   std::chrono::steady_clock::time_point last_ = std::chrono::steady_clock::now();

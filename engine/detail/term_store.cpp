@@ -39,9 +39,7 @@ std::uint32_t get_varint(const std::uint8_t*& p) {
 
 TermStore::TermStore() = default;
 
-TermStore::~TermStore() {
-  if (file_ >= 0) ::close(file_);
-}
+TermStore::~TermStore() = default;
 
 void TermStore::resize(std::size_t count) { slots_.resize(count); }
 
@@ -107,16 +105,10 @@ void TermStore::get(std::size_t slot, TermCounts& out) const {
   const Slot& s = slots_[slot];
   if (s.length == 0) return;
   const std::uint8_t* p = reinterpret_cast<const std::uint8_t*>(static_cast<std::uintptr_t>(s.at));
-  if (file_ >= 0) {
+  if (file_) {
     thread_local std::vector<std::uint8_t> buffer;
     buffer.resize(s.length);
-    for (std::size_t done = 0; done < s.length;) {
-      const ssize_t n =
-          ::pread(file_, buffer.data() + done, s.length - done, static_cast<off_t>(s.at + done));
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw IoError("cannot read the spilled term store: " + std::string(std::strerror(errno)));
-      done += static_cast<std::size_t>(n);
-    }
+    file_->read(s.at, std::span<std::uint8_t>(buffer));
     p = buffer.data();
   }
   const std::uint32_t count = get_varint(p);
@@ -138,7 +130,7 @@ void TermStore::get(std::size_t slot, TermCounts& out) const {
 }
 
 void TermStore::keep(std::span<const std::uint32_t> slots) {
-  STORYLINE_CHECK_ARG(file_ < 0, "keep() before spill()");
+  STORYLINE_CHECK_ARG(!file_, "keep() before spill()");
   std::vector<Slot> kept(slots.size());
   Arena packed;
   for (std::size_t k = 0; k < slots.size(); ++k) {
@@ -161,22 +153,12 @@ void TermStore::keep(std::span<const std::uint32_t> slots) {
 }
 
 void TermStore::spill() {
-  STORYLINE_CHECK_ARG(file_ < 0, "the term store is spilled once");
-  const char* dir = std::getenv("TMPDIR");
-  std::string path = std::string(dir != nullptr && *dir != '\0' ? dir : "/tmp") + "/storyline-terms-XXXXXX";
-  const int fd = ::mkstemp(path.data());
-  if (fd < 0) throw IoError("cannot create a temporary file for the term store in " + path);
-  ::unlink(path.c_str());  // unnamed: gone when closed, whatever happens
-  file_ = fd;
+  STORYLINE_CHECK_ARG(!file_, "the term store is spilled once");
+  file_ = std::make_unique<ScratchFile>("the term store");
   std::vector<std::uint8_t> buffer;
   std::uint64_t offset = 0;
   const auto flush = [&] {
-    for (std::size_t done = 0; done < buffer.size();) {
-      const ssize_t n = ::write(fd, buffer.data() + done, buffer.size() - done);
-      if (n < 0 && errno == EINTR) continue;
-      if (n <= 0) throw IoError("cannot write the term store to " + path + ": " + std::strerror(errno));
-      done += static_cast<std::size_t>(n);
-    }
+    file_->append(std::span<const std::uint8_t>(buffer));
     buffer.clear();
   };
   for (Slot& s : slots_) {
@@ -192,7 +174,7 @@ void TermStore::spill() {
 }
 
 void TermStore::clear() {
-  if (file_ >= 0) ::close(file_), file_ = -1;
+  file_.reset();
   std::vector<Slot>().swap(slots_);
   arenas_.clear();
   for (Shard& s : shards_) {

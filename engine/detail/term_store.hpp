@@ -15,6 +15,7 @@
 #include <vector>
 
 #include "detail/flat_map.hpp"
+#include "detail/scratch_file.hpp"
 #include "storyline/terms.hpp"
 
 namespace storyline::detail {
@@ -77,7 +78,7 @@ class TermStore {
   std::array<Shard, std::size_t{1} << kShardBits> shards_;
   std::vector<Slot> slots_;
   tbb::enumerable_thread_specific<Arena> arenas_;
-  int file_ = -1;  // after spill()
+  std::unique_ptr<ScratchFile> file_;  // after spill()
 };
 
 }  // namespace storyline::detail

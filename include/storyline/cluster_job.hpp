@@ -83,8 +83,19 @@ struct ClusterJobOptions {
   std::string gold_thread_field = "thread_id";
   /// The documents' terms, once their story vectors are built, wait in an unnamed temporary file
   /// ($TMPDIR, else /tmp) while the story graph and linkage need the memory, when they take more than
-  /// this many bytes (about 450 a document); 0: always.
+  /// this many bytes (about 450 a document; with one time block only: blocks read them again); the
+  /// story centroids as they were wait there too while threads are linked from boosted ones, when larger.
+  /// 0: always.
   std::size_t spill_terms_above = std::size_t{64} << 20;
+  /// Stories are clustered in time blocks of about this many dated documents (after dedup) each, with a
+  /// halo of the story window (story_neighbors.window_days) on either side, and stitched where they
+  /// share a document: the memory of the story vectors, graph and linkage is a block's, not the
+  /// corpus's. Not the one-block result exactly (bench/README.md measures the difference). 0, no
+  /// window, or fewer dated documents: one block.
+  std::size_t time_block_documents = 2000000;
+  /// Story centroids are summed from the rows of at most this many documents at a time (the same
+  /// centroids at any size; a smaller one holds less).
+  std::size_t centroid_block_documents = 1000000;
 };
 
 /// Figures of a finished job.
@@ -93,9 +104,12 @@ struct ClusterJobReport {
   std::size_t duplicates = 0;  ///< documents folded into another's duplicate group
   std::size_t stories = 0;
   std::size_t threads = 0;
-  std::size_t terms = 0;    ///< TF-IDF columns
-  std::size_t edges = 0;    ///< story graph edges
-  float background = 0.0f;  ///< background similarity added to the undated story threshold
+  std::size_t terms = 0;        ///< TF-IDF columns
+  std::size_t edges = 0;        ///< story graph edges (summed over time blocks: a halo's counted twice)
+  std::size_t time_blocks = 1;  ///< time blocks the stories were clustered in
+  /// Background similarity added to the undated story threshold (with time blocks, each block has its
+  /// own; this and language_backgrounds are the largest block's).
+  float background = 0.0f;
   /// With background_per_language: each language found among the undated documents, their count and
   /// the background used for them (the corpus's when they are fewer than the rank).
   struct LanguageBackground {

@@ -45,6 +45,30 @@ struct TfidfShape {
   std::uint32_t max_row_terms = 0;
 };
 
+/// The columns of a collection's TF-IDF rows: the terms that get a shared column and their idf, and
+/// the terms too common to count, so that rows of any part of the collection can be built when they are
+/// needed (tfidf_rows), each one the row build_tfidf gives that document.
+struct TfidfColumns {
+  std::vector<std::uint64_t> term_hash;  ///< shared column -> term hash, in hash order
+  std::vector<std::uint32_t> df;         ///< shared column -> document frequency
+  std::vector<float> idf;                ///< shared column -> idf (entity_weight included)
+  std::vector<std::uint64_t> dropped;    ///< terms in more than max_df_ratio of the documents, sorted
+  float own_idf = 0.0f;                  ///< idf of a term of one document (own_term_weight included)
+  TfidfParams params;
+  TfidfShape shape;
+};
+
+/// The columns of n documents whose terms terms_of(i, out) writes (sorted by hash; called from several
+/// threads at once), shaped as asked: build_tfidf's first pass.
+TfidfColumns tfidf_columns(std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of,
+                           const TfidfParams& params, TfidfShape shape = {});
+
+/// The rows of documents docs (indexes into the collection of columns, ascending or not), in that
+/// order: row k is build_tfidf's row of docs[k], its terms of one document in columns of its own after
+/// the shared ones (numbered in row order, so a part's own columns are not the whole's).
+TfidfMatrix tfidf_rows(const TfidfColumns& columns, std::span<const std::uint32_t> docs,
+                       const std::function<void(std::size_t, TermCounts&)>& terms_of);
+
 /// build_tfidf over n documents whose terms terms_of(i, out) writes (sorted by hash; called several
 /// times per document, from several threads at once), shaped as asked.
 TfidfMatrix build_tfidf(std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of,
