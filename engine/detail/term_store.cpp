@@ -1,11 +1,7 @@
 #include "detail/term_store.hpp"
 
-#include <unistd.h>
-
 #include <algorithm>
-#include <cerrno>
 #include <cmath>
-#include <cstdlib>
 #include <cstring>
 #include <string>
 
