@@ -3,6 +3,7 @@
 #include <libstemmer.h>
 #include <tbb/enumerable_thread_specific.h>
 #include <tbb/parallel_for.h>
+#include <tbb/parallel_sort.h>
 #include <utf8proc.h>
 #include <xxhash.h>
 
@@ -367,14 +368,10 @@ class TermReader {
 
 }  // namespace
 
-TfidfColumns tfidf_columns(std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of,
-                           const TfidfParams& params, TfidfShape shape) {
-  STORYLINE_CHECK_ARG(params.max_df_ratio > 0.0 && params.max_df_ratio <= 1.0,
-                      "max_df_ratio must be in (0, 1]");
-  STORYLINE_CHECK_ARG(params.own_term_weight >= 0.0f && params.own_term_weight <= 1.0f,
-                      "own_term_weight must be in [0, 1]");
-  TermReader read_terms(terms_of, shape.without_bridge);
-  // Document frequencies: per-thread counts, merged (sums do not depend on the split).
+std::vector<std::pair<std::uint64_t, std::uint32_t>> document_frequencies(
+    std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of) {
+  TermReader read_terms(terms_of, false);
+  // Per-thread counts, merged (sums do not depend on the split).
   tbb::enumerable_thread_specific<std::unordered_map<std::uint64_t, std::uint32_t>> local_df;
   tbb::parallel_for(tbb::blocked_range<std::size_t>(0, n), [&](const auto& range) {
     auto& df = local_df.local();
@@ -387,20 +384,40 @@ TfidfColumns tfidf_columns(std::size_t n, const std::function<void(std::size_t, 
     for (const auto& [term, count] : part) df[term] += count;
     std::unordered_map<std::uint64_t, std::uint32_t>().swap(part);
   }
+  std::vector<std::pair<std::uint64_t, std::uint32_t>> out(df.begin(), df.end());
+  std::unordered_map<std::uint64_t, std::uint32_t>().swap(df);
+  tbb::parallel_sort(out.begin(), out.end());
+  return out;
+}
+
+TfidfColumns tfidf_columns(std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of,
+                           const TfidfParams& params, TfidfShape shape) {
+  return tfidf_columns(n, document_frequencies(n, terms_of), params, shape);
+}
+
+TfidfColumns tfidf_columns(std::size_t n, std::span<const std::pair<std::uint64_t, std::uint32_t>> df,
+                           const TfidfParams& params, TfidfShape shape) {
+  STORYLINE_CHECK_ARG(params.max_df_ratio > 0.0 && params.max_df_ratio <= 1.0,
+                      "max_df_ratio must be in (0, 1]");
+  STORYLINE_CHECK_ARG(params.own_term_weight >= 0.0f && params.own_term_weight <= 1.0f,
+                      "own_term_weight must be in [0, 1]");
   TfidfColumns m;
   m.params = params;
   m.shape = shape;
   const auto max_df = static_cast<std::uint32_t>(std::max(2.0, params.max_df_ratio * static_cast<double>(n)));
   for (const auto& [term, count] : df) {
-    if (count >= 2 && count <= max_df) m.term_hash.push_back(term);
+    if (shape.without_bridge && is_bridge_term(term)) continue;
+    if (count >= 2 && count <= max_df) {
+      m.term_hash.push_back(term);
+      m.df.push_back(count);
+    }
     if (count > max_df) m.dropped.push_back(term);
   }
-  std::sort(m.term_hash.begin(), m.term_hash.end());
-  std::sort(m.dropped.begin(), m.dropped.end());
-  m.df.resize(m.term_hash.size());
+  STORYLINE_CHECK_ARG(std::is_sorted(m.term_hash.begin(), m.term_hash.end()) &&
+                          std::is_sorted(m.dropped.begin(), m.dropped.end()),
+                      "document frequencies must be sorted by term");
   m.idf.resize(m.term_hash.size());
   for (std::size_t c = 0; c < m.term_hash.size(); ++c) {
-    m.df[c] = df[m.term_hash[c]];
     m.idf[c] = static_cast<float>(std::log((1.0 + static_cast<double>(n)) / (1.0 + m.df[c])) + 1.0);
     if (is_entity_term(m.term_hash[c])) m.idf[c] *= params.entity_weight;
   }

@@ -4,6 +4,7 @@
 
 #include "cli/commands.hpp"
 #include "cli/ingest_options.hpp"
+#include "dist/launcher.hpp"
 #include "storyline/cluster_job.hpp"
 
 namespace storyline::cli {
@@ -16,14 +17,7 @@ struct ClusterCli {
   bool quiet = false;
 };
 
-int run(ClusterCli& cli) {
-  set_jobs(cli.jobs);
-  const std::string bridge = resolve_lexicon(cli.lexicon, cli.job.cluster.tfidf);
-  ProgressObserver observer;
-  observer.bar.expect(cli.job.inputs);
-  const ClusterJobReport r = run_cluster_job(cli.job, &observer);
-  observer.bar.finish();
-  if (cli.quiet) return 0;
+void print_summary(const ClusterCli& cli, const std::string& bridge, const ClusterJobReport& r) {
   const IngestStats& s = r.ingest;
   print_ingest_summary("cluster", s);
   std::fprintf(stderr, "  %s near-duplicates folded, %s terms, %s story edges\n",
@@ -61,6 +55,20 @@ int run(ClusterCli& cli) {
     std::fprintf(stderr, "  report: %s (%.1f MB)\n", cli.job.report_path.c_str(),
                  static_cast<double>(r.report_bytes) / 1e6);
   }
+}
+
+int run(ClusterCli& cli) {
+  const std::string bridge = resolve_lexicon(cli.lexicon, cli.job.cluster.tfidf);
+  if (dist::launched_by_mpi()) {
+    return run_cluster_distributed(cli.job, cli.jobs, cli.quiet,
+                                   [&](const ClusterJobReport& r) { print_summary(cli, bridge, r); });
+  }
+  set_jobs(cli.jobs);
+  ProgressObserver observer;
+  observer.bar.expect(cli.job.inputs);
+  const ClusterJobReport r = run_cluster_job(cli.job, &observer);
+  observer.bar.finish();
+  if (!cli.quiet) print_summary(cli, bridge, r);
   return 0;
 }
 

@@ -7,6 +7,8 @@
 namespace storyline {
 struct DedupJobOptions;
 struct DedupJobReport;
+struct ClusterJobOptions;
+struct ClusterJobReport;
 }  // namespace storyline
 
 namespace storyline::cli {
@@ -30,5 +32,9 @@ void set_jobs(unsigned jobs);
 /// distributed figures. jobs 0 divides the host's cores between the ranks on it.
 int run_dedup_distributed(const DedupJobOptions& job, unsigned jobs, bool quiet,
                           void (*print)(const DedupJobReport&));
+
+/// `cluster` under mpirun/srun, likewise (dist/cluster_mpi.hpp).
+int run_cluster_distributed(const ClusterJobOptions& job, unsigned jobs, bool quiet,
+                            const std::function<void(const ClusterJobReport&)>& print);
 
 }  // namespace storyline::cli

@@ -8,32 +8,33 @@
 
 namespace storyline::detail {
 
-TimeBlocks time_blocks(std::span<const std::int32_t> dates, std::size_t block_rows,
+std::vector<DayRange> block_cores(std::span<const std::pair<std::int32_t, std::uint64_t>> days,
+                                  std::size_t block_rows, std::int32_t window_days) {
+  std::uint64_t total = 0;
+  for (const auto& day : days) total += day.second;
+  std::vector<DayRange> cores;
+  if (block_rows == 0 || window_days < 0 || total <= block_rows) return cores;
+  std::size_t next = 0;  // the first day not in a core yet
+  std::uint64_t taken = 0;
+  while (next < days.size()) {
+    std::uint64_t end = std::min<std::uint64_t>(total, taken + block_rows);
+    if (total - end < block_rows / 2) end = total;  // no small last block
+    const std::int32_t first = days[next].first;
+    while (taken < end) taken += days[next++].second;  // whole days
+    cores.push_back({first, days[next - 1].first});
+  }
+  return cores;
+}
+
+TimeBlocks time_blocks(std::span<const std::int32_t> dates, std::span<const DayRange> cores,
                        std::int32_t window_days) {
   const std::size_t n = dates.size();
   TimeBlocks blocks;
-  std::vector<std::uint32_t> dated;  // dated rows by date (ties: row order)
-  for (std::size_t r = 0; r < n; ++r)
-    if (dates[r] != kNoDate) dated.push_back(static_cast<std::uint32_t>(r));
-  if (block_rows == 0 || window_days < 0 || dated.size() <= block_rows) {
+  if (cores.empty()) {
     blocks.rows.emplace_back(n);
     std::iota(blocks.rows[0].begin(), blocks.rows[0].end(), 0u);
     blocks.owner.assign(n, 0);
     return blocks;
-  }
-  std::stable_sort(dated.begin(), dated.end(),
-                   [&](std::uint32_t a, std::uint32_t b) { return dates[a] < dates[b]; });
-  // Cores: runs of whole days of at least block_rows rows (the last takes what is left).
-  struct Core {
-    std::int32_t first, last;
-  };
-  std::vector<Core> cores;
-  for (std::size_t i = 0; i < dated.size();) {
-    std::size_t j = std::min(dated.size(), i + block_rows);
-    while (j < dated.size() && dates[dated[j]] == dates[dated[j - 1]]) ++j;  // the day stays whole
-    if (dated.size() - j < block_rows / 2) j = dated.size();                 // no small last block
-    cores.push_back({dates[dated[i]], dates[dated[j - 1]]});
-    i = j;
   }
   blocks.owner.assign(n, kNoBlock);
   blocks.rows.resize(cores.size());
@@ -49,6 +50,20 @@ TimeBlocks time_blocks(std::span<const std::int32_t> dates, std::size_t block_ro
     }
   }
   return blocks;
+}
+
+TimeBlocks time_blocks(std::span<const std::int32_t> dates, std::size_t block_rows,
+                       std::int32_t window_days) {
+  std::vector<std::int32_t> dated;
+  for (const std::int32_t d : dates)
+    if (d != kNoDate) dated.push_back(d);
+  std::sort(dated.begin(), dated.end());
+  std::vector<std::pair<std::int32_t, std::uint64_t>> days;
+  for (const std::int32_t d : dated) {
+    if (days.empty() || days.back().first != d) days.emplace_back(d, 0);
+    ++days.back().second;
+  }
+  return time_blocks(dates, block_cores(days, block_rows, window_days), window_days);
 }
 
 namespace {

@@ -6,6 +6,7 @@
 
 #include <cstdint>
 #include <span>
+#include <utility>
 #include <vector>
 
 namespace storyline::detail {
@@ -19,6 +20,22 @@ struct TimeBlocks {
   /// Per row, the block whose core holds it; kNoBlock for an undated row of several blocks.
   std::vector<std::uint32_t> owner;
 };
+
+/// The days of one block's core, first to last.
+struct DayRange {
+  std::int32_t first, last;
+};
+
+/// The cores of the blocks of a corpus whose dated rows fall on days (day, rows; ascending, rows > 0):
+/// runs of whole days of at least block_rows rows, the last taking what is left when that is under half
+/// a block. Empty (one block) when block_rows is 0, window_days < 0 or there are at most block_rows
+/// dated rows. What time_blocks cuts, from a histogram that the ranks of an MPI job can sum.
+std::vector<DayRange> block_cores(std::span<const std::pair<std::int32_t, std::uint64_t>> days,
+                                  std::size_t block_rows, std::int32_t window_days);
+
+/// The blocks of rows with those dates around cores (block_cores; empty: one block of every row).
+TimeBlocks time_blocks(std::span<const std::int32_t> dates, std::span<const DayRange> cores,
+                       std::int32_t window_days);
 
 /// Blocks of about block_rows dated rows each (whole days: a day is never split). One block holding
 /// every row (owner 0) when block_rows is 0, window_days < 0 (no window: any two rows may pair) or

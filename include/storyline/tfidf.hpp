@@ -6,6 +6,7 @@
 #include <cstdint>
 #include <functional>
 #include <span>
+#include <utility>
 #include <vector>
 
 #include "storyline/terms.hpp"
@@ -61,6 +62,16 @@ struct TfidfColumns {
 /// The columns of n documents whose terms terms_of(i, out) writes (sorted by hash; called from several
 /// threads at once), shaped as asked: build_tfidf's first pass.
 TfidfColumns tfidf_columns(std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of,
+                           const TfidfParams& params, TfidfShape shape = {});
+
+/// Each term of n documents (the bridge's too) and the number of documents holding it, by term: what
+/// tfidf_columns counts, for a collection whose parts are counted apart and summed (an MPI job's).
+std::vector<std::pair<std::uint64_t, std::uint32_t>> document_frequencies(
+    std::size_t n, const std::function<void(std::size_t, TermCounts&)>& terms_of);
+
+/// The columns of n documents from their document frequencies (sorted by term, as
+/// document_frequencies gives them), shaped as asked. Throws InvalidArgument when df is not sorted.
+TfidfColumns tfidf_columns(std::size_t n, std::span<const std::pair<std::uint64_t, std::uint32_t>> df,
                            const TfidfParams& params, TfidfShape shape = {});
 
 /// The rows of documents docs (indexes into the collection of columns, ascending or not), in that
