@@ -12,7 +12,7 @@ print_header
 run() {  # run NAME FILE LEVEL FIELD
   local start end
   start=$(date +%s.%N)
-  "$bin" cluster "$2" -o "$work/out.jsonl" -q "${extra[@]}"
+  "${launch[@]}" "$bin" cluster "$2" -o "$work/out.jsonl" -q "${extra[@]}"
   end=$(date +%s.%N)
   print_row "$1" "$2" "$3" "$work/out.jsonl" "$4" "$(echo "$end - $start" | bc)"
 }
@@ -24,7 +24,7 @@ run ml_crisis_es "$data/ml_crisis_es/docs.jsonl" thread thread_id
 
 # Seeds mixed into timeline17.
 cat "$data/timeline17/docs.jsonl" datasets/seeds.jsonl > "$work/mixed.jsonl"
-"$bin" cluster "$work/mixed.jsonl" -o "$work/mixed.out.jsonl" --threads "$work/threads.jsonl" -q "${extra[@]}"
+"${launch[@]}" "$bin" cluster "$work/mixed.jsonl" -o "$work/mixed.out.jsonl" --threads "$work/threads.jsonl" -q "${extra[@]}"
 seeds_report "$work/mixed.out.jsonl"
 
 # Languages: story decisions per language on semeval_pairs (needs Python 3; its AUC column, scikit-learn);

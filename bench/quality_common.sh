@@ -1,12 +1,14 @@
 # Shared by bench/cluster_quality.sh and bench/feed_quality.sh (sourced, not run): the datasets
 # directory, the binary, a work directory, and one table row per scored run.
-# Sets: data, bin, work, extra (the remaining arguments); defines score, print_header, print_row,
+# Sets: data, bin, launch, work, extra (the remaining arguments); defines score, print_header, print_row,
 # seeds_report.
 cd "$(dirname "${BASH_SOURCE[0]}")/.."
 data=${STORYLINE_DATASETS:-../shared/datasets}
 if [ $# -gt 0 ] && [ -d "$1" ]; then data=$1; shift; fi
 extra=("$@")
 bin=build/release/storyline
+# STORYLINE_LAUNCH runs the jobs under a launcher, e.g. "mpirun -np 2 --oversubscribe" (bench/README.md).
+read -r -a launch <<< "${STORYLINE_LAUNCH:-}"
 work=$(mktemp -d)
 trap 'rm -rf "$work"' EXIT
 [ -f "$data/timeline17/docs.jsonl" ] || { echo "datasets not found in $data (give the path)" >&2; exit 1; }

@@ -47,6 +47,15 @@ struct Arrived {
   std::uint32_t tag;  // the story of a member, sent to its story's rank
 };
 
+// Story centroids gathered on rank 0.
+struct StoryCentroids {
+  detail::StoryVectors vectors;        // rank 0: every story's centroid, numbered as one process
+  std::vector<std::uint32_t> closest;  // rank 0: per story, the row of its representative
+};
+struct StoryFigures {                     // rank 0's, of every story
+  std::vector<LanguageCounts> languages;  // documents per language
+  std::vector<Summary> summary;           // size, first and last date
+};
 class Job {
  public:
   Job(Comm& comm, const ClusterJobOptions& options, JobObserver* observer)
@@ -55,9 +64,11 @@ class Job {
         observer_(comm.rank() == 0 ? observer : nullptr),
         ranks_(static_cast<std::size_t>(comm.size())),
         rank_(static_cast<std::size_t>(comm.rank())),
-        steps_(comm, [this] {
-          for (const PartFile& f : outputs_) remove_part_files(f, comm_.rank());
-        }) {}
+        steps_(comm,
+               [this] {
+                 for (const PartFile& f : outputs_) remove_part_files(f, comm_.rank());
+               }),
+        scheme_(options.dedup) {}
 
   DistClusterReport run() {
     const auto start = std::chrono::steady_clock::now();
@@ -66,56 +77,17 @@ class Job {
     ClusterJobReport& report = out.job;
     detail::PhaseClock clock(report.phases, &report.phase_peak_mb);
     prepare_outputs();
-    const std::vector<std::vector<InputPart>> parts = split_and_number(comm_, steps_, opt_.inputs);
-    const std::vector<InputPart>& mine = parts[rank_];
-    const FingerprintScheme scheme(opt_.dedup);
-    std::optional<detail::RejectsWriter> rejects;
-    std::optional<detail::CorpusSink> docs;
-    detail::ClusterDocs extra(opt_.cluster.tfidf);
-    steps_.run([&] {
-      rejects.emplace(outputs_[3].part);
-      docs.emplace(scheme, 0, *rejects, observer_);
-      extra.attach(*docs);
-      IngestParams params = opt_.ingest;
-      params.require_text = false;
-      report.ingest = ingest_parts(opt_.inputs, mine, params, *docs, names_);
-      rejects->close();
-    });
-    const std::size_t n = docs->ids.size();
-    out.documents = comm_.all(n);
-    layout_ = Layout({}, out.documents);
-    STORYLINE_CHECK_ARG(layout_.total() < DocIndex(-1), "too many documents for 32-bit indexes");
-    global_ = layout_.globals(rank_);
+    parts_ = split_and_number(comm_, steps_, opt_.inputs);
+    read(out);
     clock.lap("read");
-
-    // Near-duplicates enter clustering once, through their representative: rows are the
-    // representatives in document order, as in one process; this rank's are a run of them.
     if (observer_ != nullptr) observer_->progress("dedup", report.ingest);
-    DistGroups groups(comm_, layout_, scheme, *docs, global_);
-    GroupCounts counts;
-    groups.group(counts, {});
-    groups.choose_representatives(counts);
-    std::vector<std::uint32_t>().swap(docs->fingerprints);
-    std::vector<std::vector<std::uint64_t>>().swap(docs->sets);
-    std::vector<std::uint32_t> rep_local;  // local row -> local document
-    std::vector<std::uint32_t> local_row(n, UINT32_MAX);
-    for (std::size_t k = 0; k < n; ++k) {
-      if (groups.rep()[k] != global_[k]) continue;
-      local_row[k] = static_cast<std::uint32_t>(rep_local.size());
-      rep_local.push_back(static_cast<std::uint32_t>(k));
-    }
-    rows_of_rank_ = comm_.all(rep_local.size());
-    row_begin_ = comm_.exclusive_sum(rep_local.size());
-    total_rows_ = comm_.sum(rep_local.size());
-    STORYLINE_CHECK_ARG(total_rows_ < UINT32_MAX, "too many documents for 32-bit rows");
-    std::vector<std::int32_t> rep_dates(rep_local.size());
-    for (std::size_t r = 0; r < rep_local.size(); ++r) rep_dates[r] = docs->info[rep_local[r]].date;
-    extra.terms.keep(rep_local);  // slot r: the terms of local row r
+    find_duplicates();
     clock.lap("dedup");
 
     if (observer_ != nullptr) observer_->progress("stories", report.ingest);
-    const auto rep_terms = [&](std::size_t r, TermCounts& t) { extra.terms.get(r, t); };
-    const DocFrequencies df = document_frequencies_of_all(document_frequencies(rep_local.size(), rep_terms));
+    // Stories leave the bridge out, threads use it (as in one process: cluster_job.cpp).
+    const auto rep_terms = [&](std::size_t r, TermCounts& t) { extra_->terms.get(r, t); };
+    const DocFrequencies df = document_frequencies_of_all(document_frequencies(rep_local_.size(), rep_terms));
     TfidfShape shape;
     shape.max_row_terms = opt_.cluster.max_row_terms;
     shape.without_bridge = true;
@@ -124,70 +96,113 @@ class Job {
     shape.max_row_terms = 0;  // threads are linked from every term of their stories (see ClusterParams)
     const TfidfColumns columns = tfidf_columns(total_rows_, df, opt_.cluster.tfidf, shape);
     report.terms = columns.term_hash.size();
-    const std::vector<std::uint32_t> row_story =
-        stories_in_blocks(story_columns, rep_dates, extra, rep_local, report, out, clock);
+    const std::vector<std::uint32_t> row_story = stories_in_blocks(story_columns, report, out, clock);
     const std::size_t stories =
         comm_.max(row_story.empty() ? 0 : *std::max_element(row_story.begin(), row_story.end()) + 1);
-
     // Each document's story: its representative's, asked of the representative's rank.
-    std::vector<std::uint32_t> doc_story(n);
-    {
-      std::vector<std::uint64_t> reps(groups.rep().begin(), groups.rep().end());
-      const std::vector<std::uint32_t> s = groups.ask<std::uint32_t>(
-          reps, 1, [&](std::size_t local, std::uint32_t* o) { *o = row_story[local_row[local]]; });
-      doc_story = s;
-    }
-    const bool want_representatives = !opt_.stories_path.empty();
-    StoryCentroids centroids =
-        story_centroids(columns, row_story, stories, extra, rep_local, rep_dates, want_representatives);
+    const std::vector<std::uint32_t> doc_story = groups_->ask<std::uint32_t>(
+        groups_->rep(), 1, [&](std::size_t local, std::uint32_t* o) { *o = row_story[local_row_[local]]; });
+    StoryCentroids centroids = story_centroids(columns, row_story, stories, !opt_.stories_path.empty());
     clock.lap("thread vectors");
 
     if (observer_ != nullptr) observer_->progress("threads", report.ingest);
-    std::vector<LanguageCounts> story_languages;
-    std::vector<Summary> story_summary;
-    story_figures(doc_story, docs->info, extra.languages, stories, story_languages, story_summary);
-    std::vector<std::uint32_t> thread;
+    StoryFigures figures = story_figures(doc_story, stories);
     detail::Threads linked;
     if (rank_ == 0) {
-      linked = detail::link_threads(centroids.vectors, story_languages, opt_.cluster, opt_.spill_terms_above);
-      thread = linked.thread;
+      linked =
+          detail::link_threads(centroids.vectors, figures.languages, opt_.cluster, opt_.spill_terms_above);
       report.language_joins = linked.language_joins;
     }
-    thread = broadcast(thread);
-    const std::size_t threads = thread.empty() ? 0 : *std::max_element(thread.begin(), thread.end()) + 1;
+    linked.thread = broadcast(linked.thread);
+    linked.count =
+        linked.thread.empty() ? 0 : *std::max_element(linked.thread.begin(), linked.thread.end()) + 1;
     clock.lap("threads");
 
     if (observer_ != nullptr) observer_->progress("write", report.ingest);
-    const detail::TermNameMap names = gather_names(extra);
-    std::vector<std::pair<std::string, std::string>> rep_text =
-        representatives(centroids.closest, rep_local, *docs, extra);
+    write(doc_story, centroids, figures, linked, report);
+    clock.lap("write");
+    report.stories = stories;
+    report.threads = linked.count;
+    add_up(out, rep_local_.size());
+    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+    return out;
+  }
+
+ private:
+  // Pass 1 over this rank's parts: what grouping and clustering keep of each document.
+  void read(DistClusterReport& out) {
     steps_.run([&] {
-      write_annotated(mine, *docs, groups, doc_story, thread, extra.languages);
-      std::vector<Summary> thread_summary(threads);
-      for (std::size_t s = 0; s < story_summary.size(); ++s) thread_summary[thread[s]].add(story_summary[s]);
-      if (!outputs_[1].part.empty()) {
-        if (rank_ == 0) {
+      rejects_.emplace(outputs_[3].part);
+      docs_.emplace(scheme_, 0, *rejects_, observer_);
+      extra_.emplace(opt_.cluster.tfidf);
+      extra_->attach(*docs_);
+      IngestParams params = opt_.ingest;
+      params.require_text = false;
+      out.job.ingest = ingest_parts(opt_.inputs, parts_[rank_], params, *docs_, names_);
+      rejects_->close();
+    });
+    out.documents = comm_.all(docs_->ids.size());
+    layout_ = Layout({}, out.documents);
+    STORYLINE_CHECK_ARG(layout_.total() < DocIndex(-1), "too many documents for 32-bit indexes");
+    global_ = layout_.globals(rank_);
+  }
+
+  // Near-duplicates enter clustering once, through their representative: rows are the
+  // representatives in document order, as in one process; this rank's are a run of them.
+  void find_duplicates() {
+    groups_.emplace(comm_, layout_, scheme_, *docs_, global_);
+    GroupCounts counts;
+    groups_->group(counts, {});
+    groups_->choose_representatives(counts);
+    std::vector<std::uint32_t>().swap(docs_->fingerprints);
+    std::vector<std::vector<std::uint64_t>>().swap(docs_->sets);
+    const std::size_t n = docs_->ids.size();
+    local_row_.assign(n, UINT32_MAX);
+    for (std::size_t k = 0; k < n; ++k) {
+      if (groups_->rep()[k] != global_[k]) continue;
+      local_row_[k] = static_cast<std::uint32_t>(rep_local_.size());
+      rep_local_.push_back(static_cast<std::uint32_t>(k));
+    }
+    rows_of_rank_ = comm_.all(rep_local_.size());
+    row_begin_ = comm_.exclusive_sum(rep_local_.size());
+    total_rows_ = comm_.sum(rep_local_.size());
+    STORYLINE_CHECK_ARG(total_rows_ < UINT32_MAX, "too many documents for 32-bit rows");
+    rep_dates_.resize(rep_local_.size());
+    for (std::size_t r = 0; r < rep_local_.size(); ++r) rep_dates_[r] = docs_->info[rep_local_[r]].date;
+    extra_->terms.keep(rep_local_);  // slot r: the terms of local row r
+  }
+
+  // Pass 2: the annotated lines of this rank's parts; rank 0 writes the summaries whole (the other
+  // ranks' parts of them are empty). Then the parts become the outputs.
+  void write(std::span<const std::uint32_t> doc_story, const StoryCentroids& centroids,
+             const StoryFigures& figures, const detail::Threads& linked, ClusterJobReport& report) {
+    const detail::TermNameMap names = gather_names();
+    const std::vector<std::pair<std::string, std::string>> rep_text = representatives(centroids.closest);
+    const std::vector<std::uint32_t>& thread = linked.thread;
+    steps_.run([&] {
+      write_annotated(doc_story, thread);
+      std::vector<Summary> thread_summary(linked.count);
+      for (std::size_t s = 0; s < figures.summary.size(); ++s)
+        thread_summary[thread[s]].add(figures.summary[s]);
+      for (const std::size_t k : {1, 2}) {
+        if (outputs_[k].part.empty()) continue;
+        if (rank_ != 0) {
+          detail::OutputFile(outputs_[k].part).close();
+        } else if (k == 1) {
           detail::write_stories(
-              outputs_[1].part, story_summary, thread, centroids.vectors.rows, centroids.vectors.term_hash,
+              outputs_[1].part, figures.summary, thread, centroids.vectors.rows, centroids.vectors.term_hash,
               names, [&](std::size_t s) -> std::string_view { return rep_text[s].first; },
               [&](std::size_t s) -> std::string_view { return rep_text[s].second; });
         } else {
-          detail::OutputFile(outputs_[1].part).close();
-        }
-      }
-      if (!outputs_[2].part.empty()) {
-        if (rank_ == 0) {
-          detail::write_threads(outputs_[2].part, story_summary, thread_summary, thread, linked.rows,
+          detail::write_threads(outputs_[2].part, figures.summary, thread_summary, thread, linked.rows,
                                 centroids.vectors.term_hash, names);
-        } else {
-          detail::OutputFile(outputs_[2].part).close();
         }
       }
       if (rank_ == 0) {
-        std::vector<LanguageCounts> thread_languages(threads, LanguageCounts{});
-        for (std::size_t s = 0; s < stories; ++s)
+        std::vector<LanguageCounts> thread_languages(linked.count, LanguageCounts{});
+        for (std::size_t s = 0; s < thread.size(); ++s)
           for (std::size_t l = 0; l < kLanguageCount; ++l)
-            thread_languages[thread[s]][l] += story_languages[s][l];
+            thread_languages[thread[s]][l] += figures.languages[s][l];
         detail::count_languages(thread_languages, report);
       }
     });
@@ -196,19 +211,7 @@ class Job {
       if (rank_ != 0) return;
       for (const PartFile& f : outputs_) publish(f);
     });
-    clock.lap("write");
-    report.stories = stories;
-    report.threads = threads;
-    add_up(out, rep_local.size());
-    report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
-    return out;
   }
-
- private:
-  struct StoryCentroids {
-    detail::StoryVectors vectors;        // rank 0: every story's centroid, numbered as one process
-    std::vector<std::uint32_t> closest;  // rank 0: per story, the row of its representative
-  };
 
   void prepare_outputs() {
     for (const std::string* p :
@@ -349,10 +352,8 @@ class Job {
   // Sends each local row's terms (with its date and language) to the ranks that want(row) names, in
   // rounds; returns the rows that came here, by row, their terms in store.
   template <class Want>
-  std::vector<Arrived> ship_rows(const detail::ClusterDocs& extra, std::span<const std::uint32_t> rep_local,
-                                 std::span<const std::int32_t> rep_dates, std::span<const std::uint32_t> tags,
-                                 Want&& want, detail::TermStore& store) {
-    const std::size_t rows = rep_local.size();
+  std::vector<Arrived> ship_rows(std::span<const std::uint32_t> tags, Want&& want, detail::TermStore& store) {
+    const std::size_t rows = rep_local_.size();
     const std::uint64_t rounds = comm_.max((rows + kRowsPerRound - 1) / kRowsPerRound);
     std::vector<Arrived> arrived;
     TermCounts terms;
@@ -364,12 +365,12 @@ class Job {
         to.clear();
         want(r, to);
         if (to.empty()) continue;
-        extra.terms.get(r, terms);
+        extra_->terms.get(r, terms);
         for (const std::size_t dest : to) {
           Packer p(send[dest]);
           p.put(static_cast<std::uint32_t>(row_begin_ + r));
-          p.put(rep_dates[r]);
-          p.put(extra.languages[rep_local[r]]);
+          p.put(rep_dates_[r]);
+          p.put(extra_->languages[rep_local_[r]]);
           p.put(tags.empty() ? 0u : tags[r]);
           put_terms(p, terms);
         }
@@ -397,12 +398,10 @@ class Job {
 
   // Stories: each rank clusters its time blocks from the rows shipped to it; rank 0 stitches the blocks
   // and gives each rank the stories of its rows.
-  std::vector<std::uint32_t> stories_in_blocks(const TfidfColumns& story_columns,
-                                               std::span<const std::int32_t> rep_dates,
-                                               detail::ClusterDocs& extra,
-                                               std::span<const std::uint32_t> rep_local,
-                                               ClusterJobReport& report, DistClusterReport& out,
-                                               detail::PhaseClock& clock) {
+  std::vector<std::uint32_t> stories_in_blocks(const TfidfColumns& story_columns, ClusterJobReport& report,
+                                               DistClusterReport& out, detail::PhaseClock& clock) {
+    detail::ClusterDocs& extra = *extra_;
+    const std::span<const std::int32_t> rep_dates = rep_dates_;
     const std::vector<detail::DayRange> cores = cut_blocks(rep_dates);
     const std::size_t blocks = std::max<std::size_t>(1, cores.size());
     const std::int32_t window = opt_.cluster.story_neighbors.window_days;
@@ -410,7 +409,7 @@ class Job {
     report.time_blocks = blocks;
     detail::TermStore store;
     const std::vector<Arrived> arrived = ship_rows(
-        extra, rep_local, rep_dates, {},
+        {},
         [&](std::size_t r, std::vector<std::size_t>& to) {
           for_each_block(cores, window, rep_dates[r], [&](std::size_t b, bool) {
             if (std::find(to.begin(), to.end(), block_rank(b)) == to.end()) to.push_back(block_rank(b));
@@ -513,14 +512,12 @@ class Job {
   // rows, in row order as one process sums them; then gathered on rank 0 in rounds, own columns
   // renumbered as one process numbers them.
   StoryCentroids story_centroids(const TfidfColumns& columns, std::span<const std::uint32_t> row_story,
-                                 std::size_t stories, detail::ClusterDocs& extra,
-                                 std::span<const std::uint32_t> rep_local,
-                                 std::span<const std::int32_t> rep_dates, bool closest) {
+                                 std::size_t stories, bool closest) {
     detail::TermStore store;
     const std::vector<Arrived> members = ship_rows(
-        extra, rep_local, rep_dates, row_story,
-        [&](std::size_t r, std::vector<std::size_t>& to) { to.push_back(row_story[r] % ranks_); }, store);
-    extra.terms.clear();
+        row_story, [&](std::size_t r, std::vector<std::size_t>& to) { to.push_back(row_story[r] % ranks_); },
+        store);
+    extra_->terms.clear();
     std::vector<std::uint32_t> member_story(members.size());
     for (std::size_t i = 0; i < members.size(); ++i)
       member_story[i] = members[i].tag / static_cast<std::uint32_t>(ranks_);
@@ -593,7 +590,6 @@ class Job {
       for (std::size_t s = 0; s < stories; ++s) outer[s + 1] = outer[s] + sizes[s];
     }
     // The entries, in rounds of at most kEntriesPerRound a rank (a story at least).
-    const auto entries = static_cast<std::size_t>(mine.rows.nonZeros());
     std::vector<std::size_t> round_end;  // stories sent up to each round
     for (std::size_t ls = 0, in_round = 0; ls < owned; ++ls) {
       const auto size =
@@ -602,7 +598,6 @@ class Job {
       in_round += size;
     }
     round_end.push_back(owned);
-    (void)entries;
     const std::uint64_t rounds = comm_.max(round_end.size());
     for (std::uint64_t round = 0; round < rounds; ++round) {
       std::vector<std::string> part(ranks_);
@@ -652,9 +647,9 @@ class Job {
 
   // Rank 0: per story its documents per language and its summary (size, first and last date), from
   // every rank's documents.
-  void story_figures(std::span<const std::uint32_t> doc_story, std::span<const DocInfo> info,
-                     std::span<const Language> languages, std::size_t stories,
-                     std::vector<LanguageCounts>& story_languages, std::vector<Summary>& story_summary) {
+  StoryFigures story_figures(std::span<const std::uint32_t> doc_story, std::size_t stories) {
+    const std::vector<DocInfo>& info = docs_->info;
+    const std::vector<Language>& languages = extra_->languages;
     std::vector<LanguageCounts> counts(stories, LanguageCounts{});
     std::vector<Summary> summary(stories);
     for (std::size_t k = 0; k < doc_story.size(); ++k) {
@@ -673,9 +668,10 @@ class Job {
     std::vector<LanguageCounts>().swap(counts);
     std::vector<Summary>().swap(summary);
     const std::vector<std::string> got = comm_.exchange(std::move(send));
-    if (rank_ != 0) return;
-    story_languages.assign(stories, LanguageCounts{});
-    story_summary.assign(stories, Summary{});
+    StoryFigures out;
+    if (rank_ != 0) return out;
+    out.languages.assign(stories, LanguageCounts{});
+    out.summary.assign(stories, Summary{});
     for (const std::string& part : got) {
       Unpacker in(part);
       while (!in.done()) {
@@ -683,17 +679,18 @@ class Job {
         Summary one;
         one.first = in.get<std::int32_t>(), one.last = in.get<std::int32_t>();
         one.size = in.get<std::uint64_t>();
-        story_summary[s].add(one);
+        out.summary[s].add(one);
         LanguageCounts c;
         in.get_span(c.data(), c.size());
-        for (std::size_t l = 0; l < kLanguageCount; ++l) story_languages[s][l] += c[l];
+        for (std::size_t l = 0; l < kLanguageCount; ++l) out.languages[s][l] += c[l];
       }
     }
+    return out;
   }
 
   // Rank 0: every term's spelling from every rank (the smallest, as one process picks).
-  detail::TermNameMap gather_names(detail::ClusterDocs& extra) {
-    detail::TermNameMap names = extra.names();
+  detail::TermNameMap gather_names() {
+    detail::TermNameMap names = extra_->names();
     if (opt_.stories_path.empty() && opt_.threads_path.empty()) return {};
     std::vector<std::string> send(ranks_);
     if (rank_ != 0) {
@@ -714,10 +711,7 @@ class Job {
   }
 
   // Rank 0: the id and title of each story's representative (closest: its row), asked of its rank.
-  std::vector<std::pair<std::string, std::string>> representatives(std::span<const std::uint32_t> closest,
-                                                                   std::span<const std::uint32_t> rep_local,
-                                                                   const detail::CorpusSink& docs,
-                                                                   const detail::ClusterDocs& extra) {
+  std::vector<std::pair<std::string, std::string>> representatives(std::span<const std::uint32_t> closest) {
     std::vector<std::string> ask(ranks_);
     for (std::size_t s = 0; s < closest.size(); ++s) {
       Packer p(ask[home_of_row(closest[s])]);
@@ -730,8 +724,8 @@ class Job {
       Packer p(reply[0]);
       while (!in.done()) {
         const auto s = in.get<std::uint32_t>();
-        const std::uint32_t local = rep_local[in.get<std::uint32_t>() - row_begin_];
-        p.put(s), p.put_string(docs.ids[local]), p.put_string(extra.titles[local]);
+        const std::uint32_t local = rep_local_[in.get<std::uint32_t>() - row_begin_];
+        p.put(s), p.put_string(docs_->ids[local]), p.put_string(extra_->titles[local]);
       }
     }
     std::vector<std::pair<std::string, std::string>> out(closest.size());
@@ -746,9 +740,9 @@ class Job {
     return out;
   }
 
-  void write_annotated(std::span<const InputPart> mine, const detail::CorpusSink& docs,
-                       const DistGroups& groups, std::span<const std::uint32_t> doc_story,
-                       std::span<const std::uint32_t> thread, std::span<const Language> languages) {
+  void write_annotated(std::span<const std::uint32_t> doc_story, std::span<const std::uint32_t> thread) {
+    const detail::CorpusSink& docs = *docs_;
+    const DistGroups& groups = *groups_;
     if (outputs_[0].part.empty()) return;
     detail::OutputFile annotated(outputs_[0].part);
     std::string line_out, fields;
@@ -760,12 +754,12 @@ class Job {
           fields.clear();
           detail::append_dup_fields(fields, is_rep ? std::string_view(docs.ids[k]) : groups.rep_ids().at(rep),
                                     is_rep);
-          detail::append_cluster_fields(fields, doc_story[k], thread[doc_story[k]], languages[k]);
+          detail::append_cluster_fields(fields, doc_story[k], thread[doc_story[k]], extra_->languages[k]);
           line_out.clear();
           detail::append_annotated(line_out, line, fields);
           annotated.write(line_out);
         },
-        mine);
+        parts_[rank_]);
     annotated.close();
   }
 
@@ -792,6 +786,15 @@ class Job {
   Steps steps_;
   std::vector<PartFile> outputs_;  // annotated, stories, threads, rejects
   std::vector<std::string> names_;
+  std::vector<std::vector<InputPart>> parts_;  // every rank's parts of the inputs
+  FingerprintScheme scheme_;
+  std::optional<detail::RejectsWriter> rejects_;
+  std::optional<detail::CorpusSink> docs_;    // this rank's documents
+  std::optional<detail::ClusterDocs> extra_;  // their terms (then their rows'), titles, languages
+  std::optional<DistGroups> groups_;
+  std::vector<std::uint32_t> rep_local_;  // local row -> local document (its representatives)
+  std::vector<std::uint32_t> local_row_;  // local document -> local row (UINT32_MAX: not one)
+  std::vector<std::int32_t> rep_dates_;   // local row -> date
   Layout layout_;
   std::vector<std::uint64_t> global_;        // per local document, its global number
   std::vector<std::uint64_t> rows_of_rank_;  // representatives (rows) per rank
