@@ -23,10 +23,17 @@ using detail::RowMatrix;
 using detail::Summary;
 using DocFrequencies = std::vector<std::pair<std::uint64_t, std::uint32_t>>;
 
-// Rows whose terms a rank sends per round (about 100 MB at 400 bytes a row), and centroid entries
-// gathered on rank 0 per round: what a rank holds for an exchange stays bounded.
-constexpr std::size_t kRowsPerRound = std::size_t{1} << 18;
-constexpr std::size_t kEntriesPerRound = std::size_t{1} << 23;
+// Rows whose terms a rank sends per round (about 40 MB at 1.2 KB a row), and centroid entries a rank
+// sends rank 0 per round (16 MB): what a rank holds for an exchange stays bounded. (At 1M documents on
+// 4 ranks, 2^18 rows a round put 300-600 MB of buffers on each rank.)
+constexpr std::size_t kRowsPerRound = std::size_t{1} << 15;
+// Ranks share a dated corpus's stories in blocks of at least this many dated documents (unless
+// --time-block asks for smaller ones). A block boundary changes the stories of the documents near it
+// (their halo sees part of their neighbours): on timeline17, 4,650 documents cut in two agree with one
+// block at B-cubed 0.994 (stories) and 0.988 (threads), bench/README.md. A block this small takes about
+// 200 MB and 10 s, so dividing it further saves nothing worth that.
+constexpr std::uint64_t kMinRankBlock = 100000;
+constexpr std::size_t kEntriesPerRound = std::size_t{1} << 21;
 
 void put_terms(Packer& p, const TermCounts& t) {
   p.put(static_cast<std::uint32_t>(t.terms.size()));
@@ -297,8 +304,9 @@ class Job {
     return all;
   }
 
-  // Time blocks cut from the corpus's day histogram, at least one per rank; block b is clustered on
-  // rank b * ranks / blocks.
+  // Time blocks cut from the corpus's day histogram, one per rank down to blocks of kMinRankBlock
+  // dated documents (at most time_block_documents each); block b is clustered on rank
+  // b * ranks / blocks.
   std::vector<detail::DayRange> cut_blocks(std::span<const std::int32_t> rep_dates) {
     std::vector<std::int32_t> dated;
     for (const std::int32_t d : rep_dates)
@@ -329,7 +337,10 @@ class Job {
       total += count;
     }
     std::size_t block_rows = opt_.time_block_documents;
-    if (block_rows > 0) block_rows = std::min<std::size_t>(block_rows, (total + ranks_ - 1) / ranks_);
+    if (block_rows > 0) {
+      const std::uint64_t share = std::max<std::uint64_t>((total + ranks_ - 1) / ranks_, kMinRankBlock);
+      block_rows = static_cast<std::size_t>(std::min<std::uint64_t>(block_rows, share));
+    }
     return detail::block_cores(merged, block_rows, opt_.cluster.story_neighbors.window_days);
   }
 

@@ -23,11 +23,12 @@ struct DistClusterReport {
 
 /// Runs the cluster job on every rank of comm (collective).
 ///
-/// What differs from one process: a dated corpus is cut into at least one time block per rank (blocks
-/// of at most min(time_block_documents, dated documents / ranks) dated documents), and blocks give
-/// stories close to, not equal to, one block's (bench/README.md measures it). With the same blocks
-/// (time_block_documents at most the dated documents / ranks) the outputs are byte-identical to one
-/// process's. Threads are linked on rank 0, which holds every story centroid.
+/// What differs from one process: a dated corpus is cut into one time block per rank (blocks of
+/// min(time_block_documents, max(dated documents / ranks, 100,000)) dated documents), and blocks give
+/// stories close to, not equal to, one block's (bench/README.md measures it). With the same blocks as
+/// one process (time_block_documents at most that share) the outputs are byte-identical to its. An
+/// undated corpus is one block, clustered on rank 0. Threads are linked on rank 0, which holds every
+/// story centroid.
 ///
 /// Refuses, with InvalidArgument before any work: stdin as input, report_path (the HTML report is made
 /// by one process). Outputs are written to temporary names beside the final ones and renamed by rank 0
