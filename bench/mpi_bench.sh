@@ -33,6 +33,21 @@ export OMPI_ALLOW_RUN_AS_ROOT=1 OMPI_ALLOW_RUN_AS_ROOT_CONFIRM=1
 cores=$(nproc)
 results="bench/results/mpi-$(date -u +%Y%m%d).txt"
 [ "$identity_only" = 0 ] || results="bench/results/mpi-identity-$(date -u +%Y%m%d).txt"
+# The figures of the run whose stderr is $out/err: seconds, rate, phases, and for a run under mpirun
+# (label npN) the peak MB of each rank and the bytes sent per document; max is the largest peak.
+read_figures() {  # read_figures RUN
+  if [ "$1" != single ]; then
+    peaks=$(sed -n 's/.*per rank (documents, peak MB): //p' "$out/err" | sed -E 's/[0-9,]+ ([0-9]+)/\1/g; s/;/ /g')
+    bytes=$(sed -n 's/.*threads each, \([0-9.]*\) bytes exchanged.*/\1/p' "$out/err")
+    label="np$1"
+    [ "$1" -le "$cores" ] || label="np$1*"
+  fi
+  seconds=$(sed -n 's/^  \([0-9.]*\) s, .*/\1/p' "$out/err")
+  rate=$(sed -n 's/^  [0-9.]* s, \([0-9]*\) documents\/s.*/\1/p' "$out/err")
+  phases=$(sed -n 's/^  phases: //p' "$out/err" | sed 's/ s,/,/g; s/ s$//')
+  max=$(echo "$peaks" | tr ' ' '\n' | sort -n | tail -1)
+}
+
 if [ "$cluster" = 1 ]; then
   results="bench/results/mpi-cluster-$(date -u +%Y%m%d).txt"
   launch_opts=(--oversubscribe --bind-to none --mca mpi_yield_when_idle 1)
@@ -51,15 +66,8 @@ if [ "$cluster" = 1 ]; then
         peaks=$(( $(cat "$out/time") / 1024 )) bytes=0 label=single
       else
         mpirun -np "$run" "${launch_opts[@]}" "$bin" cluster "$corpus" -o "$out/c-$run.jsonl" 2> "$out/err"
-        peaks=$(sed -n 's/.*per rank (documents, peak MB): //p' "$out/err" | sed -E 's/[0-9,]+ ([0-9]+)/\1/g; s/;/ /g')
-        bytes=$(sed -n 's/.*threads each, \([0-9.]*\) bytes exchanged.*/\1/p' "$out/err")
-        label="np$run"
-        [ "$run" -le "$cores" ] || label="np$run*"
       fi
-      seconds=$(sed -n 's/^  \([0-9.]*\) s, .*/\1/p' "$out/err")
-      rate=$(sed -n 's/^  [0-9.]* s, \([0-9]*\) documents\/s.*/\1/p' "$out/err")
-      phases=$(sed -n 's/^  phases: //p' "$out/err" | sed 's/ s,/,/g; s/ s$//')
-      max=$(echo "$peaks" | tr ' ' '\n' | sort -n | tail -1)
+      read_figures "$run"
       agree="reference"
       if [ "$run" != single ]; then
         agree="$(f1 "$out/c-single.jsonl" story_id "$out/c-$run.jsonl" story_id)/$(f1 "$out/c-single.jsonl" thread_id "$out/c-$run.jsonl" thread_id)"
@@ -127,15 +135,8 @@ for n in "${sizes[@]}"; do
     else
       mpirun -np "$run" --oversubscribe --bind-to none --mca mpi_yield_when_idle 1 \
         "$bin" dedup "$corpus" -o "$out/kept.jsonl" --groups "$out/groups.jsonl" 2> "$out/err"
-      peaks=$(sed -n 's/.*per rank (documents, peak MB): //p' "$out/err" | sed -E 's/[0-9,]+ ([0-9]+)/\1/g; s/;/ /g')
-      bytes=$(sed -n 's/.*threads each, \([0-9.]*\) bytes exchanged.*/\1/p' "$out/err")
-      label="np$run"
-      [ "$run" -le "$cores" ] || label="np$run*"
     fi
-    seconds=$(sed -n 's/^  \([0-9.]*\) s, .*/\1/p' "$out/err")
-    rate=$(sed -n 's/^  [0-9.]* s, \([0-9]*\) documents\/s.*/\1/p' "$out/err")
-    phases=$(sed -n 's/^  phases: //p' "$out/err" | sed 's/ s,/,/g; s/ s$//')
-    max=$(echo "$peaks" | tr ' ' '\n' | sort -n | tail -1)
+    read_figures "$run"
     kept=$(sha256sum < "$out/kept.jsonl" | cut -c1-16)
     groups=$(sha256sum < "$out/groups.jsonl" | cut -c1-16)
     if [ -z "$ref_kept" ]; then

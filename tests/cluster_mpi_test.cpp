@@ -54,7 +54,8 @@ TEST(ClusterMpi, SameBytesAsOneProcessWithTheSameTimeBlocks) {
   // Blocks of 300 dated documents: every rank count below gets these blocks (at most dated / ranks).
   const auto single = run_cli("cluster --time-block 300 " + inputs + outputs(dir, "one"));
   ASSERT_EQ(single.exit_code, 0) << single.err;
-  ASSERT_NE(single.err.find("time blocks"), std::string::npos) << "the corpus must need blocks: " << single.err;
+  ASSERT_NE(single.err.find("time blocks"), std::string::npos)
+      << "the corpus must need blocks: " << single.err;
   ASSERT_NE(test::read_file(dir.path("one.rejects")).find("\"line\":"), std::string::npos);
   for (const int ranks : {1, 2, 3}) {
     const std::string tag = "np" + std::to_string(ranks);

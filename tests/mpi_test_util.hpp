@@ -50,8 +50,8 @@ inline std::string make_inputs(TempDir& dir, const std::string& generate = "gene
   write_zstd(dir.path("c.jsonl.zst"), part[2]);
   const std::size_t half = part[3].find('\n', part[3].size() / 2) + 1;
   write_file(dir.path("d.jsonl"),
-                   part[3].substr(0, half) + "{\"id\": broken\n\n{\"text\":\"no id, so named by line\"}\n" +
-                       "{\"id\":\"bad\xff\",\"text\":\"invalid \xfe UTF-8\"}\n" + part[3].substr(half));
+             part[3].substr(0, half) + "{\"id\": broken\n\n{\"text\":\"no id, so named by line\"}\n" +
+                 "{\"id\":\"bad\xff\",\"text\":\"invalid \xfe UTF-8\"}\n" + part[3].substr(half));
   return dir.path("a.jsonl") + " " + dir.path("b.jsonl.gz") + " " + dir.path("c.jsonl.zst") + " " +
          dir.path("d.jsonl");
 }

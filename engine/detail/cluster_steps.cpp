@@ -45,6 +45,12 @@ TermNameMap ClusterDocs::names() {
   return names;
 }
 
+void allocate_rows(RowMatrix& m, std::size_t rows, std::size_t cols, std::int64_t nonzeros) {
+  m.resize(static_cast<Eigen::Index>(rows), static_cast<Eigen::Index>(cols));
+  m.makeCompressed();
+  m.resizeNonZeros(static_cast<Eigen::Index>(nonzeros));
+}
+
 std::string story_label(std::size_t s) {
   std::string id(1, 's');  // (append: GCC 12 warns wrongly, -Wrestrict, on "s" + std::to_string(s))
   id.append(std::to_string(s));
@@ -187,9 +193,7 @@ class MatrixCopy {
       m.swap(held_);
       return;
     }
-    m.resize(rows_, cols_);
-    m.makeCompressed();
-    m.resizeNonZeros(nonzeros_);
+    allocate_rows(m, static_cast<std::size_t>(rows_), static_cast<std::size_t>(cols_), nonzeros_);
     const auto rows = static_cast<std::size_t>(rows_), nonzeros = static_cast<std::size_t>(nonzeros_);
     file_->read(0, std::span<int>(m.outerIndexPtr(), rows + 1));
     file_->read((rows + 1) * sizeof(int), std::span<int>(m.innerIndexPtr(), nonzeros));
@@ -341,9 +345,7 @@ StoryVectors story_vectors(const TfidfColumns& columns, std::span<const std::uin
   for (const Part& p : part_list) nonzeros += p.nonzeros;
   STORYLINE_CHECK_ARG(nonzeros <= INT32_MAX,
                       "more than 2^31 story centroid entries: cap them (max_story_terms) or split the input");
-  out.rows.resize(static_cast<Eigen::Index>(stories), static_cast<Eigen::Index>(out.term_hash.size()));
-  out.rows.makeCompressed();
-  out.rows.resizeNonZeros(static_cast<Eigen::Index>(nonzeros));
+  allocate_rows(out.rows, stories, out.term_hash.size(), nonzeros);
   int* const outer = out.rows.outerIndexPtr();
   outer[0] = 0;
   int at = 0;

@@ -71,6 +71,10 @@ class ClusterDocs {
   tbb::enumerable_thread_specific<LocalNames> local_names_;
 };
 
+/// m becomes an empty compressed matrix of rows x cols with room for nonzeros entries: its outer
+/// index and entries are the caller's to fill (what m held is dropped).
+void allocate_rows(RowMatrix& m, std::size_t rows, std::size_t cols, std::int64_t nonzeros);
+
 /// "s12", "t3": the ids of stories and threads in the outputs.
 std::string story_label(std::size_t s);
 std::string thread_label(std::size_t t);

@@ -264,6 +264,29 @@ class Job {
     return out;
   }
 
+  // Every rank's (key, value) pairs on every rank, sorted by key, the values of a key summed.
+  template <class K, class V>
+  std::vector<std::pair<K, V>> all_pairs(const std::vector<std::pair<K, V>>& mine) {
+    std::string local;
+    Packer p(local);
+    for (const auto& [key, value] : mine) p.put(key), p.put(value);
+    std::vector<std::pair<K, V>> all;
+    for (const std::string& part : to_all(local)) {
+      Unpacker in(part);
+      while (!in.done()) {
+        const auto key = in.get<K>();
+        all.emplace_back(key, in.get<V>());
+      }
+    }
+    std::sort(all.begin(), all.end());
+    std::vector<std::pair<K, V>> merged;
+    for (const auto& [key, value] : all) {
+      if (merged.empty() || merged.back().first != key) merged.emplace_back(key, V{0});
+      merged.back().second += value;
+    }
+    return merged;
+  }
+
   // The document frequencies of the whole corpus from each rank's: every term's counts summed on the
   // rank that owns it, then the terms of two or more documents (the only ones a column can take) on
   // every rank.
@@ -282,26 +305,16 @@ class Job {
       }
     }
     std::sort(owned.begin(), owned.end());
-    std::string shared;
-    Packer p(shared);
+    DocFrequencies summed;
     for (std::size_t i = 0; i < owned.size();) {
       std::uint32_t sum = 0;
       std::size_t j = i;
       for (; j < owned.size() && owned[j].first == owned[i].first; ++j) sum += owned[j].second;
-      if (sum >= 2) p.put(owned[i].first), p.put(sum);
+      if (sum >= 2) summed.emplace_back(owned[i].first, sum);
       i = j;
     }
     DocFrequencies().swap(owned);
-    DocFrequencies all;
-    for (const std::string& part : to_all(shared)) {
-      Unpacker in(part);
-      while (!in.done()) {
-        const auto term = in.get<std::uint64_t>();
-        all.emplace_back(term, in.get<std::uint32_t>());
-      }
-    }
-    std::sort(all.begin(), all.end());
-    return all;
+    return all_pairs(summed);
   }
 
   // Time blocks cut from the corpus's day histogram, one per rank down to blocks of kMinRankBlock
@@ -312,36 +325,20 @@ class Job {
     for (const std::int32_t d : rep_dates)
       if (d != kNoDate) dated.push_back(d);
     std::sort(dated.begin(), dated.end());
-    std::string local;
-    Packer p(local);
-    for (std::size_t i = 0; i < dated.size();) {
-      std::size_t j = i;
-      while (j < dated.size() && dated[j] == dated[i]) ++j;
-      p.put(dated[i]), p.put(static_cast<std::uint64_t>(j - i));
-      i = j;
+    std::vector<std::pair<std::int32_t, std::uint64_t>> days;  // this rank's, then the corpus's
+    for (const std::int32_t d : dated) {
+      if (days.empty() || days.back().first != d) days.emplace_back(d, 0);
+      ++days.back().second;
     }
-    std::vector<std::pair<std::int32_t, std::uint64_t>> days;
-    for (const std::string& part : to_all(local)) {
-      Unpacker in(part);
-      while (!in.done()) {
-        const auto day = in.get<std::int32_t>();
-        days.emplace_back(day, in.get<std::uint64_t>());
-      }
-    }
-    std::sort(days.begin(), days.end());
-    std::vector<std::pair<std::int32_t, std::uint64_t>> merged;
+    days = all_pairs(days);
     std::uint64_t total = 0;
-    for (const auto& [day, count] : days) {
-      if (merged.empty() || merged.back().first != day) merged.emplace_back(day, 0);
-      merged.back().second += count;
-      total += count;
-    }
+    for (const auto& day : days) total += day.second;
     std::size_t block_rows = opt_.time_block_documents;
     if (block_rows > 0) {
       const std::uint64_t share = std::max<std::uint64_t>((total + ranks_ - 1) / ranks_, kMinRankBlock);
       block_rows = static_cast<std::size_t>(std::min<std::uint64_t>(block_rows, share));
     }
-    return detail::block_cores(merged, block_rows, opt_.cluster.story_neighbors.window_days);
+    return detail::block_cores(days, block_rows, opt_.cluster.story_neighbors.window_days);
   }
 
   // The blocks a row of date d belongs to: the one whose core holds it and those whose halo does;
@@ -593,9 +590,7 @@ class Job {
       for (const int k : sizes) nonzeros += k;
       STORYLINE_CHECK_ARG(nonzeros <= INT32_MAX,
                           "more than 2^31 story centroid entries: cap them (--max-story-terms)");
-      v.rows.resize(static_cast<Eigen::Index>(stories), static_cast<Eigen::Index>(v.term_hash.size()));
-      v.rows.makeCompressed();
-      v.rows.resizeNonZeros(static_cast<Eigen::Index>(nonzeros));
+      detail::allocate_rows(v.rows, stories, v.term_hash.size(), nonzeros);
       int* const outer = v.rows.outerIndexPtr();
       outer[0] = 0;
       for (std::size_t s = 0; s < stories; ++s) outer[s + 1] = outer[s] + sizes[s];
