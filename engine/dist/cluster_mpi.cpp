@@ -27,13 +27,13 @@ using DocFrequencies = std::vector<std::pair<std::uint64_t, std::uint32_t>>;
 // sends rank 0 per round (16 MB): what a rank holds for an exchange stays bounded. (At 1M documents on
 // 4 ranks, 2^18 rows a round put 300-600 MB of buffers on each rank.)
 constexpr std::size_t kRowsPerRound = std::size_t{1} << 15;
+constexpr std::size_t kEntriesPerRound = std::size_t{1} << 21;
 // Ranks share a dated corpus's stories in blocks of at least this many dated documents (unless
 // --time-block asks for smaller ones). A block boundary changes the stories of the documents near it
 // (their halo sees part of their neighbours): on timeline17, 4,650 documents cut in two agree with one
 // block at B-cubed 0.994 (stories) and 0.988 (threads), bench/README.md. A block this small takes about
 // 200 MB and 10 s, so dividing it further saves nothing worth that.
 constexpr std::uint64_t kMinRankBlock = 100000;
-constexpr std::size_t kEntriesPerRound = std::size_t{1} << 21;
 
 void put_terms(Packer& p, const TermCounts& t) {
   p.put(static_cast<std::uint32_t>(t.terms.size()));
@@ -506,7 +506,7 @@ class Job {
         const auto background = in.get<float>();
         std::vector<ClusterJobReport::LanguageBackground> by_language(in.get<std::uint64_t>());
         for (auto& l : by_language) l = in.get<ClusterJobReport::LanguageBackground>();
-        if (count > reported || (count == reported && b == 0)) {
+        if (count > reported) {  // blocks arrive in order: the first of the largest, as in one process
           reported = count;
           report.background = background;
           report.language_backgrounds = std::move(by_language);
