@@ -145,6 +145,45 @@ TEST(ClusterCli, SameOutputAtOneAndTwoJobs) {
   EXPECT_GT(copies, 500u);
 }
 
+// A name spelled two ways ("Globex" and "GLOBEX" are one term) is shown by its smallest spelling,
+// whichever document comes first: the first spelling a thread saw made the summaries depend on which
+// thread (or rank, under mpirun) read which document.
+TEST(ClusterCli, ANameIsShownByItsSmallestSpellingWhicheverComesFirst) {
+  TempDir dir;
+  std::string corpus;
+  const char* const said[] = {"agreed to buy Initech on Monday after weeks of talks",
+                              "will pay cash for Initech, its chief executive told analysts",
+                              "expects regulators to clear the Initech merger by May",
+                              "shareholders backed the Initech deal at a tense meeting",
+                              "plans to cut jobs once Initech joins, unions fear",
+                              "shares rose as the Initech purchase neared completion"};
+  for (int i = 0; i < 6; ++i) {
+    const std::string name = i < 3 ? "Globex" : "GLOBEX";
+    corpus += "{\"id\":\"d" + std::to_string(i) + "\",\"title\":\"" + name + " and Initech\",\"text\":\"" +
+              name + " " + said[i] + ". The merger makes " + name + " the largest supplier.\"}\n";
+  }
+  const char* const others[] = {"Rain flooded the valley farms",     "The orchestra played Mahler tonight",
+                                "Wildfire smoke closed the schools", "A comet passed close to Earth",
+                                "Bakers protested the flour prices", "The marathon drew record runners",
+                                "Divers found a sunken galleon",     "Snow blocked the mountain pass",
+                                "Students built a solar car",        "The museum opened a new wing"};
+  for (int i = 0; i < 10; ++i) {
+    corpus += "{\"id\":\"o" + std::to_string(i) + "\",\"title\":\"" + others[i] + "\",\"text\":\"" +
+              others[i] + ".\"}\n";
+  }
+  test::write_file(dir.path("in.jsonl"), corpus);
+  for (const char* jobs : {"1", "2"}) {
+    const std::string stories = dir.path(std::string("stories") + jobs);
+    ASSERT_EQ(run_cli("cluster " + dir.path("in.jsonl") + " -o " + dir.path("out") + " --stories " + stories +
+                      " --jobs " + jobs)
+                  .exit_code,
+              0);
+    const std::string lines = test::read_file(stories);
+    EXPECT_NE(lines.find("\"GLOBEX\""), std::string::npos) << lines;
+    EXPECT_EQ(lines.find("\"Globex\""), std::string::npos) << lines;
+  }
+}
+
 // Without dates, stories merge at the story threshold plus the corpus's background similarity: the
 // summary reports it, the bar is higher than the threshold alone (fewer merges), and the result does not
 // depend on the job count.

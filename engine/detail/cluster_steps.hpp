@@ -53,8 +53,8 @@ class ClusterDocs {
   /// Sets sink's extra_reserve and extra to fill this (from several threads at once). This object must
   /// outlive the sink's reading.
   void attach(CorpusSink& sink);
-  /// Each term seen and one spelling of it (the smallest, so that it does not depend on the threads),
-  /// once reading is done.
+  /// Each term seen and its smallest spelling (so that it depends neither on the threads nor on the
+  /// ranks that read which document), once reading is done.
   TermNameMap names();
 
   TermStore terms;
@@ -65,7 +65,7 @@ class ClusterDocs {
   struct LocalNames {
     TermCounts terms;    // one document's, refilled
     TermNames document;  // one document's, refilled
-    TermNameMap all;     // every term this thread saw, its first spelling
+    TermNameMap all;     // every term this thread saw, its smallest spelling
   };
   tbb::enumerable_thread_specific<TermExtractor> extractors_;
   tbb::enumerable_thread_specific<LocalNames> local_names_;
