@@ -104,24 +104,39 @@ void report_figures(ReportData& data, const ClusterJobReport& report, const Gold
   }
 }
 
-ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* observer) {
+namespace {
+
+// What a run leaves per document, for the annotations: each document's representative and row, the
+// stories of the rows, the threads of the stories, the languages.
+struct Placed {
+  const detail::CorpusSink& docs;
+  const DuplicateGroups& groups;
+  std::span<const DocIndex> rep_index;
+  std::span<const std::uint32_t> story;
+  std::span<const std::uint32_t> thread;
+  std::span<const Language> languages;
+};
+
+// Where a run's documents come from and where its answers go: files (read twice: once to cluster,
+// once to annotate each line), or memory.
+struct ClusterIo {
+  std::vector<std::string> names;  // what the report calls the inputs
+  std::function<IngestStats(detail::CorpusSink&)> read;
+  std::function<void(const Placed&)> annotate;  // empty: no annotations
+  detail::LineSink story_line, thread_line;     // empty: not written
+};
+
+ClusterJobReport cluster_run(const ClusterJobOptions& options, JobObserver* observer, ClusterIo& io) {
   const auto start = std::chrono::steady_clock::now();
   ClusterJobReport report;
   detail::PhaseClock clock(report.phases, &report.phase_peak_mb);
   const FingerprintScheme scheme(options.dedup);
-  const detail::NamedOutput outputs[] = {{"--output", options.annotated_path},
-                                         {"--stories", options.stories_path},
-                                         {"--threads", options.threads_path},
-                                         {"--rejects", options.rejects_path}};
-  const detail::PreparedInputs inputs(options.inputs, outputs);
   const GoldLabels gold = read_gold(options);
   detail::RejectsWriter rejects(options.rejects_path);
   detail::CorpusSink docs(scheme, 0, rejects, observer);
   detail::ClusterDocs extra(options.cluster.tfidf);
   extra.attach(docs);
-  IngestParams ingest_params = options.ingest;
-  ingest_params.require_text = false;
-  report.ingest = ingest(inputs.paths, ingest_params, docs, inputs.names);
+  report.ingest = io.read(docs);
   rejects.close();
   const Names names = extra.names();
 
@@ -195,7 +210,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   const TfidfColumns columns = tfidf_columns(rep_doc.size(), df, options.cluster.tfidf, shape);
   report.terms = columns.term_hash.size();
   // Each story's member closest to its centroid, its representative (for the summaries).
-  const bool want_representatives = !options.stories_path.empty() || !options.report_path.empty();
+  const bool want_representatives = io.story_line || !options.report_path.empty();
   detail::StoryVectors vectors = detail::story_vectors(
       columns, story, stories, rep_terms, options.cluster.max_story_terms, options.centroid_block_documents,
       want_representatives, [&] { extra.terms.clear(); });
@@ -235,37 +250,22 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   const auto thread_id = [](std::size_t k) { return detail::thread_label(k); };
 
   if (observer != nullptr) observer->progress("write", report.ingest);
-  if (!options.annotated_path.empty()) {
-    detail::OutputFile out(options.annotated_path);
-    std::string line_out, fields;
-    detail::for_each_document_line(inputs.paths, options.ingest.max_line_bytes, docs.where,
-                                   [&](std::size_t d, const std::string& line) {
-                                     const DocIndex rep = groups.representative[d];
-                                     const std::uint32_t s = story[rep_index[d]];
-                                     fields.clear();
-                                     detail::append_dup_fields(fields, docs.ids, d, rep);
-                                     detail::append_cluster_fields(fields, s, thread[s], extra.languages[d]);
-                                     line_out.clear();
-                                     detail::append_annotated(line_out, line, fields);
-                                     out.write(line_out);
-                                   });
-    out.close();
-  }
-  if (!options.stories_path.empty()) {
+  if (io.annotate) io.annotate(Placed{docs, groups, rep_index, story, thread, extra.languages});
+  if (io.story_line) {
     detail::write_stories(
-        options.stories_path, story_summary, thread, story_rows, vectors.term_hash, names,
+        io.story_line, story_summary, thread, story_rows, vectors.term_hash, names,
         [&](std::size_t s) -> std::string_view { return docs.ids[story_rep[s]]; },
         [&](std::size_t s) -> std::string_view { return extra.titles[story_rep[s]]; });
   }
-  if (!options.threads_path.empty()) {
-    detail::write_threads(options.threads_path, story_summary, thread_summary, thread, thread_rows,
+  if (io.thread_line) {
+    detail::write_threads(io.thread_line, story_summary, thread_summary, thread, thread_rows,
                           vectors.term_hash, names);
   }
   clock.lap("write");
 
   if (!options.report_path.empty()) {
     ReportData data;
-    data.title = "storyline report: " + (inputs.names.empty() ? std::string("input") : inputs.names.front());
+    data.title = "storyline report: " + (io.names.empty() ? std::string("input") : io.names.front());
     const ReportLimits limits;
     std::vector<std::vector<std::uint32_t>> members(threads);
     for (std::size_t s = 0; s < stories; ++s) members[thread[s]].push_back(static_cast<std::uint32_t>(s));
@@ -367,7 +367,7 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
     }
     data.total_threads = threads;
     data.total_stories = stories;
-    report_figures(data, report, gold, inputs.names, docs.ids, story, thread, rep_index);
+    report_figures(data, report, gold, io.names, docs.ids, story, thread, rep_index);
     const std::string html = render_html_report(data);
     detail::OutputFile out(options.report_path);
     out.write(html);
@@ -377,6 +377,91 @@ ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* 
   }
   report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
   return report;
+}
+
+}  // namespace
+
+ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* observer) {
+  const detail::NamedOutput outputs[] = {{"--output", options.annotated_path},
+                                         {"--stories", options.stories_path},
+                                         {"--threads", options.threads_path},
+                                         {"--rejects", options.rejects_path}};
+  const detail::PreparedInputs inputs(options.inputs, outputs);
+  ClusterIo io;
+  io.names = inputs.names;
+  io.read = [&](detail::CorpusSink& docs) {
+    IngestParams params = options.ingest;
+    params.require_text = false;
+    return ingest(inputs.paths, params, docs, inputs.names);
+  };
+  if (!options.annotated_path.empty()) {
+    io.annotate = [&](const Placed& p) {
+      detail::OutputFile out(options.annotated_path);
+      std::string line_out, fields;
+      detail::for_each_document_line(inputs.paths, options.ingest.max_line_bytes, p.docs.where,
+                                     [&](std::size_t d, const std::string& line) {
+                                       const DocIndex rep = p.groups.representative[d];
+                                       const std::uint32_t s = p.story[p.rep_index[d]];
+                                       fields.clear();
+                                       detail::append_dup_fields(fields, p.docs.ids, d, rep);
+                                       detail::append_cluster_fields(fields, s, p.thread[s], p.languages[d]);
+                                       line_out.clear();
+                                       detail::append_annotated(line_out, line, fields);
+                                       out.write(line_out);
+                                     });
+      out.close();
+    };
+  }
+  // The summaries' files, opened when first written (after the work, as before).
+  std::optional<detail::OutputFile> stories, threads;
+  const auto to_file = [](std::optional<detail::OutputFile>& file, const std::string& path) {
+    return [&file, &path](std::string_view line) {
+      if (!file) file.emplace(path);
+      file->write(line);
+    };
+  };
+  if (!options.stories_path.empty()) io.story_line = to_file(stories, options.stories_path);
+  if (!options.threads_path.empty()) io.thread_line = to_file(threads, options.threads_path);
+  ClusterJobReport report = cluster_run(options, observer, io);
+  // No story at all still makes the files asked for (empty).
+  for (auto [file, path] :
+       {std::pair{&stories, &options.stories_path}, std::pair{&threads, &options.threads_path}}) {
+    if (path->empty()) continue;
+    if (!*file) file->emplace(*path);
+    (*file)->close();
+  }
+  return report;
+}
+
+ClusterJobReport cluster_records(DocumentBatches& source, const ClusterJobOptions& options,
+                                 ClusterAssignments& out, JobObserver* observer) {
+  ClusterIo io;
+  io.names = {"<records>"};
+  io.read = [&](detail::CorpusSink& docs) { return ingest_documents(source, docs); };
+  io.annotate = [&](const Placed& p) {
+    const std::size_t n = p.docs.ids.size();
+    out.ids = p.docs.ids;
+    out.representative = p.groups.representative;
+    out.similarity = p.groups.similarity;
+    out.story.resize(n);
+    out.thread.resize(n);
+    out.language.assign(p.languages.begin(), p.languages.begin() + static_cast<std::ptrdiff_t>(n));
+    for (std::size_t d = 0; d < n; ++d) {
+      out.story[d] = p.story[p.rep_index[d]];
+      out.thread[d] = p.thread[out.story[d]];
+    }
+  };
+  const auto collect = [](std::vector<std::string>& lines) {
+    return [&lines](std::string_view line) {
+      if (!line.empty() && line.back() == '\n') line.remove_suffix(1);
+      lines.emplace_back(line);
+    };
+  };
+  out.stories.clear();
+  out.threads.clear();
+  io.story_line = collect(out.stories);
+  io.thread_line = collect(out.threads);
+  return cluster_run(options, observer, io);
 }
 
 }  // namespace storyline

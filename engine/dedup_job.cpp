@@ -187,4 +187,80 @@ DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observ
   return report;
 }
 
+namespace {
+
+// The held sample first, then the rest of the source.
+class SampleThenRest final : public DocumentBatches {
+ public:
+  SampleThenRest(std::vector<Document> sample, DocumentBatches& rest)
+      : sample_(std::move(sample)), rest_(rest) {}
+  std::span<const Document> next() override {
+    if (!sample_given_) {
+      sample_given_ = true;
+      if (!sample_.empty()) return sample_;
+    }
+    std::vector<Document>().swap(sample_);
+    return rest_.next();
+  }
+
+ private:
+  std::vector<Document> sample_;
+  DocumentBatches& rest_;
+  bool sample_given_ = false;
+};
+
+}  // namespace
+
+DedupRecordsResult dedup_records(DocumentBatches& source, const DedupJobOptions& options) {
+  const auto start = std::chrono::steady_clock::now();
+  DedupRecordsResult result;
+  DedupJobReport& report = result.report;
+  report.params = options.dedup;
+  detail::PhaseClock clock(report.phases);
+  const FingerprintScheme valid(report.params);  // bad parameters are refused before any record is read
+
+  // The sample, as the file job's: the first documents' texts.
+  std::vector<Document> held;
+  const std::size_t sample = options.boilerplate.df > 0.0 ? options.boilerplate.sample : 0;
+  while (held.size() < sample) {
+    const std::span<const Document> batch = source.next();
+    if (batch.empty()) break;
+    held.insert(held.end(), batch.begin(), batch.end());
+  }
+  std::shared_ptr<const Boilerplate> boilerplate;
+  if (options.boilerplate.df > 0.0) {
+    std::vector<std::string> texts;
+    texts.reserve(std::min(held.size(), sample));
+    for (std::size_t i = 0; i < held.size() && i < sample; ++i) texts.push_back(held[i].text);
+    LearnedBoilerplate learned =
+        learn_boilerplate(texts, options.dedup.shingle, options.boilerplate, options.show_boilerplate);
+    report.boilerplate_sampled = learned.sampled;
+    report.boilerplate_min_documents = learned.min_documents;
+    report.boilerplate_top = std::move(learned.top);
+    boilerplate = std::make_shared<const Boilerplate>(std::move(learned.set));
+  }
+  const FingerprintScheme scheme(report.params, boilerplate);
+  report.boilerplate = boilerplate ? boilerplate->size() : 0;
+  report.bands = scheme.bands();
+  if (report.boilerplate_sampled > 0) clock.lap("boilerplate");
+
+  detail::RejectsWriter rejects("");
+  detail::CorpusSink docs(scheme, 0, rejects, nullptr);
+  SampleThenRest all(std::move(held), source);
+  report.ingest = ingest_documents(all, docs);
+  std::vector<SourceLine>().swap(docs.where);
+  clock.lap("read");
+
+  result.groups = find_duplicate_groups(scheme, docs.dedup_input(0));
+  report.candidate_pairs = result.groups.candidate_pairs;
+  report.verified_pairs = result.groups.verified_pairs;
+  report.groups = result.groups.groups;
+  for (std::size_t d = 0; d < result.groups.representative.size(); ++d)
+    report.removed += result.groups.representative[d] != d ? 1 : 0;
+  result.ids = std::move(docs.ids);
+  clock.lap("group");
+  report.seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
+  return result;
+}
+
 }  // namespace storyline

@@ -183,4 +183,24 @@ IngestStats ingest_parts(std::span<const std::string> paths, std::span<const Inp
   return Ingester(paths, names.empty() ? paths : names, params, sink).run(parts);
 }
 
+IngestStats ingest_documents(DocumentBatches& source, IngestSink& sink) {
+  IngestStats stats;
+  for (std::span<const Document> batch = source.next(); !batch.empty(); batch = source.next()) {
+    const auto first = static_cast<DocIndex>(stats.documents);
+    STORYLINE_CHECK_ARG(stats.documents + batch.size() < DocIndex(-1),
+                        "too many documents for 32-bit indexes");
+    sink.reserve(first, batch.size());
+    tbb::parallel_for(tbb::blocked_range<std::size_t>(0, batch.size()), [&](const auto& range) {
+      for (std::size_t j = range.begin(); j < range.end(); ++j)
+        sink.process(batch[j], first + static_cast<DocIndex>(j), SourceLine{0, first + j + 1});
+    });
+    for (const Document& doc : batch) stats.bytes += doc.title.size() + doc.text.size();
+    stats.raw_bytes = stats.bytes;
+    stats.lines += batch.size();
+    stats.documents += batch.size();
+    sink.on_progress(stats);
+  }
+  return stats;
+}
+
 }  // namespace storyline

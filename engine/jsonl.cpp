@@ -234,7 +234,7 @@ bool read_string(simdjson::dom::element value, std::string_view name, std::strin
   }
   std::string_view text;
   if (value.get_string().get(text) != simdjson::SUCCESS) {
-    reject(out, Issue::kWrongType, "field '" + std::string(name) + "' is not a string");
+    reject(out, Issue::kWrongType, not_a_string_detail(name));
     return false;
   }
   target.assign(text);
@@ -252,9 +252,7 @@ bool read_number_id(simdjson::dom::element value, std::string_view name, std::st
   } else if (value.get_uint64().get(u) == simdjson::SUCCESS) {
     target = std::to_string(u);
   } else {
-    reject(
-        out, Issue::kWrongType,
-        "field '" + std::string(name) + "' is a number that is not an integer (ids are strings or integers)");
+    reject(out, Issue::kWrongType, not_an_integer_detail(name));
     return false;
   }
   return true;
@@ -371,6 +369,20 @@ void RecordParser::parse(std::string_view line, ParsedRecord& out) {
       have_date = true;
     }
   }
+  check_record(p, have_text, have_id, date_text, out);
+}
+
+std::string not_a_string_detail(std::string_view field) {
+  return "field '" + std::string(field) + "' is not a string";
+}
+
+std::string not_an_integer_detail(std::string_view field) {
+  return "field '" + std::string(field) +
+         "' is a number that is not an integer (ids are strings or integers)";
+}
+
+void check_record(const IngestParams& p, bool have_text, bool have_id, std::string_view date_text,
+                  ParsedRecord& out) {
   if (!p.require_text && (!have_text || is_blank(out.doc.text)) && !is_blank(out.doc.title)) {
     out.doc.text = out.doc.title;
     have_text = true;

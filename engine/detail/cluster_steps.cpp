@@ -431,12 +431,17 @@ Threads link_threads(StoryVectors& vectors, std::span<const LanguageCounts> stor
   return out;
 }
 
-void write_stories(const std::string& path, std::span<const Summary> story_summary,
+void write_lines(const std::string& path, const std::function<void(const LineSink&)>& write) {
+  OutputFile out(path);
+  write([&](std::string_view line) { out.write(line); });
+  out.close();
+}
+
+void write_stories(const LineSink& emit, std::span<const Summary> story_summary,
                    std::span<const std::uint32_t> thread, const RowMatrix& story_rows,
                    std::span<const std::uint64_t> term_hash, const TermNameMap& names,
                    const std::function<std::string_view(std::size_t)>& rep_id,
                    const std::function<std::string_view(std::size_t)>& rep_title) {
-  OutputFile out(path);
   std::string line;
   for (std::size_t s = 0; s < story_summary.size(); ++s) {
     line.assign("{\"story_id\":\"" + story_label(s) + "\",\"thread_id\":\"" + thread_label(thread[s]) +
@@ -449,18 +454,16 @@ void write_stories(const std::string& path, std::span<const Summary> story_summa
     line += ",\"title\":";
     append_json_string(line, rep_title(s));
     line += "}}\n";
-    out.write(line);
+    emit(line);
   }
-  out.close();
 }
 
-void write_threads(const std::string& path, std::span<const Summary> story_summary,
+void write_threads(const LineSink& emit, std::span<const Summary> story_summary,
                    std::span<const Summary> thread_summary, std::span<const std::uint32_t> thread,
                    const RowMatrix& thread_rows, std::span<const std::uint64_t> term_hash,
                    const TermNameMap& names) {
   std::vector<std::vector<std::uint32_t>> members(thread_summary.size());
   for (std::size_t s = 0; s < thread.size(); ++s) members[thread[s]].push_back(static_cast<std::uint32_t>(s));
-  OutputFile out(path);
   std::string line;
   for (std::size_t t = 0; t < members.size(); ++t) {
     auto& list = members[t];
@@ -478,9 +481,8 @@ void write_threads(const std::string& path, std::span<const Summary> story_summa
     append_date_field(line, "last_date", thread_summary[t].last);
     append_top_terms(line, thread_rows, static_cast<Eigen::Index>(t), term_hash, names);
     line += "}\n";
-    out.write(line);
+    emit(line);
   }
-  out.close();
 }
 
 void append_cluster_fields(std::string& out, std::uint32_t story, std::uint32_t thread, Language language) {

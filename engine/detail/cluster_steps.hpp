@@ -137,9 +137,12 @@ struct Threads {
 Threads link_threads(StoryVectors& vectors, std::span<const LanguageCounts> story_languages,
                      const ClusterParams& params, std::size_t spill_above);
 
+/// Receives output lines, each with its newline.
+using LineSink = std::function<void(std::string_view line)>;
+
 /// One line per story: {"story_id","thread_id","size","first_date","last_date","top_terms",
 /// "top_entities","representative":{"id","title"}}; rep_id(s) and rep_title(s) name its representative.
-void write_stories(const std::string& path, std::span<const Summary> story_summary,
+void write_stories(const LineSink& emit, std::span<const Summary> story_summary,
                    std::span<const std::uint32_t> thread, const RowMatrix& story_rows,
                    std::span<const std::uint64_t> term_hash, const TermNameMap& names,
                    const std::function<std::string_view(std::size_t)>& rep_id,
@@ -147,10 +150,13 @@ void write_stories(const std::string& path, std::span<const Summary> story_summa
 
 /// One line per thread: {"thread_id","size","stories" (by first date),"first_date","last_date",
 /// "top_terms","top_entities"}.
-void write_threads(const std::string& path, std::span<const Summary> story_summary,
+void write_threads(const LineSink& emit, std::span<const Summary> story_summary,
                    std::span<const Summary> thread_summary, std::span<const std::uint32_t> thread,
                    const RowMatrix& thread_rows, std::span<const std::uint64_t> term_hash,
                    const TermNameMap& names);
+
+/// Runs write(emit) with emit writing to the file at path (created, or replaced).
+void write_lines(const std::string& path, const std::function<void(const LineSink&)>& write);
 
 /// ,"story_id":"s1","thread_id":"t0","language":"en" for an annotated line.
 void append_cluster_fields(std::string& out, std::uint32_t story, std::uint32_t thread, Language language);

@@ -196,13 +196,17 @@ class Job {
         if (rank_ != 0) {
           detail::OutputFile(outputs_[k].part).close();
         } else if (k == 1) {
-          detail::write_stories(
-              outputs_[1].part, figures.summary, thread, centroids.vectors.rows, centroids.vectors.term_hash,
-              names, [&](std::size_t s) -> std::string_view { return rep_text[s].first; },
-              [&](std::size_t s) -> std::string_view { return rep_text[s].second; });
+          detail::write_lines(outputs_[1].part, [&](const detail::LineSink& emit) {
+            detail::write_stories(
+                emit, figures.summary, thread, centroids.vectors.rows, centroids.vectors.term_hash, names,
+                [&](std::size_t s) -> std::string_view { return rep_text[s].first; },
+                [&](std::size_t s) -> std::string_view { return rep_text[s].second; });
+          });
         } else {
-          detail::write_threads(outputs_[2].part, figures.summary, thread_summary, thread, linked.rows,
-                                centroids.vectors.term_hash, names);
+          detail::write_lines(outputs_[2].part, [&](const detail::LineSink& emit) {
+            detail::write_threads(emit, figures.summary, thread_summary, thread, linked.rows,
+                                  centroids.vectors.term_hash, names);
+          });
         }
       }
       if (rank_ == 0) {

@@ -143,4 +143,23 @@ struct ClusterJobReport {
 /// Runs the job; output does not depend on the thread count. Throws like run_dedup_job.
 ClusterJobReport run_cluster_job(const ClusterJobOptions& options, JobObserver* observer = nullptr);
 
+/// What cluster_records found for each document, in input order, and its summaries.
+struct ClusterAssignments {
+  std::vector<std::string> ids;
+  std::vector<DocIndex> representative;  ///< its duplicate group's representative (itself if alone)
+  std::vector<float> similarity;         ///< fingerprint similarity to the representative (1 for it)
+  std::vector<std::uint32_t> story;      ///< story number (written "s<number>")
+  std::vector<std::uint32_t> thread;     ///< thread number of its story ("t<number>")
+  std::vector<Language> language;        ///< the language guessed (guess_language)
+  std::vector<std::string> stories;      ///< the lines --stories writes, one per story (no newline)
+  std::vector<std::string> threads;      ///< the lines --threads writes, one per thread
+};
+
+/// The cluster job on documents in memory (the Python module): the answers run_cluster_job gives for
+/// the same records in a file, into out. options.inputs, annotated_path, stories_path and threads_path
+/// are not used; rejects_path neither (the caller checked the records); report_path and gold_path are.
+/// Throws like run_cluster_job.
+ClusterJobReport cluster_records(DocumentBatches& source, const ClusterJobOptions& options,
+                                 ClusterAssignments& out, JobObserver* observer = nullptr);
+
 }  // namespace storyline

@@ -9,6 +9,7 @@
 #include <vector>
 
 #include "storyline/boilerplate.hpp"
+#include "storyline/dedup.hpp"
 #include "storyline/fingerprint.hpp"
 #include "storyline/ingest.hpp"
 #include "storyline/jsonl.hpp"
@@ -76,5 +77,18 @@ class JobObserver {
 /// and writes the outputs (stdin is first copied to a temporary file). Throws IoError, ParseError (strict
 /// mode), CorruptIndex or InvalidArgument.
 DedupJobReport run_dedup_job(const DedupJobOptions& options, JobObserver* observer = nullptr);
+
+/// What dedup_records found: each document's id and group, in input order.
+struct DedupRecordsResult {
+  std::vector<std::string> ids;
+  DuplicateGroups groups;
+  DedupJobReport report;
+};
+
+/// The dedup job on documents in memory (the Python module): the boilerplate of the first
+/// options.boilerplate.sample documents, then the fingerprints and groups run_dedup_job finds for the
+/// same records in a file. Of the options, dedup, boilerplate and show_boilerplate apply. Only the
+/// sample's documents are held; of the others, their fingerprints. Throws InvalidArgument.
+DedupRecordsResult dedup_records(DocumentBatches& source, const DedupJobOptions& options);
 
 }  // namespace storyline

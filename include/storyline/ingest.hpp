@@ -79,4 +79,18 @@ IngestStats ingest_parts(std::span<const std::string> paths, std::span<const Inp
                          const IngestParams& params, IngestSink& sink,
                          std::span<const std::string> names = {});
 
+/// Documents held in memory, in batches: an input of the batch jobs in place of files (the Python
+/// module's records). Whoever makes the documents checks them (check_record in jsonl.hpp).
+class DocumentBatches {
+ public:
+  virtual ~DocumentBatches() = default;
+  /// The next documents, empty at the end; valid until the next call. Called on the calling thread.
+  virtual std::span<const Document> next() = 0;
+};
+
+/// As ingest, from documents in memory: each batch is reserved and processed in parallel, document k
+/// (from 0) with SourceLine{0, k + 1}. The stats count every document as a line and its title and text
+/// as its bytes; on_progress follows each batch.
+IngestStats ingest_documents(DocumentBatches& source, IngestSink& sink);
+
 }  // namespace storyline

@@ -128,6 +128,18 @@ class RecordParser {
   std::unique_ptr<Impl> impl_;
 };
 
+/// The checks and repairs every reader applies once it has a record's fields (a JSON line, a Python
+/// dict): out.doc holds the id, title and text read; have_text and have_id say whether those fields were
+/// present (and not null); date_text is the date field's text ("" when absent). Rejects a missing or
+/// blank text (or takes the title for it when params.require_text is false), marks a missing id, rejects
+/// an id over params.max_id_bytes, parses the date (a bad one is dropped and marked).
+void check_record(const IngestParams& params, bool have_text, bool have_id, std::string_view date_text,
+                  ParsedRecord& out);
+
+/// The details of a field of the wrong type, as readers report them.
+std::string not_a_string_detail(std::string_view field);
+std::string not_an_integer_detail(std::string_view field);
+
 /// Replaces every invalid UTF-8 sequence of text with U+FFFD (maximal subparts, as Unicode recommends).
 /// Returns the number of replacements. Thread-safe.
 std::size_t repair_utf8(std::string_view text, std::string& out);
