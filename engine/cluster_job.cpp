@@ -134,7 +134,8 @@ ClusterJobReport cluster_run(const ClusterJobOptions& options, JobObserver* obse
   const GoldLabels gold = read_gold(options);
   detail::RejectsWriter rejects(options.rejects_path);
   detail::CorpusSink docs(scheme, 0, rejects, observer);
-  detail::ClusterDocs extra(options.cluster.tfidf);
+  const bool encoding = options.cluster.encoder != nullptr && options.cluster.encoder_weight > 0.0f;
+  detail::ClusterDocs extra(options.cluster.tfidf, encoding ? options.cluster.encoder_max_words : 0);
   extra.attach(docs);
   report.ingest = io.read(docs);
   rejects.close();
@@ -161,6 +162,13 @@ ClusterJobReport cluster_run(const ClusterJobOptions& options, JobObserver* obse
   report.duplicates = n - rep_doc.size();
   extra.terms.keep(rep_doc);  // slot r: the terms of representative r
   clock.lap("dedup");
+  detail::ShortVectors short_vectors;
+  if (encoding) {
+    if (observer != nullptr) observer->progress("encoder", report.ingest);
+    short_vectors = detail::encode_short_documents(*options.cluster.encoder, rep_doc, extra.short_texts);
+    report.encoded = short_vectors.count();
+    clock.lap("encoder");
+  }
 
   if (observer != nullptr) observer->progress("stories", report.ingest);
   // Stories are events told in one language's words: their rows leave the bridge out (its translations
@@ -182,6 +190,7 @@ ClusterJobReport cluster_run(const ClusterJobOptions& options, JobObserver* obse
   for (std::size_t b = 0; b < blocks.rows.size(); ++b) {
     const std::vector<std::uint32_t>& block = blocks.rows[b];
     TfidfMatrix block_vectors = tfidf_rows(story_columns, block, rep_terms);
+    detail::blend_short_vectors(block_vectors.rows, block, short_vectors, options.cluster.encoder_weight);
     // One block: the terms wait on disk while the graph and the linkage need the memory. Blocks need
     // them again, and bound that memory by a block instead.
     if (blocks.rows.size() == 1 &&

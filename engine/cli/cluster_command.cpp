@@ -13,11 +13,13 @@ namespace {
 struct ClusterCli {
   ClusterJobOptions job;
   std::string lexicon = "auto";
+  std::string encoder = "auto";
   unsigned jobs = 0;
   bool quiet = false;
 };
 
-void print_summary(const ClusterCli& cli, const std::string& bridge, const ClusterJobReport& r) {
+void print_summary(const ClusterCli& cli, const std::string& bridge, const std::string& encoder,
+                   const ClusterJobReport& r) {
   const IngestStats& s = r.ingest;
   print_ingest_summary("cluster", s);
   std::fprintf(stderr, "  %s near-duplicates folded, %s terms, %s story edges\n",
@@ -39,6 +41,11 @@ void print_summary(const ClusterCli& cli, const std::string& bridge, const Clust
   std::fprintf(stderr, "  %s stories, %s threads\n", with_commas(r.stories).c_str(),
                with_commas(r.threads).c_str());
   std::fprintf(stderr, "  %s\n", bridge.c_str());
+  std::fprintf(stderr, "  %s", encoder.c_str());
+  if (cli.job.cluster.encoder != nullptr)
+    std::fprintf(stderr, "; %s short documents encoded (at most %u words)", with_commas(r.encoded).c_str(),
+                 cli.job.cluster.encoder_max_words);
+  std::fprintf(stderr, "\n");
   if (!r.languages.empty()) {
     std::fprintf(stderr, "  languages (documents, threads):");
     for (const auto& l : r.languages) {
@@ -60,15 +67,19 @@ void print_summary(const ClusterCli& cli, const std::string& bridge, const Clust
 int run(ClusterCli& cli) {
   const std::string bridge = resolve_lexicon(cli.lexicon, cli.job.cluster.tfidf);
   if (dist::launched_by_mpi()) {
-    return run_cluster_distributed(cli.job, cli.jobs, cli.quiet,
-                                   [&](const ClusterJobReport& r) { print_summary(cli, bridge, r); });
+    const std::string encoder = "encoder off under mpirun (the distributed job clusters by terms alone)";
+    return run_cluster_distributed(cli.job, cli.jobs, cli.quiet, [&](const ClusterJobReport& r) {
+      print_summary(cli, bridge, encoder, r);
+    });
   }
+  const std::string encoder =
+      resolve_encoder(cli.encoder, cli.job.cluster.encoder_weight, cli.job.cluster.encoder);
   set_jobs(cli.jobs);
   ProgressObserver observer;
   observer.bar.expect(cli.job.inputs);
   const ClusterJobReport r = run_cluster_job(cli.job, &observer);
   observer.bar.finish();
-  if (!cli.quiet) print_summary(cli, bridge, r);
+  if (!cli.quiet) print_summary(cli, bridge, encoder, r);
   return 0;
 }
 
@@ -163,6 +174,7 @@ std::function<int()> register_cluster(CLI::App& app) {
   c->add_option("--stem", p.tfidf.stem_language,
                 "Snowball stemmer (english, spanish, french, italian, german)");
   add_bridge_options(*c, cli->lexicon, p.tfidf);
+  add_encoder_options(*c, cli->encoder, p.encoder_weight, p.encoder_max_words);
   c->add_option("--dedup-threshold", o.dedup.threshold, "Jaccard of near-duplicates folded before clustering")
       ->capture_default_str()
       ->check(CLI::Range(0.01, 1.0));

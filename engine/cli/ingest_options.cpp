@@ -55,6 +55,36 @@ std::string resolve_lexicon(const std::string& value, TfidfParams& params) {
   return line + " words";
 }
 
+void add_encoder_options(CLI::App& command, std::string& value, float& weight, std::uint32_t& max_words) {
+  command
+      .add_option("--encoder", value,
+                  "sentence encoder for short documents: a model file, auto (the one built at set-up, "
+                  "beside the binary, or $STORYLINE_ENCODER) or off")
+      ->capture_default_str();
+  command
+      .add_option("--encoder-weight", weight,
+                  "share of the encoder's cosine in the story similarity of two short documents (0: off)")
+      ->capture_default_str()
+      ->check(CLI::Range(0.0f, 1.0f));
+  command
+      .add_option("--encoder-max-words", max_words,
+                  "a document of at most this many words (title and text) is short, and encoded")
+      ->capture_default_str()
+      ->check(CLI::Range(1u, 1000u));
+}
+
+std::string resolve_encoder(const std::string& value, float weight,
+                            std::shared_ptr<const SentenceEncoder>& encoder) {
+  encoder = nullptr;
+  if (value == "off") return "encoder off (--encoder off)";
+  const std::string path = value == "auto" ? default_encoder_path() : value;
+  if (path.empty())
+    return "encoder off: no model beside the binary (run the set-up command, or --encoder FILE)";
+  if (weight <= 0.0f) return "encoder off (--encoder-weight 0)";
+  encoder = SentenceEncoder::load(path);
+  return "encoder: " + encoder->description();
+}
+
 void add_field_options(CLI::App& command, IngestParams& params) {
   command.add_option("--id-field", params.id_field, "JSON field holding the id")->capture_default_str();
   command.add_option("--text-field", params.text_field, "JSON field holding the text")->capture_default_str();

@@ -2,11 +2,13 @@
 #pragma once
 
 #include <CLI/CLI.hpp>
+#include <memory>
 #include <string>
 #include <string_view>
 #include <vector>
 
 #include "storyline/dedup_job.hpp"
+#include "storyline/encoder.hpp"
 #include "storyline/ingest.hpp"
 #include "storyline/jsonl.hpp"
 #include "storyline/terms.hpp"
@@ -28,6 +30,15 @@ void add_bridge_options(CLI::App& command, std::string& value, TfidfParams& para
 /// found: off), "off" nothing. Returns a line for the summary ("bridge: es 17,980 words, ..." or why
 /// it is off).
 std::string resolve_lexicon(const std::string& value, TfidfParams& params);
+
+/// Adds --encoder (the sentence encoder for short documents: a model file, "auto" for the one built
+/// at set-up, or "off"), --encoder-weight and --encoder-max-words. Call resolve_encoder after parsing.
+void add_encoder_options(CLI::App& command, std::string& value, float& weight, std::uint32_t& max_words);
+
+/// Loads the model --encoder names into encoder: "auto" takes default_encoder_path() (none found:
+/// off), "off" nothing. Returns a line for the summary (the model, or why the encoder is off).
+std::string resolve_encoder(const std::string& value, float weight,
+                            std::shared_ptr<const SentenceEncoder>& encoder);
 
 /// A one-line progress display on stderr, drawn only when stderr is a terminal, at most 4 times a second:
 /// the phase, documents, rate and, while reading inputs of known size, a bar and the time left.

@@ -12,14 +12,33 @@
 
 namespace storyline::detail {
 
-ClusterDocs::ClusterDocs(const TfidfParams& params)
-    : extractors_([params] { return TermExtractor(params); }) {}
+ClusterDocs::ClusterDocs(const TfidfParams& params, std::uint32_t short_words)
+    : short_words_(short_words), extractors_([params] { return TermExtractor(params); }) {}
+
+namespace {
+
+// Whether title and text hold at most limit words (runs of non-space bytes) in all.
+bool at_most_words(std::string_view title, std::string_view text, std::uint32_t limit) {
+  std::uint32_t words = 0;
+  for (const std::string_view part : {title, text}) {
+    bool in_word = false;
+    for (const char c : part) {
+      const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+      if (!space && !in_word && ++words > limit) return false;
+      in_word = !space;
+    }
+  }
+  return true;
+}
+
+}  // namespace
 
 void ClusterDocs::attach(CorpusSink& sink) {
   sink.extra_reserve = [this](std::size_t first, std::size_t count) {
     terms.resize(first + count);
     titles.resize(first + count);
     languages.resize(first + count);
+    if (short_words_ > 0) short_texts.resize(first + count);
   };
   sink.extra = [this](const Document& doc, std::size_t slot) {
     LocalNames& local = local_names_.local();
@@ -37,7 +56,100 @@ void ClusterDocs::attach(CorpusSink& sink) {
       }
     });
     titles[slot] = doc.title.empty() ? doc.text.substr(0, 120) : doc.title;
+    // A headline alone arrives as its text too (the reader's rule for require_text off): once here.
+    const std::string_view body = doc.text == doc.title ? std::string_view() : std::string_view(doc.text);
+    // Short: a headline, or a headline and a snippet (a feed's item); a sentence without a title is
+    // not (on ecbplus, whose documents are such sentences, the encoder merges sister events).
+    if (short_words_ > 0 && doc.title.find_first_not_of(" \t\n\r") != std::string::npos &&
+        at_most_words(doc.title, body, short_words_)) {
+      std::string& text = short_texts[slot];
+      text = doc.title;
+      if (!doc.title.empty() && !body.empty()) text += ". ";
+      text += body;
+    }
   };
+}
+
+ShortVectors encode_short_documents(const SentenceEncoder& encoder, std::span<const DocIndex> rep_doc,
+                                    std::vector<std::string>& short_texts) {
+  ShortVectors out;
+  out.dim = encoder.dim();
+  out.index.assign(rep_doc.size(), -1);
+  std::vector<std::string> texts;
+  for (std::size_t r = 0; r < rep_doc.size(); ++r) {
+    std::string& text = short_texts[rep_doc[r]];
+    if (text.empty()) continue;
+    out.index[r] = static_cast<std::int32_t>(texts.size());
+    texts.push_back(std::move(text));
+  }
+  std::vector<std::string>().swap(short_texts);
+  std::vector<std::string_view> views(texts.begin(), texts.end());
+  out.values = encoder.encode(views);
+  // Centred on the mean: the vectors of unrelated headlines share a large common part (their cosines
+  // sit near 0.2-0.3); without it, every short pair would look related.
+  const std::size_t n = texts.size(), dim = out.dim;
+  if (n < 2) return out;
+  std::vector<double> mean(dim, 0.0);
+  for (std::size_t i = 0; i < n; ++i)
+    for (std::size_t k = 0; k < dim; ++k) mean[k] += out.values[i * dim + k];
+  for (double& m : mean) m /= static_cast<double>(n);
+  for (std::size_t i = 0; i < n; ++i) {
+    float* v = out.values.data() + i * dim;
+    double norm = 0;
+    for (std::size_t k = 0; k < dim; ++k) {
+      v[k] = static_cast<float>(v[k] - mean[k]);
+      norm += static_cast<double>(v[k]) * v[k];
+    }
+    const auto scale = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
+    for (std::size_t k = 0; k < dim; ++k) v[k] *= scale;
+  }
+  return out;
+}
+
+void blend_short_vectors(RowMatrix& rows, std::span<const std::uint32_t> block, const ShortVectors& vectors,
+                         float weight) {
+  if (vectors.count() == 0 || weight <= 0.0f) return;
+  const auto n = static_cast<std::size_t>(rows.rows());
+  const auto dim = static_cast<std::int64_t>(vectors.dim);
+  const auto terms = static_cast<int>(rows.cols());
+  std::int64_t nonzeros = rows.nonZeros();
+  for (std::size_t r = 0; r < n; ++r) nonzeros += vectors.index[block[r]] >= 0 ? dim : 0;
+  RowMatrix out;
+  allocate_rows(out, n, static_cast<std::size_t>(terms) + vectors.dim, nonzeros);
+  int* const outer = out.outerIndexPtr();
+  int* const inner = out.innerIndexPtr();
+  float* const value = out.valuePtr();
+  const float term_scale = std::sqrt(1.0f - std::min(weight, 1.0f));
+  const float vector_scale = std::sqrt(std::min(weight, 1.0f));
+  int at = 0;
+  outer[0] = 0;
+  for (std::size_t r = 0; r < n; ++r) {
+    const std::int32_t v = vectors.index[block[r]];
+    const int first = at;
+    double norm = 0;
+    for (RowMatrix::InnerIterator it(rows, static_cast<Eigen::Index>(r)); it; ++it) {
+      inner[at] = static_cast<int>(it.col());
+      value[at] = v >= 0 ? it.value() * term_scale : it.value();
+      norm += static_cast<double>(value[at]) * value[at];
+      ++at;
+    }
+    if (v >= 0) {
+      const float* vec = vectors.values.data() + static_cast<std::size_t>(v) * vectors.dim;
+      for (std::int64_t k = 0; k < dim; ++k) {
+        inner[at] = terms + static_cast<int>(k);
+        value[at] = vec[k] * vector_scale;
+        norm += static_cast<double>(value[at]) * value[at];
+        ++at;
+      }
+      // A short document without terms (or without a vector) is carried by the other part alone.
+      if (norm > 0) {
+        const auto scale = static_cast<float>(1.0 / std::sqrt(norm));
+        for (int k = first; k < at; ++k) value[k] *= scale;
+      }
+    }
+    outer[r + 1] = at;
+  }
+  rows = std::move(out);
 }
 
 TermNameMap ClusterDocs::names() {

@@ -20,6 +20,7 @@
 #include "detail/scratch_file.hpp"
 #include "detail/term_store.hpp"
 #include "storyline/cluster_job.hpp"
+#include "storyline/encoder.hpp"
 #include "storyline/language.hpp"
 #include "storyline/terms.hpp"
 #include "storyline/tfidf.hpp"
@@ -46,10 +47,12 @@ struct Summary {
 };
 
 /// What clustering keeps of each document beyond the dedup fields, by the sink's slot: its terms, its
-/// title (or the start of its text) and its language; and a spelling of every term seen.
+/// title (or the start of its text) and its language; and a spelling of every term seen. With
+/// short_words > 0, also the title and text of each document of at most that many words (short_texts;
+/// empty for the others), for the sentence encoder.
 class ClusterDocs {
  public:
-  explicit ClusterDocs(const TfidfParams& params);
+  explicit ClusterDocs(const TfidfParams& params, std::uint32_t short_words = 0);
   /// Sets sink's extra_reserve and extra to fill this (from several threads at once). This object must
   /// outlive the sink's reading.
   void attach(CorpusSink& sink);
@@ -60,8 +63,10 @@ class ClusterDocs {
   TermStore terms;
   std::vector<std::string> titles;
   std::vector<Language> languages;
+  std::vector<std::string> short_texts;
 
  private:
+  std::uint32_t short_words_ = 0;
   struct LocalNames {
     TermCounts terms;    // one document's, refilled
     TermNames document;  // one document's, refilled
@@ -70,6 +75,26 @@ class ClusterDocs {
   tbb::enumerable_thread_specific<TermExtractor> extractors_;
   tbb::enumerable_thread_specific<LocalNames> local_names_;
 };
+
+/// The sentence encoder's vectors of the short documents among the representatives, centred on their
+/// mean and normalised (ClusterParams::encoder).
+struct ShortVectors {
+  std::size_t dim = 0;
+  std::vector<std::int32_t> index;  ///< representative -> its vector, -1 when it is not short
+  std::vector<float> values;        ///< dim floats per vector
+  std::size_t count() const { return dim == 0 ? 0 : values.size() / dim; }
+};
+
+/// Encodes the short texts of the representatives (short_texts by document, rep_doc: representative ->
+/// document); the texts are released as they are read.
+ShortVectors encode_short_documents(const SentenceEncoder& encoder, std::span<const DocIndex> rep_doc,
+                                    std::vector<std::string>& short_texts);
+
+/// Blends the vectors into the story rows of a block (block: row -> representative): a short document's
+/// row becomes [sqrt(1 - weight) terms, sqrt(weight) vector] in columns after the terms', normalised
+/// again, so that the dot product of two short rows is the blend ClusterParams::encoder describes.
+void blend_short_vectors(RowMatrix& rows, std::span<const std::uint32_t> block, const ShortVectors& vectors,
+                         float weight);
 
 /// m becomes an empty compressed matrix of rows x cols with room for nonzeros entries: its outer
 /// index and entries are the caller's to fill (what m held is dropped).

@@ -3,6 +3,7 @@
 #pragma once
 
 #include <cstdint>
+#include <memory>
 #include <string>
 #include <vector>
 
@@ -14,6 +15,8 @@
 #include "storyline/tfidf.hpp"
 
 namespace storyline {
+
+class SentenceEncoder;  // storyline/encoder.hpp
 
 /// Story and thread parameters, with the defaults chosen on the labelled data (see the README).
 struct ClusterParams {
@@ -58,6 +61,18 @@ struct ClusterParams {
   /// Rounds of k-means refinement of the threads (refine_clusters): a story moves to the thread whose
   /// centroid is most similar to it (0: none).
   std::uint32_t thread_refine_rounds = 2;
+  /// The sentence encoder for short documents (nullptr: off). A short document is a headline, or a
+  /// headline and a snippet: it has a title, and at most encoder_max_words words in title and text
+  /// (a text without a title, such as a sentence cut from an article, is not). Between two short
+  /// documents the story similarity is (1 - encoder_weight) times the TF-IDF cosine plus encoder_weight
+  /// times the cosine of their vectors (of title and text), centred on the mean vector of the corpus's
+  /// short documents (so that unrelated headlines sit near 0, as their TF-IDF cosine does); between a
+  /// short and a long document, sqrt(1 - encoder_weight) times the TF-IDF cosine. Threads are linked
+  /// from the terms alone. Defaults chosen across uci_headlines, allsides_neus and ecbplus
+  /// (bench/tune_encoder.sh).
+  std::shared_ptr<const SentenceEncoder> encoder;
+  float encoder_weight = 0.2f;
+  std::uint32_t encoder_max_words = 20;
 };
 
 /// The bar undated documents merge at: the story threshold plus a background similarity, at most 1.
@@ -105,6 +120,7 @@ struct ClusterJobReport {
   std::size_t stories = 0;
   std::size_t threads = 0;
   std::size_t terms = 0;        ///< TF-IDF columns
+  std::size_t encoded = 0;      ///< short documents the sentence encoder read (ClusterParams::encoder)
   std::size_t edges = 0;        ///< story graph edges (summed over time blocks: a halo's counted twice)
   std::size_t time_blocks = 1;  ///< time blocks the stories were clustered in
   /// Background similarity added to the undated story threshold (with time blocks, each block has its
