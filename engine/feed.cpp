@@ -14,6 +14,7 @@
 #include "detail/feed_store.hpp"
 #include "detail/flat_map.hpp"
 #include "storyline/dedup_index.hpp"
+#include "storyline/encoder.hpp"
 #include "storyline/error.hpp"
 
 namespace storyline {
@@ -80,6 +81,11 @@ double dot(const SparseVector& a, const SparseVector& b) {
   return s;
 }
 
+// The sentence encoder's part of a short document's vector: dimension k is the term (kEncoderTag << 48)
+// | k, beside the bridge's tags. Its values may be negative; it is never truncated, probed or posted.
+constexpr std::uint64_t kEncoderTag = 0x5B1E;
+bool encoder_term(std::uint64_t hash) { return hash >> 48 == kEncoderTag; }
+
 // Keeps the `keep` heaviest entries (ties by hash), sorted by hash again.
 void keep_heaviest(SparseVector& v, std::size_t keep) {
   if (v.size() <= keep) return;
@@ -114,12 +120,23 @@ void accumulate(Centroid& c, const SparseVector& v, float sign, std::size_t keep
       ++j;
     } else {
       const float w = i->second + sign * j->second;
-      if (w > 1e-6f) scratch.emplace_back(i->first, w);
+      if (w > 1e-6f || (encoder_term(i->first) && std::abs(w) > 1e-6f)) scratch.emplace_back(i->first, w);
       ++i, ++j;
     }
   }
   // Truncated only past twice the size, back to `keep`: the sort is paid once per `keep` additions.
-  if (scratch.size() > 2 * keep) keep_heaviest(scratch, keep);
+  // The encoder's part (a fixed number of entries) is not truncated.
+  if (scratch.size() > 2 * keep) {
+    const auto encoder_begin = std::stable_partition(scratch.begin(), scratch.end(),
+                                                     [](const auto& e) { return !encoder_term(e.first); });
+    if (static_cast<std::size_t>(encoder_begin - scratch.begin()) > 2 * keep) {
+      SparseVector encoded(encoder_begin, scratch.end());
+      scratch.erase(encoder_begin, scratch.end());
+      keep_heaviest(scratch, keep);
+      scratch.insert(scratch.end(), encoded.begin(), encoded.end());
+    }
+    std::sort(scratch.begin(), scratch.end());
+  }
   // Copied back, not swapped: the centroid keeps a buffer near its own size (most stories are a few
   // documents) and the scratch keeps its large one, so neither is regrown every time.
   if (scratch.size() > c.sum.capacity()) {
@@ -137,8 +154,11 @@ double cosine(const SparseVector& unit, const Centroid& c) {
 
 // Indices of the `count` heaviest entries of v, heaviest first.
 std::vector<std::size_t> heaviest(const SparseVector& v, std::size_t count) {
-  std::vector<std::size_t> order(v.size());
-  for (std::size_t i = 0; i < order.size(); ++i) order[i] = i;
+  std::vector<std::size_t> order;
+  order.reserve(v.size());
+  for (std::size_t i = 0; i < v.size(); ++i) {
+    if (!encoder_term(v[i].first)) order.push_back(i);
+  }
   const std::size_t n = std::min(count, order.size());
   std::partial_sort(order.begin(), order.begin() + static_cast<std::ptrdiff_t>(n), order.end(),
                     [&](std::size_t a, std::size_t b) {
@@ -303,6 +323,19 @@ struct FeedEngine::Impl {
     return v;
   }
 
+  // A short document's vector: the terms scaled by sqrt(1 - w), its centred encoder vector by sqrt(w).
+  void blend(SparseVector& v, const std::vector<float>& encoded) const {
+    if (encoded.empty()) return;
+    const float w = std::clamp(params.encoder_weight, 0.0f, 1.0f);
+    const float terms = std::sqrt(1.0f - w), vector = std::sqrt(w);
+    for (auto& e : v) e.second *= terms;
+    for (std::size_t k = 0; k < encoded.size(); ++k) {
+      if (encoded[k] != 0.0f) v.emplace_back((kEncoderTag << 48) | k, vector * encoded[k]);
+    }
+    std::sort(v.begin(), v.end());
+    normalize(v);  // a unit already, unless the terms were none
+  }
+
   // The story side of a document's vector: without the bridge's features, normalised again. Stories are
   // events told in one language's words (as in `cluster`); the bridge links threads.
   void story_side(const SparseVector& v, SparseVector& out) const {
@@ -320,7 +353,10 @@ struct FeedEngine::Impl {
   }
 
   void boost_into(const SparseVector& unit, SparseVector& v) const {
-    v.assign(unit.begin(), unit.end());
+    v.clear();
+    for (const auto& e : unit) {
+      if (!encoder_term(e.first)) v.push_back(e);  // threads are linked from the terms alone
+    }
     for (auto& [term, w] : v) {
       const bool entity = is_entity_term(term);
       w *= bridge_term(term) ? (entity ? params.thread_name_boost : params.thread_pivot_boost)
@@ -580,6 +616,19 @@ PreparedDocument FeedEngine::prepare(Document doc) const {
                                                           filter.filter.get(), p.fingerprint,
                                                           filter.learning ? &p.shingles : nullptr);
   impl_->extractors.local().extract(doc, p.terms, &p.names);
+  const FeedParams& params = impl_->params;
+  const auto english = [&] {  // the encoder reads English (a headline too short to tell counts as it)
+    const Language l = guess_language(doc.text.empty() ? doc.title : doc.text);
+    return l == Language::kEnglish || l == Language::kUnknown;
+  };
+  if (params.encoder != nullptr && params.encoder_weight > 0.0f && english()) {
+    const std::string text = short_document_text(doc.title, doc.text, params.encoder_max_words);
+    if (!text.empty()) {
+      const std::string_view one[] = {text};
+      p.encoded = params.encoder->encode(one);
+      SentenceEncoder::center(p.encoded, params.encoder->headline_mean());
+    }
+  }
   p.doc = std::move(doc);
   return p;
 }
@@ -616,6 +665,7 @@ Assignment FeedEngine::Impl::assign(const PreparedDocument& p, SparseVector* vec
   SparseVector local;
   SparseVector& v = vector ? *vector : local;
   v = m.vectorize(p.terms);
+  m.blend(v, p.encoded);
   SparseVector story_v;
   m.story_side(v, story_v);
   const auto [story, similarity] = m.best_story(story_v, p.doc.date);

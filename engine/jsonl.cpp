@@ -352,6 +352,10 @@ void RecordParser::parse(std::string_view line, ParsedRecord& out) {
       bool null = false;
       if (!read_string(field.value, key, out.doc.text, out, &null)) return;
       have_text = !null;
+      if (key == p.title_field && !have_title) {  // --text-field title: a headline, text and title
+        out.doc.title = out.doc.text;
+        have_title = true;
+      }
     } else if (key == p.id_field && !have_id) {
       if (field.value.is_number()) {
         if (!read_number_id(field.value, key, out.doc.id, out)) return;

@@ -8,12 +8,15 @@
 
 #include <gtest/gtest.h>
 #include <simdjson.h>
+#include <zlib.h>
 
 #include <cmath>
+#include <cstring>
 #include <filesystem>
 #include <string>
 #include <vector>
 
+#include "detail/cluster_steps.hpp"
 #include "storyline/error.hpp"
 #include "test_util.hpp"
 
@@ -151,6 +154,93 @@ TEST_F(Encoder, ADamagedFileIsRefusedNamingIt) {
   version[8] = 2;
   refused(version, "version 2");
   EXPECT_THROW(SentenceEncoder::load(dir.path("missing.bin")), IoError);
+}
+
+}  // namespace
+}  // namespace storyline
+
+namespace storyline {
+namespace {
+
+// The blend itself (no model needed): two short rows' dot product is (1 - w) terms + w vectors; a long
+// row keeps its terms; a short row without terms is its vector.
+TEST(EncoderBlend, ShortRowsDotToTheBlendAndLongRowsKeepTheirTerms) {
+  detail::RowMatrix rows(4, 3);
+  rows.insert(0, 0) = 0.6f, rows.insert(0, 1) = 0.8f;  // short
+  rows.insert(1, 0) = 1.0f;                            // short
+  rows.insert(2, 1) = 1.0f;                            // long
+  rows.makeCompressed();                               // row 3: short, no terms
+  detail::ShortVectors v;
+  v.dim = 2;
+  v.index = {0, 1, -1, 2};
+  v.values = {1.0f, 0.0f, 0.6f, 0.8f, 0.0f, 1.0f};
+  const std::vector<std::uint32_t> block = {0, 1, 2, 3};
+  detail::blend_short_vectors(rows, block, v, 0.2f);
+  ASSERT_EQ(rows.cols(), 5);
+  const auto dot = [&](int a, int b) { return rows.row(a).dot(rows.row(b)); };
+  EXPECT_NEAR(dot(0, 1), 0.8 * 0.6 + 0.2 * 0.6, 1e-6);  // terms 0.6, vectors 0.6
+  EXPECT_NEAR(dot(0, 0), 1.0, 1e-6);
+  EXPECT_NEAR(dot(0, 2), std::sqrt(0.8) * 0.8, 1e-6);  // short with long: the terms alone, scaled
+  EXPECT_NEAR(dot(2, 2), 1.0, 1e-6);
+  EXPECT_NEAR(dot(3, 3), 1.0, 1e-6);  // renormalised: the vector alone
+  EXPECT_NEAR(dot(3, 1), std::sqrt(0.2) * 0.8, 1e-6);
+}
+
+TEST(EncoderBlend, AShortDocumentIsATitledOneOfFewWords) {
+  EXPECT_EQ(short_document_text("Fed holds rates", "", 20), "Fed holds rates");
+  EXPECT_EQ(short_document_text("Fed holds rates", "Fed holds rates", 20),
+            "Fed holds rates");  // --text-field title
+  EXPECT_EQ(short_document_text("Fed holds rates", "Markets rose.", 20), "Fed holds rates. Markets rose.");
+  EXPECT_EQ(short_document_text("", "A sentence cut from an article.", 20), "");  // no title
+  EXPECT_EQ(short_document_text("one two three", "four  five\nsix", 6), "one two three. four  five\nsix");
+  EXPECT_EQ(short_document_text("one two three", "four  five\nsix", 5), "");
+}
+
+// The CLI: short documents are encoded (the summary counts them), --encoder off says so, and a feed
+// state keeps the model it was made with.
+class EncoderCli : public Encoder {};
+
+TEST_F(EncoderCli, ClusterEncodesShortDocumentsAndSaysWhenOff) {
+  test::TempDir dir;
+  test::write_file(dir.path("in.jsonl"),
+                   "{\"id\":\"1\",\"title\":\"Biden receiving radiation therapy\",\"text\":\"\"}\n"
+                   "{\"id\":\"2\",\"title\":\"Joe Biden undergoes hormone treatment\",\"text\":\"\"}\n"
+                   "{\"id\":\"3\",\"title\":\"Asian stock markets steady after sell-off\",\"text\":\"\"}\n"
+                   "{\"id\":\"4\",\"text\":\"A text of its own without a title, short as it is.\"}\n");
+  const auto on = test::run_cli("cluster " + dir.path("in.jsonl") + " -o " + dir.path("on.jsonl"));
+  ASSERT_EQ(on.exit_code, 0) << on.err;
+  EXPECT_NE(on.err.find("3 short documents encoded (at most 20 words)"), std::string::npos) << on.err;
+  const auto off =
+      test::run_cli("cluster --encoder off " + dir.path("in.jsonl") + " -o " + dir.path("off.jsonl"));
+  ASSERT_EQ(off.exit_code, 0) << off.err;
+  EXPECT_NE(off.err.find("encoder off (--encoder off)"), std::string::npos) << off.err;
+  const auto bad = test::run_cli("cluster --encoder " + dir.path("missing.bin") + " " + dir.path("in.jsonl") +
+                                 " -o " + dir.path("x.jsonl"));
+  EXPECT_NE(bad.exit_code, 0);
+  EXPECT_NE(bad.err.find(dir.path("missing.bin")), std::string::npos) << bad.err;
+}
+
+TEST_F(EncoderCli, AFeedStateRefusesAnotherModel) {
+  test::TempDir dir;
+  test::write_file(dir.path("in.jsonl"),
+                   "{\"id\":\"1\",\"title\":\"Fed holds rates\",\"text\":\"Fed holds rates\"}\n");
+  const std::string db = dir.path("state.db");
+  ASSERT_EQ(test::run_cli("stream -q --sync-normal --db " + db, dir.path("in.jsonl")).exit_code, 0);
+  // Another model: one weight changed, its CRC-32 made good again.
+  std::string other = test::read_file(path_);
+  other[other.size() / 2] ^= 0x01;
+  const auto crc = static_cast<std::uint32_t>(
+      crc32(0L, reinterpret_cast<const Bytef*>(other.data()), static_cast<uInt>(other.size() - 4)));
+  std::memcpy(other.data() + other.size() - 4, &crc, 4);
+  test::write_file(dir.path("other.bin"), other);
+  test::write_file(dir.path("more.jsonl"),
+                   "{\"id\":\"2\",\"title\":\"Fed keeps rates\",\"text\":\"Fed keeps rates\"}\n");
+  const auto refused = test::run_cli(
+      "stream -q --sync-normal --encoder " + dir.path("other.bin") + " --db " + db, dir.path("more.jsonl"));
+  EXPECT_NE(refused.exit_code, 0);
+  EXPECT_NE(refused.err.find("give the same --encoder"), std::string::npos) << refused.err;
+  const auto same = test::run_cli("stream -q --sync-normal --db " + db, dir.path("more.jsonl"));
+  EXPECT_EQ(same.exit_code, 0) << same.err;
 }
 
 }  // namespace

@@ -13,6 +13,19 @@
 
 #include "detail/json_out.hpp"
 
+namespace {
+
+// The sentence encoder's model the build converted beside the CLI, as $STORYLINE_ENCODER for the tests
+// and the CLI they run: the library's tests open feed states the CLI made with it. Not set when the
+// model was not built (no package fetched): then the encoder is off everywhere.
+const bool encoder_environment = [] {
+  if (std::filesystem::exists(STORYLINE_ENCODER_FILE))
+    ::setenv("STORYLINE_ENCODER", STORYLINE_ENCODER_FILE, 0);
+  return true;
+}();
+
+}  // namespace
+
 namespace storyline::test {
 
 TempDir::TempDir() {

@@ -40,6 +40,7 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
   param(c.add_option("--entity-weight", p.tfidf.entity_weight, "weight of named-entity features"));
   param(c.add_option("--stem", p.tfidf.stem_language, "Snowball stemmer (english, spanish, french, ...)"));
   add_bridge_options(c, cli.lexicon, p.tfidf);
+  add_encoder_options(c, cli.encoder, p.encoder_weight, p.encoder_max_words);
   param(c.add_option("--containment", p.dedup.containment,
                      "a smaller text this much contained in a larger one is its copy (0 = off)"));
   param(c.add_option("--boilerplate-df", p.boilerplate.df,
@@ -65,6 +66,8 @@ std::unique_ptr<FeedService> open_feed(FeedCli& cli) {
   set_jobs(cli.jobs);
   const std::string bridge = resolve_lexicon(cli.lexicon, cli.params.tfidf);
   if (!cli.quiet) std::fprintf(stderr, "storyline: %s\n", bridge.c_str());
+  const std::string encoder = resolve_encoder(cli.encoder, cli.params.encoder_weight, cli.params.encoder);
+  if (!cli.quiet) std::fprintf(stderr, "storyline: %s\n", encoder.c_str());
   FeedServiceOptions options;
   options.sync_full = !cli.sync_normal;
   options.snapshot_every = cli.snapshot_every;

@@ -19,6 +19,7 @@ struct FeedCli {
   bool quiet = false;
   unsigned jobs = 0;
   std::string lexicon = "auto";
+  std::string encoder = "auto";
   std::vector<CLI::Option*> param_options;  // to tell whether any was given
 };
 

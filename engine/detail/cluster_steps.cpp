@@ -15,24 +15,6 @@ namespace storyline::detail {
 ClusterDocs::ClusterDocs(const TfidfParams& params, std::uint32_t short_words)
     : short_words_(short_words), extractors_([params] { return TermExtractor(params); }) {}
 
-namespace {
-
-// Whether title and text hold at most limit words (runs of non-space bytes) in all.
-bool at_most_words(std::string_view title, std::string_view text, std::uint32_t limit) {
-  std::uint32_t words = 0;
-  for (const std::string_view part : {title, text}) {
-    bool in_word = false;
-    for (const char c : part) {
-      const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
-      if (!space && !in_word && ++words > limit) return false;
-      in_word = !space;
-    }
-  }
-  return true;
-}
-
-}  // namespace
-
 void ClusterDocs::attach(CorpusSink& sink) {
   sink.extra_reserve = [this](std::size_t first, std::size_t count) {
     terms.resize(first + count);
@@ -56,17 +38,10 @@ void ClusterDocs::attach(CorpusSink& sink) {
       }
     });
     titles[slot] = doc.title.empty() ? doc.text.substr(0, 120) : doc.title;
-    // A headline alone arrives as its text too (the reader's rule for require_text off): once here.
-    const std::string_view body = doc.text == doc.title ? std::string_view() : std::string_view(doc.text);
-    // Short: a headline, or a headline and a snippet (a feed's item); a sentence without a title is
-    // not (on ecbplus, whose documents are such sentences, the encoder merges sister events).
-    if (short_words_ > 0 && doc.title.find_first_not_of(" \t\n\r") != std::string::npos &&
-        at_most_words(doc.title, body, short_words_)) {
-      std::string& text = short_texts[slot];
-      text = doc.title;
-      if (!doc.title.empty() && !body.empty()) text += ". ";
-      text += body;
-    }
+    // The encoder reads English (a headline too short to tell counts as English).
+    const Language l = languages[slot];
+    if (short_words_ > 0 && (l == Language::kEnglish || l == Language::kUnknown))
+      short_texts[slot] = short_document_text(doc.title, doc.text, short_words_);
   };
 }
 
@@ -92,17 +67,9 @@ ShortVectors encode_short_documents(const SentenceEncoder& encoder, std::span<co
   std::vector<double> mean(dim, 0.0);
   for (std::size_t i = 0; i < n; ++i)
     for (std::size_t k = 0; k < dim; ++k) mean[k] += out.values[i * dim + k];
-  for (double& m : mean) m /= static_cast<double>(n);
-  for (std::size_t i = 0; i < n; ++i) {
-    float* v = out.values.data() + i * dim;
-    double norm = 0;
-    for (std::size_t k = 0; k < dim; ++k) {
-      v[k] = static_cast<float>(v[k] - mean[k]);
-      norm += static_cast<double>(v[k]) * v[k];
-    }
-    const auto scale = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
-    for (std::size_t k = 0; k < dim; ++k) v[k] *= scale;
-  }
+  std::vector<float> centre(dim);
+  for (std::size_t k = 0; k < dim; ++k) centre[k] = static_cast<float>(mean[k] / static_cast<double>(n));
+  for (std::size_t i = 0; i < n; ++i) SentenceEncoder::center({out.values.data() + i * dim, dim}, centre);
   return out;
 }
 

@@ -15,6 +15,7 @@
 #include <map>
 #include <random>
 
+#include "storyline/encoder.hpp"
 #include "storyline/error.hpp"
 #include "storyline/lexicon.hpp"
 
@@ -239,6 +240,12 @@ std::string params_text(const FeedParams& p) {
     put("tfidf.lexicon", t.lexicon->checksum());
     put("tfidf.bridge_weight", t.bridge_weight);
   }
+  // Written only when on, so that a state without the encoder keeps its text.
+  if (p.encoder != nullptr && p.encoder_weight > 0.0f) {
+    put("encoder", p.encoder->checksum());
+    put("encoder_weight", p.encoder_weight);
+    put("encoder_max_words", p.encoder_max_words);
+  }
   put("story_threshold", p.story_threshold);
   put("window_days", p.window_days);
   put("dated_story_threshold", p.dated_story_threshold);
@@ -326,6 +333,15 @@ FeedParams parse_params_text(std::string_view text) {
   if (kv.contains("tfidf.lexicon")) {
     get("tfidf.lexicon", t.lexicon_checksum);
     get("tfidf.bridge_weight", t.bridge_weight);
+  }
+  p.encoder = nullptr;  // attached by FeedStore::open from the model given, when the checksum agrees
+  p.encoder_checksum = 0;
+  if (kv.contains("encoder")) {
+    get("encoder", p.encoder_checksum);
+    get("encoder_weight", p.encoder_weight);
+    get("encoder_max_words", p.encoder_max_words);
+  } else {
+    p.encoder_weight = 0.0f;  // states from before the encoder go on without it
   }
   get("story_threshold", p.story_threshold);
   get("window_days", p.window_days);
@@ -439,6 +455,20 @@ void FeedStore::open(const std::optional<FeedParams>& create_with, bool sync_ful
             " (give the same --lexicon)");
       }
       params_.tfidf.lexicon = given;
+    }
+    // The same for the sentence encoder: another model's vectors would not match the stored ones.
+    if (const std::uint32_t want = params_.encoder_checksum; want != 0) {
+      std::shared_ptr<const SentenceEncoder> given = create_with ? create_with->encoder : nullptr;
+      if (given == nullptr && !default_encoder_path().empty())
+        given = SentenceEncoder::load(default_encoder_path());
+      if (given == nullptr || given->checksum() != want) {
+        throw InvalidArgument(
+            path + ": made with the sentence encoder of checksum " + std::to_string(want) +
+            (given == nullptr ? "; none was given"
+                              : "; " + given->description() + " has " + std::to_string(given->checksum())) +
+            " (give the same --encoder)");
+      }
+      params_.encoder = given;
     }
     // Hardening #19: stored parameters the engine refuses are a damaged state (exit 1), not a usage
     // error (exit 2): the message names the file and the values.

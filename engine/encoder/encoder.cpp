@@ -103,6 +103,8 @@ struct SentenceEncoder::Model {
   Layer layers[2];
   Matrix pool_w;
   Vector pool_b;
+  std::vector<float> headline_mean;
+  std::uint32_t checksum = 0;
   float eps = 1e-6f;
 
   void run_layer(const Layer& l, Matrix& x,
@@ -290,6 +292,20 @@ std::size_t SentenceEncoder::dim() const { return static_cast<std::size_t>(model
 
 const std::string& SentenceEncoder::description() const { return model_->description; }
 
+std::span<const float> SentenceEncoder::headline_mean() const { return model_->headline_mean; }
+
+std::uint32_t SentenceEncoder::checksum() const { return model_->checksum; }
+
+void SentenceEncoder::center(std::span<float> v, std::span<const float> mean) {
+  double norm = 0;
+  for (std::size_t k = 0; k < v.size(); ++k) {
+    v[k] -= k < mean.size() ? mean[k] : 0.0f;
+    norm += static_cast<double>(v[k]) * v[k];
+  }
+  const auto scale = norm > 0 ? static_cast<float>(1.0 / std::sqrt(norm)) : 0.0f;
+  for (float& x : v) x *= scale;
+}
+
 std::vector<float> SentenceEncoder::encode(std::span<const std::string_view> texts) const {
   const std::size_t d = dim();
   std::vector<float> out(texts.size() * d);
@@ -397,9 +413,40 @@ std::shared_ptr<const SentenceEncoder> SentenceEncoder::load(const std::string& 
   }
   m->pool_w = matrix("pool.w", model, model);
   m->pool_b = row("pool.b", model);
+  const Vector mean = row("headline.mean", model);
+  m->headline_mean.assign(mean.data(), mean.data() + mean.size());
+  m->checksum = stored_crc;
   m->description =
       "USE-lite, " + group_digits(pieces) + " pieces, " + std::to_string(model) + "-d (" + path + ")";
   return std::shared_ptr<const SentenceEncoder>(new SentenceEncoder(std::move(m)));
+}
+
+namespace {
+
+// Whether title and text hold at most limit words (runs of non-space bytes) in all.
+bool at_most_words(std::string_view title, std::string_view text, std::uint32_t limit) {
+  std::uint32_t words = 0;
+  for (const std::string_view part : {title, text}) {
+    bool in_word = false;
+    for (const char c : part) {
+      const bool space = c == ' ' || c == '\n' || c == '\t' || c == '\r';
+      if (!space && !in_word && ++words > limit) return false;
+      in_word = !space;
+    }
+  }
+  return true;
+}
+
+}  // namespace
+
+std::string short_document_text(std::string_view title, std::string_view text, std::uint32_t max_words) {
+  if (max_words == 0 || title.find_first_not_of(" \t\n\r") == std::string_view::npos) return {};
+  // A headline alone arrives as its text too (the reader's rule when no text is required): once here.
+  const std::string_view body = text == title ? std::string_view() : text;
+  if (!at_most_words(title, body, max_words)) return {};
+  std::string out(title);
+  if (body.find_first_not_of(" \t\n\r") != std::string_view::npos) out.append(". ").append(body);
+  return out;
 }
 
 std::string default_encoder_path() {

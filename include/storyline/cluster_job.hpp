@@ -63,7 +63,8 @@ struct ClusterParams {
   std::uint32_t thread_refine_rounds = 2;
   /// The sentence encoder for short documents (nullptr: off). A short document is a headline, or a
   /// headline and a snippet: it has a title, and at most encoder_max_words words in title and text
-  /// (a text without a title, such as a sentence cut from an article, is not). Between two short
+  /// (a text without a title, such as a sentence cut from an article, is not); and it is English, or
+  /// too short for guess_language to tell (the encoder reads English). Between two short
   /// documents the story similarity is (1 - encoder_weight) times the TF-IDF cosine plus encoder_weight
   /// times the cosine of their vectors (of title and text), centred on the mean vector of the corpus's
   /// short documents (so that unrelated headlines sit near 0, as their TF-IDF cosine does); between a

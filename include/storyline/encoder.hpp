@@ -42,6 +42,17 @@ class SentenceEncoder {
   /// empty one). Parallel over texts (oneTBB); the result does not depend on the thread count.
   std::vector<float> encode(std::span<const std::string_view> texts) const;
 
+  /// The mean vector of English news headlines (engine/encoder/headline_mean.txt, dim() floats): the
+  /// live feed centres short documents on it, as `cluster` centres them on its input's own mean.
+  std::span<const float> headline_mean() const;
+
+  /// v minus mean, scaled to unit length (all zeros stays zeros): the vectors of unrelated headlines
+  /// share a large common part (their cosines sit near 0.25); centred, they sit near 0.
+  static void center(std::span<float> v, std::span<const float> mean);
+
+  /// CRC-32 of the model file: a feed state remembers which model made its vectors.
+  std::uint32_t checksum() const;
+
   /// "USE-lite, 8,000 pieces, 512-d" and the path, for the run's log.
   const std::string& description() const;
 
@@ -50,6 +61,12 @@ class SentenceEncoder {
   explicit SentenceEncoder(std::unique_ptr<Model> model);
   std::unique_ptr<Model> model_;
 };
+
+/// The text the encoder reads for a short document, or empty when the document is not short: a
+/// headline, or a headline and a snippet (it has a title, and at most max_words words in title and text
+/// together; a text that repeats the title, as a headline-only record's does, counts once). A text
+/// without a title, such as a sentence cut from an article, is not short.
+std::string short_document_text(std::string_view title, std::string_view text, std::uint32_t max_words);
 
 /// The model file `--encoder auto` takes: $STORYLINE_ENCODER when set, else storyline-encoder.bin beside
 /// the running binary (where the build puts it); empty when neither exists.

@@ -26,6 +26,8 @@
 
 namespace storyline {
 
+class SentenceEncoder;  // storyline/encoder.hpp
+
 /// Everything that decides a feed's assignments. Stored with the state; a state opened with other
 /// parameters is refused.
 struct FeedParams {
@@ -55,6 +57,15 @@ struct FeedParams {
   std::uint32_t probe_terms = 12;      ///< a document looks up candidates under its heaviest terms
   std::uint32_t max_postings = 2000;   ///< a probe reads at most this many (newest) postings per term
   std::uint32_t rerank = 8;            ///< candidates scored exactly, the best by partial score
+  /// The sentence encoder for short documents, as ClusterParams::encoder (nullptr: off): a short
+  /// document's vector is [sqrt(1 - encoder_weight) terms, sqrt(encoder_weight) its encoder vector
+  /// centred on SentenceEncoder::headline_mean], so that its cosine with a story of short documents
+  /// blends the two. Stories' centroids sum both parts; threads, postings and probes use the terms
+  /// alone. A state remembers the weight, the word limit and the model's checksum.
+  std::shared_ptr<const SentenceEncoder> encoder;
+  float encoder_weight = 0.2f;
+  std::uint32_t encoder_max_words = 20;
+  std::uint32_t encoder_checksum = 0;  ///< of the model a stored state was made with (0: none)
 };
 
 /// Sparse vector: (term hash, weight), sorted by hash.
@@ -71,7 +82,8 @@ struct PreparedDocument {
   std::vector<std::uint64_t> shingles;
   std::uint64_t filter_version = 0;
   TermCounts terms;
-  TermNames names;  ///< readable form of the terms
+  TermNames names;             ///< readable form of the terms
+  std::vector<float> encoded;  ///< a short document's centred encoder vector (FeedParams::encoder)
 };
 
 /// Where a document went.
