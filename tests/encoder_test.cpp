@@ -218,6 +218,25 @@ TEST_F(EncoderCli, ClusterEncodesShortDocumentsAndSaysWhenOff) {
                                  " -o " + dir.path("x.jsonl"));
   EXPECT_NE(bad.exit_code, 0);
   EXPECT_NE(bad.err.find(dir.path("missing.bin")), std::string::npos) << bad.err;
+  // cluster reads the weights only when a short document comes: a damaged model fails then, naming it.
+  std::string damaged = test::read_file(path_);
+  damaged[damaged.size() / 2] ^= 0x40;
+  test::write_file(dir.path("damaged.bin"), damaged);
+  const auto failed = test::run_cli("cluster --encoder " + dir.path("damaged.bin") + " " +
+                                    dir.path("in.jsonl") + " -o " + dir.path("x.jsonl"));
+  EXPECT_NE(failed.exit_code, 0);
+  EXPECT_NE(failed.err.find(dir.path("damaged.bin") + ": not a storyline encoder file (CRC-32"),
+            std::string::npos)
+      << failed.err;
+  test::write_file(dir.path("long.jsonl"),
+                   "{\"id\":\"1\",\"title\":\"A title\",\"text\":\"" +
+                       std::string(30, 'w').append(" ").append(std::string(200, 'x')) +
+                       " one two three four five six seven eight nine ten eleven twelve "
+                       "thirteen fourteen fifteen sixteen seventeen eighteen\"}\n");
+  const auto untouched = test::run_cli("cluster --encoder " + dir.path("damaged.bin") + " " +
+                                       dir.path("long.jsonl") + " -o " + dir.path("y.jsonl"));
+  EXPECT_EQ(untouched.exit_code, 0) << untouched.err;
+  EXPECT_NE(untouched.err.find("0 short documents encoded"), std::string::npos) << untouched.err;
 }
 
 TEST_F(EncoderCli, AFeedStateRefusesAnotherModel) {

@@ -72,8 +72,8 @@ int run(ClusterCli& cli) {
       print_summary(cli, bridge, encoder, r);
     });
   }
-  const std::string encoder =
-      resolve_encoder(cli.encoder, cli.job.cluster.encoder_weight, cli.job.cluster.encoder);
+  const std::string encoder = resolve_encoder(cli.encoder, cli.job.cluster.encoder_weight,
+                                              cli.job.cluster.encoder, /*when_used=*/true);
   set_jobs(cli.jobs);
   ProgressObserver observer;
   observer.bar.expect(cli.job.inputs);

@@ -74,14 +74,14 @@ void add_encoder_options(CLI::App& command, std::string& value, float& weight, s
 }
 
 std::string resolve_encoder(const std::string& value, float weight,
-                            std::shared_ptr<const SentenceEncoder>& encoder) {
+                            std::shared_ptr<const SentenceEncoder>& encoder, bool when_used) {
   encoder = nullptr;
   if (value == "off") return "encoder off (--encoder off)";
   const std::string path = value == "auto" ? default_encoder_path() : value;
   if (path.empty())
     return "encoder off: no model beside the binary (run the set-up command, or --encoder FILE)";
   if (weight <= 0.0f) return "encoder off (--encoder-weight 0)";
-  encoder = SentenceEncoder::load(path);
+  encoder = when_used ? SentenceEncoder::load_when_used(path) : SentenceEncoder::load(path);
   return "encoder: " + encoder->description();
 }
 

@@ -36,9 +36,10 @@ std::string resolve_lexicon(const std::string& value, TfidfParams& params);
 void add_encoder_options(CLI::App& command, std::string& value, float& weight, std::uint32_t& max_words);
 
 /// Loads the model --encoder names into encoder: "auto" takes default_encoder_path() (none found:
-/// off), "off" nothing. Returns a line for the summary (the model, or why the encoder is off).
+/// off), "off" nothing; when_used: read only when a short document needs it (SentenceEncoder::
+/// load_when_used). Returns a line for the summary (the model, or why the encoder is off).
 std::string resolve_encoder(const std::string& value, float weight,
-                            std::shared_ptr<const SentenceEncoder>& encoder);
+                            std::shared_ptr<const SentenceEncoder>& encoder, bool when_used = false);
 
 /// A one-line progress display on stderr, drawn only when stderr is a terminal, at most 4 times a second:
 /// the phase, documents, rate and, while reading inputs of known size, a bar and the time left.

@@ -48,7 +48,6 @@ void ClusterDocs::attach(CorpusSink& sink) {
 ShortVectors encode_short_documents(const SentenceEncoder& encoder, std::span<const DocIndex> rep_doc,
                                     std::vector<std::string>& short_texts) {
   ShortVectors out;
-  out.dim = encoder.dim();
   out.index.assign(rep_doc.size(), -1);
   std::vector<std::string> texts;
   for (std::size_t r = 0; r < rep_doc.size(); ++r) {
@@ -58,6 +57,8 @@ ShortVectors encode_short_documents(const SentenceEncoder& encoder, std::span<co
     texts.push_back(std::move(text));
   }
   std::vector<std::string>().swap(short_texts);
+  if (texts.empty()) return out;  // the model is not even read (SentenceEncoder::load_when_used)
+  out.dim = encoder.dim();
   std::vector<std::string_view> views(texts.begin(), texts.end());
   out.values = encoder.encode(views);
   // Centred on the mean: the vectors of unrelated headlines share a large common part (their cosines

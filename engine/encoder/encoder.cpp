@@ -24,6 +24,7 @@
 #include <filesystem>
 #include <fstream>
 #include <map>
+#include <mutex>
 #include <unordered_map>
 
 #include "storyline/error.hpp"
@@ -107,6 +108,8 @@ struct SentenceEncoder::Model {
   std::uint32_t checksum = 0;
   float eps = 1e-6f;
 
+  /// Reads and checks a model file (SentenceEncoder::load).
+  static std::unique_ptr<Model> read(const std::string& path);
   void run_layer(const Layer& l, Matrix& x,
                  std::span<const std::pair<Eigen::Index, Eigen::Index>> spans) const;
   void encode_chunk(std::span<const std::string_view> texts, float* out, std::size_t dim,
@@ -130,8 +133,20 @@ std::vector<std::string> code_points(std::string_view s) {
 
 }  // namespace
 
+struct SentenceEncoder::Lazy {
+  std::string path;
+  std::string description;
+  std::once_flag once;
+  std::unique_ptr<Model> model;
+};
+
+const SentenceEncoder::Model& SentenceEncoder::model() const {
+  std::call_once(lazy_->once, [&] { lazy_->model = Model::read(lazy_->path); });
+  return *lazy_->model;
+}
+
 std::vector<std::int32_t> SentenceEncoder::tokenize(std::string_view text) const {
-  const Model& m = *model_;
+  const Model& m = model();
   // processInput: NFKC, then U+2581 before the text and in place of every space.
   std::string normalized(text);
   if (utf8proc_uint8_t* nfkc = utf8proc_NFKC(reinterpret_cast<const utf8proc_uint8_t*>(normalized.c_str()))) {
@@ -285,16 +300,16 @@ void SentenceEncoder::Model::encode_chunk(std::span<const std::string_view> text
   }
 }
 
-SentenceEncoder::SentenceEncoder(std::unique_ptr<Model> model) : model_(std::move(model)) {}
+SentenceEncoder::SentenceEncoder(std::unique_ptr<Lazy> lazy) : lazy_(std::move(lazy)) {}
 SentenceEncoder::~SentenceEncoder() = default;
 
-std::size_t SentenceEncoder::dim() const { return static_cast<std::size_t>(model_->pool_w.cols()); }
+std::size_t SentenceEncoder::dim() const { return static_cast<std::size_t>(model().pool_w.cols()); }
 
-const std::string& SentenceEncoder::description() const { return model_->description; }
+const std::string& SentenceEncoder::description() const { return lazy_->description; }
 
-std::span<const float> SentenceEncoder::headline_mean() const { return model_->headline_mean; }
+std::span<const float> SentenceEncoder::headline_mean() const { return model().headline_mean; }
 
-std::uint32_t SentenceEncoder::checksum() const { return model_->checksum; }
+std::uint32_t SentenceEncoder::checksum() const { return model().checksum; }
 
 void SentenceEncoder::center(std::span<float> v, std::span<const float> mean) {
   double norm = 0;
@@ -314,12 +329,39 @@ std::vector<float> SentenceEncoder::encode(std::span<const std::string_view> tex
   tbb::parallel_for(std::size_t{0}, chunks, [&](std::size_t chunk) {
     const std::size_t first = chunk * kTextsPerTask;
     const std::size_t size = std::min(kTextsPerTask, texts.size() - first);
-    model_->encode_chunk(texts.subspan(first, size), out.data() + first * d, d, *this);
+    model().encode_chunk(texts.subspan(first, size), out.data() + first * d, d, *this);
   });
   return out;
 }
 
 std::shared_ptr<const SentenceEncoder> SentenceEncoder::load(const std::string& path) {
+  auto lazy = std::make_unique<Lazy>();
+  lazy->path = path;
+  lazy->model = Model::read(path);
+  std::call_once(lazy->once, [] {});
+  lazy->description = lazy->model->description;
+  return std::shared_ptr<const SentenceEncoder>(new SentenceEncoder(std::move(lazy)));
+}
+
+std::shared_ptr<const SentenceEncoder> SentenceEncoder::load_when_used(const std::string& path) {
+  std::ifstream in(path, std::ios::binary);
+  if (!in) throw IoError(path + ": cannot open the encoder file");
+  std::string head(sizeof kMagic + 4, '\0');
+  in.read(head.data(), static_cast<std::streamsize>(head.size()));
+  head.resize(static_cast<std::size_t>(in.gcount()));
+  Cursor c(path, head, head.size());
+  if (head.size() < sizeof kMagic + 4 || std::memcmp(head.data(), kMagic, sizeof kMagic) != 0)
+    c.fail("no SLENCODE magic");
+  c.take(sizeof kMagic);
+  if (const auto version = c.value<std::uint32_t>(); version != kVersion)
+    c.fail("version " + std::to_string(version) + ", this build reads " + std::to_string(kVersion));
+  auto lazy = std::make_unique<Lazy>();
+  lazy->path = path;
+  lazy->description = "USE-lite (" + path + ", read when a short document comes)";
+  return std::shared_ptr<const SentenceEncoder>(new SentenceEncoder(std::move(lazy)));
+}
+
+std::unique_ptr<SentenceEncoder::Model> SentenceEncoder::Model::read(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path + ": cannot open the encoder file");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
@@ -418,7 +460,7 @@ std::shared_ptr<const SentenceEncoder> SentenceEncoder::load(const std::string& 
   m->checksum = stored_crc;
   m->description =
       "USE-lite, " + group_digits(pieces) + " pieces, " + std::to_string(model) + "-d (" + path + ")";
-  return std::shared_ptr<const SentenceEncoder>(new SentenceEncoder(std::move(m)));
+  return m;
 }
 
 namespace {

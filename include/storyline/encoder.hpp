@@ -23,6 +23,10 @@ class SentenceEncoder {
   /// when it is not one (magic), of another version, truncated, or fails its CRC-32 or shape checks;
   /// IoError when it cannot be read.
   static std::shared_ptr<const SentenceEncoder> load(const std::string& path);
+  /// The same, but only the file's magic and version are read now; the rest (its checksum, its 28 MB of
+  /// weights) at the first call that needs them, which then throws what load would. For a job that may
+  /// meet no short document: it then spends no memory on the model.
+  static std::shared_ptr<const SentenceEncoder> load_when_used(const std::string& path);
 
   ~SentenceEncoder();
   SentenceEncoder(const SentenceEncoder&) = delete;
@@ -58,8 +62,10 @@ class SentenceEncoder {
 
  private:
   struct Model;
-  explicit SentenceEncoder(std::unique_ptr<Model> model);
-  std::unique_ptr<Model> model_;
+  struct Lazy;
+  explicit SentenceEncoder(std::unique_ptr<Lazy> lazy);
+  const Model& model() const;
+  std::unique_ptr<Lazy> lazy_;
 };
 
 /// The text the encoder reads for a short document, or empty when the document is not short: a
