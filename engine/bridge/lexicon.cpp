@@ -6,9 +6,9 @@
 #include <xxhash.h>
 
 #include <cstdlib>
-#include <filesystem>
 #include <fstream>
 
+#include "detail/set_up_file.hpp"
 #include "storyline/error.hpp"
 #include "storyline/text.hpp"
 
@@ -210,12 +210,7 @@ std::string_view Bridge::pivot(Language language, std::string_view token) {
 }
 
 std::string default_lexicon_path() {
-  if (const char* env = std::getenv("STORYLINE_LEXICON"); env != nullptr && *env != '\0') return env;
-  std::error_code error;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) return {};
-  const auto beside = exe.parent_path() / "storyline-lexicon.tsv";
-  return std::filesystem::exists(beside, error) ? beside.string() : std::string();
+  return detail::set_up_file("STORYLINE_LEXICON", "storyline-lexicon.tsv");
 }
 
 }  // namespace storyline

@@ -21,12 +21,12 @@
 #include <algorithm>
 #include <cmath>
 #include <cstring>
-#include <filesystem>
 #include <fstream>
 #include <map>
 #include <mutex>
 #include <unordered_map>
 
+#include "detail/set_up_file.hpp"
 #include "storyline/error.hpp"
 #include "storyline/report.hpp"
 
@@ -492,12 +492,7 @@ std::string short_document_text(std::string_view title, std::string_view text, s
 }
 
 std::string default_encoder_path() {
-  if (const char* env = std::getenv("STORYLINE_ENCODER"); env != nullptr && *env != '\0') return env;
-  std::error_code error;
-  const auto exe = std::filesystem::read_symlink("/proc/self/exe", error);
-  if (error) return {};
-  const auto beside = exe.parent_path() / "storyline-encoder.bin";
-  return std::filesystem::exists(beside, error) ? beside.string() : std::string();
+  return detail::set_up_file("STORYLINE_ENCODER", "storyline-encoder.bin");
 }
 
 }  // namespace storyline
