@@ -127,15 +127,21 @@ void accumulate(Centroid& c, const SparseVector& v, float sign, std::size_t keep
   // Truncated only past twice the size, back to `keep`: the sort is paid once per `keep` additions.
   // The encoder's part (a fixed number of entries) is not truncated.
   if (scratch.size() > 2 * keep) {
-    const auto encoder_begin = std::stable_partition(scratch.begin(), scratch.end(),
-                                                     [](const auto& e) { return !encoder_term(e.first); });
-    if (static_cast<std::size_t>(encoder_begin - scratch.begin()) > 2 * keep) {
-      SparseVector encoded(encoder_begin, scratch.end());
-      scratch.erase(encoder_begin, scratch.end());
+    // Sorted by hash: the encoder's entries, when there are any, are one run.
+    const auto encoded_begin = std::lower_bound(scratch.begin(), scratch.end(), kEncoderTag << 48,
+                                                [](const auto& e, std::uint64_t h) { return e.first < h; });
+    const auto encoded_end = std::lower_bound(encoded_begin, scratch.end(), (kEncoderTag + 1) << 48,
+                                              [](const auto& e, std::uint64_t h) { return e.first < h; });
+    const auto encoded = static_cast<std::size_t>(encoded_end - encoded_begin);
+    if (encoded == 0) {
       keep_heaviest(scratch, keep);
-      scratch.insert(scratch.end(), encoded.begin(), encoded.end());
+    } else if (scratch.size() - encoded > 2 * keep) {
+      const SparseVector kept(encoded_begin, encoded_end);
+      scratch.erase(encoded_begin, encoded_end);
+      keep_heaviest(scratch, keep);
+      scratch.insert(std::lower_bound(scratch.begin(), scratch.end(), kept.front()), kept.begin(),
+                     kept.end());
     }
-    std::sort(scratch.begin(), scratch.end());
   }
   // Copied back, not swapped: the centroid keeps a buffer near its own size (most stories are a few
   // documents) and the scratch keeps its large one, so neither is regrown every time.
@@ -621,9 +627,9 @@ PreparedDocument FeedEngine::prepare(Document doc) const {
     const Language l = guess_language(doc.text.empty() ? doc.title : doc.text);
     return l == Language::kEnglish || l == Language::kUnknown;
   };
-  if (params.encoder != nullptr && params.encoder_weight > 0.0f && english()) {
+  if (params.encoder != nullptr && params.encoder_weight > 0.0f) {
     const std::string text = short_document_text(doc.title, doc.text, params.encoder_max_words);
-    if (!text.empty()) {
+    if (!text.empty() && english()) {
       const std::string_view one[] = {text};
       p.encoded = params.encoder->encode(one);
       SentenceEncoder::center(p.encoded, params.encoder->headline_mean());
