@@ -154,6 +154,13 @@ TEST_F(Encoder, ADamagedFileIsRefusedNamingIt) {
   version[8] = 2;
   refused(version, "version 2");
   EXPECT_THROW(SentenceEncoder::load(dir.path("missing.bin")), IoError);
+  // Read when used: the magic and version at once, the rest (and its CRC) at the first use.
+  EXPECT_THROW(SentenceEncoder::load_when_used(dir.path("missing.bin")), IoError);
+  test::write_file(dir.path("json.bin"), "{\"not\": \"a model\"}\n");
+  EXPECT_THROW(SentenceEncoder::load_when_used(dir.path("json.bin")), CorruptIndex);
+  test::write_file(dir.path("flipped.bin"), flipped);
+  const auto later = SentenceEncoder::load_when_used(dir.path("flipped.bin"));
+  EXPECT_THROW(later->dim(), CorruptIndex);
 }
 
 }  // namespace

@@ -71,6 +71,17 @@ class Cursor {
   std::size_t pos_ = 0;
 };
 
+constexpr std::size_t kHeadBytes = sizeof kMagic + 4;  // magic, version
+
+// Checks the magic and the version at the cursor (the file's start; bytes: what the cursor reads).
+void read_head(Cursor& c, const std::string& bytes) {
+  if (bytes.size() < kHeadBytes || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
+    c.fail("no SLENCODE magic");
+  c.take(sizeof kMagic);
+  if (const auto version = c.value<std::uint32_t>(); version != kVersion)
+    c.fail("version " + std::to_string(version) + ", this build reads " + std::to_string(kVersion));
+}
+
 struct Layer {
   Vector ln_scale, ln_bias, qkv_b, out_b, res_b, ffn_ln_scale, ffn_ln_bias, ffn_b1, ffn_b2;
   Matrix qkv_w, out_w, res_w, ffn_w1, ffn_w2;  // res_w: empty when the residual needs no projection
@@ -346,15 +357,11 @@ std::shared_ptr<const SentenceEncoder> SentenceEncoder::load(const std::string& 
 std::shared_ptr<const SentenceEncoder> SentenceEncoder::load_when_used(const std::string& path) {
   std::ifstream in(path, std::ios::binary);
   if (!in) throw IoError(path + ": cannot open the encoder file");
-  std::string head(sizeof kMagic + 4, '\0');
+  std::string head(kHeadBytes, '\0');
   in.read(head.data(), static_cast<std::streamsize>(head.size()));
   head.resize(static_cast<std::size_t>(in.gcount()));
   Cursor c(path, head, head.size());
-  if (head.size() < sizeof kMagic + 4 || std::memcmp(head.data(), kMagic, sizeof kMagic) != 0)
-    c.fail("no SLENCODE magic");
-  c.take(sizeof kMagic);
-  if (const auto version = c.value<std::uint32_t>(); version != kVersion)
-    c.fail("version " + std::to_string(version) + ", this build reads " + std::to_string(kVersion));
+  read_head(c, head);
   auto lazy = std::make_unique<Lazy>();
   lazy->path = path;
   lazy->description = "USE-lite (" + path + ", read when a short document comes)";
@@ -366,18 +373,13 @@ std::unique_ptr<SentenceEncoder::Model> SentenceEncoder::Model::read(const std::
   if (!in) throw IoError(path + ": cannot open the encoder file");
   std::string bytes((std::istreambuf_iterator<char>(in)), std::istreambuf_iterator<char>());
   if (in.bad()) throw IoError(path + ": cannot read the encoder file");
-  Cursor whole(path, bytes, bytes.size());
-  if (bytes.size() < sizeof kMagic + 8 || std::memcmp(bytes.data(), kMagic, sizeof kMagic) != 0)
-    whole.fail("no SLENCODE magic");
+  Cursor c(path, bytes, std::max<std::size_t>(bytes.size(), kHeadBytes + 4) - 4);  // the CRC-32 after
+  read_head(c, bytes);
   const std::size_t payload = bytes.size() - 4;
   std::uint32_t stored_crc;
   std::memcpy(&stored_crc, bytes.data() + payload, 4);
   const auto crc = static_cast<std::uint32_t>(
       crc32(0L, reinterpret_cast<const Bytef*>(bytes.data()), static_cast<uInt>(payload)));
-  Cursor c(path, bytes, payload);
-  c.take(sizeof kMagic);
-  if (const auto version = c.value<std::uint32_t>(); version != kVersion)
-    c.fail("version " + std::to_string(version) + ", this build reads " + std::to_string(kVersion));
   if (crc != stored_crc) c.fail("CRC-32 mismatch: damaged or truncated");
 
   auto m = std::make_unique<Model>();
