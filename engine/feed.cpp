@@ -238,7 +238,8 @@ struct FeedEngine::Impl {
                         "story threshold must be in (0, 1]");
     STORYLINE_CHECK_ARG(p.thread_threshold > 0.0f && p.thread_threshold <= 1.0f,
                         "thread threshold must be in (0, 1]");
-    STORYLINE_CHECK_ARG(p.vector_terms > 0 && p.centroid_terms > 0 && p.probe_terms > 0 && p.rerank > 0,
+    STORYLINE_CHECK_ARG(p.vector_terms > 0 && p.centroid_terms > 0 && p.thread_centroid_terms > 0 &&
+                            p.probe_terms > 0 && p.rerank > 0,
                         "vector, centroid, probe and rerank sizes must be positive");
     TermExtractor check(p.tfidf);  // extractors are made per thread on first use: refuse a bad stemmer now
     STORYLINE_CHECK_ARG(p.boilerplate.df >= 0.0 && p.boilerplate.df <= 1.0,
@@ -488,7 +489,7 @@ struct FeedEngine::Impl {
     accumulate(s.centroid, story_scratch, 1.0f, params.centroid_terms, scratch);
     post(story_postings, story_scratch, story);
     boost_into(v, boosted_scratch);
-    accumulate(t.centroid, boosted_scratch, 1.0f, params.centroid_terms, scratch);
+    accumulate(t.centroid, boosted_scratch, 1.0f, params.thread_centroid_terms, scratch);
     post(thread_postings, boosted_scratch, thread);
   }
 
@@ -566,7 +567,7 @@ struct FeedEngine::Impl {
     story_side(v, story_scratch);
     accumulate(s.centroid, story_scratch, -1.0f, params.centroid_terms, scratch);
     boost_into(v, boosted_scratch);
-    accumulate(t.centroid, boosted_scratch, -1.0f, params.centroid_terms, scratch);
+    accumulate(t.centroid, boosted_scratch, -1.0f, params.thread_centroid_terms, scratch);
   }
 
   Assignment assignment_of(DocIndex doc) const {

@@ -179,7 +179,7 @@ TEST(FeedService, BoilerplateLearntSoFarComesBackFromRowsAndSnapshot) {
 
 // The stored parameters round-trip, and a state's text from before titles, the first block and the
 // learnt boilerplate (containment only) reads back with all three off: its fingerprints keep their
-// layout of 128 + 16 + 1 words.
+// layout of 128 + 16 + 1 words; and from before thread centroids of their own size, with 128 terms.
 TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
   const FeedParams now;
   const std::string text = detail::params_text(now);
@@ -190,7 +190,7 @@ TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
     nl = text.find('\n', at);
     const std::string line = text.substr(at, nl - at);
     if (line.rfind("dedup.min_titled", 0) != 0 && line.rfind("dedup.first_block", 0) != 0 &&
-        line.rfind("boilerplate.", 0) != 0)
+        line.rfind("boilerplate.", 0) != 0 && line.rfind("thread_centroid_terms", 0) != 0)
       older += line + "\n";
   }
   const FeedParams old = detail::parse_params_text(older);
@@ -199,6 +199,10 @@ TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
   EXPECT_EQ(old.boilerplate.df, 0.0);
   EXPECT_DOUBLE_EQ(old.dedup.containment, now.dedup.containment);
   EXPECT_EQ(FingerprintScheme(old.dedup).words(), 128u + kLeadHashes + 1);
+  // Threads of as many terms as stories, as before; the text reads back as it was.
+  EXPECT_NE(now.thread_centroid_terms, now.centroid_terms);
+  EXPECT_EQ(old.thread_centroid_terms, old.centroid_terms);
+  EXPECT_EQ(detail::params_text(old), older);
 }
 
 TEST(FeedService, ACleanStopRewritesTheSnapshotOnlyWhenItIsBehind) {

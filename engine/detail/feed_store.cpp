@@ -253,6 +253,8 @@ std::string params_text(const FeedParams& p) {
   put("thread_entity_boost", p.thread_entity_boost);
   put("vector_terms", p.vector_terms);
   put("centroid_terms", p.centroid_terms);
+  // Written only when it differs, so that a state from before (threads of 128 terms) keeps its text.
+  if (p.thread_centroid_terms != p.centroid_terms) put("thread_centroid_terms", p.thread_centroid_terms);
   put("probe_terms", p.probe_terms);
   put("max_postings", p.max_postings);
   put("rerank", p.rerank);
@@ -350,6 +352,8 @@ FeedParams parse_params_text(std::string_view text) {
   get("thread_entity_boost", p.thread_entity_boost);
   get("vector_terms", p.vector_terms);
   get("centroid_terms", p.centroid_terms);
+  p.thread_centroid_terms = p.centroid_terms;  // states from before: threads kept as many as stories
+  if (kv.contains("thread_centroid_terms")) get("thread_centroid_terms", p.thread_centroid_terms);
   get("probe_terms", p.probe_terms);
   get("max_postings", p.max_postings);
   get("rerank", p.rerank);

@@ -53,10 +53,14 @@ struct FeedParams {
   /// or spelling (0: never).
   float thread_language_threshold = 0.3f;
   std::uint32_t vector_terms = 48;     ///< a document vector keeps its heaviest terms
-  std::uint32_t centroid_terms = 128;  ///< a story or thread centroid keeps its heaviest terms
-  std::uint32_t probe_terms = 12;      ///< a document looks up candidates under its heaviest terms
-  std::uint32_t max_postings = 2000;   ///< a probe reads at most this many (newest) postings per term
-  std::uint32_t rerank = 8;            ///< candidates scored exactly, the best by partial score
+  std::uint32_t centroid_terms = 128;  ///< a story centroid keeps its heaviest terms
+  /// A thread centroid keeps its heaviest terms: a thread spans many stories, and at 128 its long
+  /// tail (the names and words its stories share beside their own) is cut (bench/README.md, "The feed's
+  /// thread centroids"). States from before keep 128.
+  std::uint32_t thread_centroid_terms = 256;
+  std::uint32_t probe_terms = 12;     ///< a document looks up candidates under its heaviest terms
+  std::uint32_t max_postings = 2000;  ///< a probe reads at most this many (newest) postings per term
+  std::uint32_t rerank = 8;           ///< candidates scored exactly, the best by partial score
   /// The sentence encoder for short documents, as ClusterParams::encoder (nullptr: off): a short
   /// document's vector is [sqrt(1 - encoder_weight) terms, sqrt(encoder_weight) its encoder vector
   /// centred on SentenceEncoder::headline_mean], so that its cosine with a story of short documents
