@@ -362,6 +362,24 @@ FeedParams parse_params_text(std::string_view text) {
 
 namespace {
 
+// The model a stored state was made with (the bridge's lexicon, the sentence encoder): the one given,
+// else the one built at set-up (set_up_path, loaded), when its checksum is want. Throws
+// InvalidArgument naming both checksums otherwise.
+template <typename Model, typename Describe>
+std::shared_ptr<const Model> same_model(const std::string& path, std::uint64_t want,
+                                        std::shared_ptr<const Model> given, const std::string& set_up_path,
+                                        Describe describe, const char* what, const char* option) {
+  if (given == nullptr && !set_up_path.empty()) given = Model::load(set_up_path);
+  if (given == nullptr || given->checksum() != want) {
+    throw InvalidArgument(path + ": made with the " + what + " of checksum " + std::to_string(want) +
+                          (given == nullptr
+                               ? "; none was given"
+                               : "; " + describe(*given) + " has " + std::to_string(given->checksum())) +
+                          " (give the same " + option + ")");
+  }
+  return given;
+}
+
 std::string describe_params(const FeedParams& params) {
   std::string text = params_text(params);
   std::replace(text.begin(), text.end(), '\n', ' ');
@@ -446,33 +464,17 @@ void FeedStore::open(const std::optional<FeedParams>& create_with, bool sync_ful
     FeedEngine check(params_);  // validates before anything is written
   } else {
     params_ = *stored;
-    // A state made with the bridge goes on with the same lexicon: features of another table would not
-    // match the stored vectors. None given: the one built at set-up (default_lexicon_path).
+    // A state made with the bridge goes on with the same lexicon, and one made with the sentence
+    // encoder with the same model: another's features would not match the stored vectors.
     if (const std::uint64_t want = params_.tfidf.lexicon_checksum; want != 0) {
-      std::shared_ptr<const Lexicon> given = create_with ? create_with->tfidf.lexicon : nullptr;
-      if (given == nullptr && !default_lexicon_path().empty()) given = Lexicon::load(default_lexicon_path());
-      if (given == nullptr || given->checksum() != want) {
-        throw InvalidArgument(
-            path + ": made with the cross-language lexicon of checksum " + std::to_string(want) +
-            (given == nullptr ? "; none was given"
-                              : "; " + given->source() + " has " + std::to_string(given->checksum())) +
-            " (give the same --lexicon)");
-      }
-      params_.tfidf.lexicon = given;
+      params_.tfidf.lexicon = same_model<Lexicon>(
+          path, want, create_with ? create_with->tfidf.lexicon : nullptr, default_lexicon_path(),
+          [](const Lexicon& l) { return l.source(); }, "cross-language lexicon", "--lexicon");
     }
-    // The same for the sentence encoder: another model's vectors would not match the stored ones.
     if (const std::uint32_t want = params_.encoder_checksum; want != 0) {
-      std::shared_ptr<const SentenceEncoder> given = create_with ? create_with->encoder : nullptr;
-      if (given == nullptr && !default_encoder_path().empty())
-        given = SentenceEncoder::load(default_encoder_path());
-      if (given == nullptr || given->checksum() != want) {
-        throw InvalidArgument(
-            path + ": made with the sentence encoder of checksum " + std::to_string(want) +
-            (given == nullptr ? "; none was given"
-                              : "; " + given->description() + " has " + std::to_string(given->checksum())) +
-            " (give the same --encoder)");
-      }
-      params_.encoder = given;
+      params_.encoder = same_model<SentenceEncoder>(
+          path, want, create_with ? create_with->encoder : nullptr, default_encoder_path(),
+          [](const SentenceEncoder& e) { return e.description(); }, "sentence encoder", "--encoder");
     }
     // Hardening #19: stored parameters the engine refuses are a damaged state (exit 1), not a usage
     // error (exit 2): the message names the file and the values.
