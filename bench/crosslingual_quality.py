@@ -15,7 +15,12 @@ its Spanish and English parts scored on their own (so a language's threads insid
 seen apart from whether the languages meet).
 
 With --stream, the same through the feed (`storyline stream` into a fresh state, each file in date
-order, as a live feed would see it), and the options after it are stream's.
+order, as a live feed would see it), and the options after it are stream's. Two scores then: "at
+arrival", each document's thread as stream answered it, and "now", its thread in the state after the
+last document (what serve's lookups and the live page show; relinking moves stories after their
+answer), read back through the Python module (build/release/python). The states are made with
+`--encoder off`, since the module opens no state made with the encoder; on these full articles the
+encoder does nothing.
 
 Usage: bench/crosslingual_quality.py [DATASETS_DIR] [--stream] [options...]   (needs build/release/storyline;
 $STORYLINE_BIN names another binary, an older build to compare with, say)
@@ -65,8 +70,14 @@ def cluster(work, name, records, options, stream=False):
     write(path, sorted(records, key=lambda r: (r.get("date") or "~")[:10]))
     db = os.path.join(work, f"{name}.db")
     with open(path, "rb") as f, open(out, "wb") as o:
-        subprocess.run([BIN, "stream", "--db", db, "--sync-normal", "-q", *options], stdin=f, stdout=o, check=True)
-    return read(out)
+        subprocess.run([BIN, "stream", "--db", db, "--sync-normal", "-q", "--encoder", "off", *options], stdin=f,
+                       stdout=o, check=True)
+    answered = read(out)
+    sys.path.insert(0, os.path.join(os.path.dirname(BIN), "python"))
+    import storyline  # the module built beside the binary
+    with storyline.Feed(db) as feed:
+        now = [dict(r, thread_id=feed.get(r["id"])["thread_id"]) for r in answered if "thread_id" in r]
+    return answered, now
 
 
 def main():
@@ -83,25 +94,39 @@ def main():
         r["label"] = TWIN.get(r["label"], r["label"])
     with tempfile.TemporaryDirectory() as work:
         rows = []
-        es_alone = cluster(work, "es", spanish, args, stream)
-        rows.append(("ml_crisis_es alone", len(spanish)) + score(work, "es", spanish, es_alone))
-        en_alone = cluster(work, "en", english, args, stream)
-        rows.append(("timeline17 alone", len(english)) + score(work, "en", english, en_alone))
+
+        def run(name, records):
+            out = cluster(work, name, records, args, stream)
+            return out if stream else (out, out)
+
+        def row(label, name, gold, pred):
+            answered, now = pred
+            return (label, len(gold)) + score(work, name, gold, answered) + score(work, name + "_now", gold, now)
+
+        es_alone = run("es", spanish)
+        rows.append(row("ml_crisis_es alone", "es", spanish, es_alone))
+        en_alone = run("en", english)
+        rows.append(row("timeline17 alone", "en", english, en_alone))
         crises = [r for r in english if r["label"] in TWIN.values()]
-        both = cluster(work, "both", spanish + crises, args, stream)
-        rows.append(("es + en together", len(spanish) + len(crises)) + score(work, "both", spanish + crises, both))
-        rows.append(("  its es part", len(spanish)) + score(work, "both_es", spanish, both))
-        rows.append(("  its en part", len(crises)) + score(work, "both_en", crises, both))
+        both = run("both", spanish + crises)
+        rows.append(row("es + en together", "both", spanish + crises, both))
+        rows.append(row("  its es part", "both_es", spanish, both))
+        rows.append(row("  its en part", "both_en", crises, both))
         threads = {}
-        for r in both:
+        for r in both[1]:
             if "thread_id" not in r:  # stream's line for a rejected record
                 continue
             threads.setdefault(r["thread_id"], set()).add("es" if r["id"].startswith("es/") else "en")
         mixed = sum(1 for langs in threads.values() if len(langs) == 2)
-        print(f"{'run':22s} {'docs':>5s} {'B3 F1':>6s} {'pair F1':>7s}")
-        for name, n, b3, pair in rows:
-            print(f"{name:22s} {n:5d} {b3:6.3f} {pair:7.3f}")
-        print(f"threads in the union: {len(threads)}, {mixed} of them with both languages")
+        if stream:
+            print(f"{'run':22s} {'docs':>5s} {'at arrival: B3 F1':>17s} {'pair F1':>7s} {'now: B3 F1':>10s} {'pair F1':>7s}")
+            for name, n, b3, pair, b3_now, pair_now in rows:
+                print(f"{name:22s} {n:5d} {b3:17.3f} {pair:7.3f} {b3_now:10.3f} {pair_now:7.3f}")
+        else:
+            print(f"{'run':22s} {'docs':>5s} {'B3 F1':>6s} {'pair F1':>7s}")
+            for name, n, b3, pair, _, _ in rows:
+                print(f"{name:22s} {n:5d} {b3:6.3f} {pair:7.3f}")
+        print(f"threads in the union{' now' if stream else ''}: {len(threads)}, {mixed} of them with both languages")
 
 
 if __name__ == "__main__":

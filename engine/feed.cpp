@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <bit>
 #include <cmath>
 #include <cstring>
 #include <mutex>
@@ -13,6 +14,7 @@
 #include "detail/binary_io.hpp"
 #include "detail/feed_store.hpp"
 #include "detail/flat_map.hpp"
+#include "detail/story_links.hpp"
 #include "storyline/dedup_index.hpp"
 #include "storyline/encoder.hpp"
 #include "storyline/error.hpp"
@@ -22,6 +24,8 @@ namespace {
 
 constexpr std::uint32_t kNone = UINT32_MAX;
 constexpr std::size_t kRecentPostings = 16;
+// A story's sum of its documents' terms for relinking keeps this many, its heaviest.
+constexpr std::size_t kLinkedTerms = 256;
 using Postings = detail::FlatHashMap<std::vector<std::uint32_t>>;
 
 // Terms in more than max_df_ratio of the documents are dropped only once there are this many.
@@ -38,6 +42,13 @@ struct Story {
   std::uint32_t size = 0;  // live documents, copies included
   DocIndex representative = 0;
   Centroid centroid;
+  // What relinking reads (FeedParams::thread_relink): the sum of its documents' term weights without
+  // idf (at most kLinkedTerms), and its non-copies per language.
+  Centroid linked;
+  detail::LanguageCounts languages{};
+  // Its part of its thread's centroid (its documents' entity-boosted vectors, as join adds them): what
+  // relinking gives the thread it moves to.
+  Centroid threaded;
 };
 
 struct Thread {
@@ -241,6 +252,9 @@ struct FeedEngine::Impl {
     STORYLINE_CHECK_ARG(p.vector_terms > 0 && p.centroid_terms > 0 && p.thread_centroid_terms > 0 &&
                             p.probe_terms > 0 && p.rerank > 0,
                         "vector, centroid, probe and rerank sizes must be positive");
+    STORYLINE_CHECK_ARG(
+        p.thread_relink <= 64 && p.thread_relink_threshold > 0.0f && p.thread_relink_threshold <= 1.0f,
+        "relinking: at most 64 a doubling, its threshold in (0, 1]");
     TermExtractor check(p.tfidf);  // extractors are made per thread on first use: refuse a bad stemmer now
     STORYLINE_CHECK_ARG(p.boilerplate.df >= 0.0 && p.boilerplate.df <= 1.0,
                         "boilerplate df must be in [0, 1]");
@@ -294,6 +308,13 @@ struct FeedEngine::Impl {
     p.substance = fingerprinters.local().fingerprint(p.doc.text.empty() ? p.doc.title : p.doc.text,
                                                      p.doc.title, filter.get(), p.fingerprint, nullptr);
     p.filter_version = filter_version;
+  }
+
+  // The idf of a counted term (df holds it), as vectorize gave it before it was counted.
+  float idf(std::uint64_t term) const {
+    const std::uint32_t* known = df.find(term);
+    const double f = known ? *known : 1;
+    return static_cast<float>(std::log((1.0 + static_cast<double>(counted)) / (1.0 + f)) + 1.0);
   }
 
   // Unit TF-IDF vector of terms with document frequencies as if the document were added (df + 1).
@@ -470,10 +491,13 @@ struct FeedEngine::Impl {
   }
 
   // The story and thread side of adding (or replaying) a non-copy with its unit vector.
-  void join(std::uint32_t story, std::uint32_t thread, const SparseVector& v, std::int32_t date,
-            DocIndex doc) {
+  void join(const FeedRecord& r, DocIndex doc) {
+    const std::uint32_t story = r.assignment.story, thread = r.assignment.thread;
+    const std::int32_t date = r.assignment.date;
+    const SparseVector& v = r.vector;
     if (thread > threads.size()) threads.emplace_back();
-    if (story > stories.size()) {
+    const bool opened = story > stories.size();
+    if (opened) {
       stories.emplace_back();
       stories.back().thread = thread;
       stories.back().representative = doc;
@@ -491,7 +515,34 @@ struct FeedEngine::Impl {
     boost_into(v, boosted_scratch);
     accumulate(t.centroid, boosted_scratch, 1.0f, params.thread_centroid_terms, scratch);
     post(thread_postings, boosted_scratch, thread);
+    if (params.thread_relink > 0 && !r.terms.empty()) {
+      // Relinking's view of the document: every term at 1 + log(count), normalised (the idf is
+      // applied when relinking, with the document frequencies of that day); and its language.
+      story_scratch.clear();
+      for (std::size_t i = 0; i < r.terms.size(); ++i) {
+        const float count = i < r.counts.size() ? r.counts[i] : 1.0f;
+        story_scratch.emplace_back(r.terms[i], 1.0f + std::log(std::max(count, 1.0f)));
+      }
+      std::sort(story_scratch.begin(), story_scratch.end());
+      normalize(story_scratch);
+      accumulate(s.linked, story_scratch, 1.0f, kLinkedTerms, scratch);
+      accumulate(s.threaded, boosted_scratch, 1.0f, params.thread_centroid_terms, scratch);
+      ++s.languages[static_cast<std::size_t>(r.language)];
+      if (opened && relink_due(stories.size())) relink();
+    }
   }
+
+  // Whether the story numbered n (just opened) starts a relink: from 16 stories on, thread_relink times
+  // per doubling of the stories (a rule of the count alone, so that a replay relinks where the feed did).
+  bool relink_due(std::size_t n) const {
+    constexpr std::size_t kFirst = 16;
+    if (n < kFirst) return false;
+    const std::size_t step = std::max<std::size_t>(kFirst, std::bit_floor(n) / params.thread_relink);
+    return n % step == 0;
+  }
+
+  // The thread step of `cluster` over the live stories; each story moves to the thread found for it.
+  void relink();
 
   void count_terms(std::span<const std::uint64_t> terms) {
     constexpr std::size_t kAhead = 8;  // the map is far larger than the caches
@@ -538,7 +589,7 @@ struct FeedEngine::Impl {
         "record of '" + a.id + "' names a story or thread out of order");
     if (a.dup_of.empty()) {
       count_terms(r.terms);
-      join(a.story, a.thread, r.vector, a.date, doc);
+      join(r, doc);
     } else {
       STORYLINE_CHECK_ARG(a.story <= stories.size(), "copy '" + a.id + "' names a story that does not exist");
       Story& s = stories[a.story - 1];
@@ -568,6 +619,8 @@ struct FeedEngine::Impl {
     accumulate(s.centroid, story_scratch, -1.0f, params.centroid_terms, scratch);
     boost_into(v, boosted_scratch);
     accumulate(t.centroid, boosted_scratch, -1.0f, params.thread_centroid_terms, scratch);
+    if (params.thread_relink > 0)
+      accumulate(s.threaded, boosted_scratch, -1.0f, params.thread_centroid_terms, scratch);
   }
 
   Assignment assignment_of(DocIndex doc) const {
@@ -604,6 +657,110 @@ struct FeedEngine::Impl {
   }
 };
 
+void FeedEngine::Impl::relink() {
+  std::vector<std::uint32_t> live;  // story indexes
+  std::vector<const SparseVector*> vectors;
+  std::vector<detail::LanguageCounts> languages;
+  for (std::uint32_t i = 0; i < stories.size(); ++i) {
+    const Story& s = stories[i];
+    if (s.size == 0 || s.linked.sum.empty()) continue;
+    live.push_back(i);
+    languages.push_back(s.languages);
+  }
+  if (live.size() < 2) return;
+  // The stories' rows: term weights times today's idf (entity weight, the own-term rule and the df cap
+  // as build_tfidf applies them).
+  const auto max_df = static_cast<std::uint32_t>(params.tfidf.max_df_ratio * static_cast<double>(counted));
+  std::vector<SparseVector> weighed(live.size());
+  for (std::size_t k = 0; k < live.size(); ++k) {
+    weighed[k] = stories[live[k]].linked.sum;
+    for (auto& e : weighed[k]) {
+      const std::uint32_t* f = df.find(e.first);
+      const std::uint32_t n = f ? *f : 1;
+      if (counted >= kMinDocsForMaxDf && n > max_df) {
+        e.second = 0;
+        continue;
+      }
+      e.second *= idf(e.first) * (is_entity_term(e.first) ? params.tfidf.entity_weight : 1.0f) *
+                  (n <= 1 ? params.tfidf.own_term_weight : 1.0f);
+    }
+    std::erase_if(weighed[k], [](const auto& e) { return e.second == 0.0f; });
+    vectors.push_back(&weighed[k]);
+  }
+  ClusterParams linking;
+  linking.thread_threshold = params.thread_relink_threshold;
+  linking.thread_entity_boost = params.thread_relink_entity_boost;
+  linking.thread_pivot_boost = bridged ? params.thread_pivot_boost : 0.0f;
+  linking.thread_name_boost = bridged ? params.thread_name_boost : 0.0f;
+  linking.thread_language_threshold = bridged ? params.thread_language_threshold : 0.0f;
+  const std::vector<std::uint32_t> label = detail::link_story_vectors(vectors, languages, linking);
+  const std::size_t found = *std::max_element(label.begin(), label.end()) + 1;
+
+  // A found thread takes the number of the thread most of its documents were in, largest overlaps
+  // first, each number once; the others get new numbers, in order of their first story.
+  struct Overlap {
+    std::uint64_t documents;
+    std::uint32_t found, number;
+  };
+  std::vector<Overlap> overlaps;
+  overlaps.reserve(live.size());
+  for (std::size_t k = 0; k < live.size(); ++k) {
+    overlaps.push_back({stories[live[k]].size, label[k], stories[live[k]].thread});
+  }
+  std::sort(overlaps.begin(), overlaps.end(), [](const Overlap& a, const Overlap& b) {
+    return a.found != b.found ? a.found < b.found : a.number < b.number;
+  });
+  std::size_t merged = 0;  // sum the documents of equal (found, number) pairs
+  for (std::size_t k = 0; k < overlaps.size(); ++k) {
+    if (merged > 0 && overlaps[merged - 1].found == overlaps[k].found &&
+        overlaps[merged - 1].number == overlaps[k].number) {
+      overlaps[merged - 1].documents += overlaps[k].documents;
+    } else {
+      overlaps[merged++] = overlaps[k];
+    }
+  }
+  overlaps.resize(merged);
+  std::sort(overlaps.begin(), overlaps.end(), [](const Overlap& a, const Overlap& b) {
+    if (a.documents != b.documents) return a.documents > b.documents;
+    return a.found != b.found ? a.found < b.found : a.number < b.number;
+  });
+  std::vector<std::uint32_t> number(found, 0);
+  std::vector<std::uint8_t> taken(threads.size() + 1, 0);
+  for (const Overlap& o : overlaps) {
+    if (number[o.found] == 0 && taken[o.number] == 0) number[o.found] = o.number, taken[o.number] = 1;
+  }
+  for (std::size_t k = 0; k < live.size(); ++k) {  // labels are numbered in order of first story
+    if (number[label[k]] == 0) {
+      threads.emplace_back();
+      number[label[k]] = static_cast<std::uint32_t>(threads.size());
+    }
+  }
+
+  // The threads again from their stories: members, documents, dates, centroids and postings. A story
+  // without documents stays in its thread's list, one without terms (an empty text) in its thread.
+  for (std::size_t k = 0; k < live.size(); ++k) stories[live[k]].thread = number[label[k]];
+  for (Thread& t : threads) {
+    std::erase_if(t.stories, [&](std::uint32_t s) { return stories[s - 1].size > 0; });
+    t.documents = 0;
+    t.first = t.last = kNoDate;
+    t.centroid = {};
+  }
+  thread_postings = {};
+  for (std::uint32_t i = 0; i < stories.size(); ++i) {
+    const Story& s = stories[i];
+    if (s.size == 0) continue;
+    Thread& t = threads[s.thread - 1];
+    t.stories.push_back(i + 1);
+    t.documents += s.size;
+    widen(t.first, t.last, s.first);
+    widen(t.first, t.last, s.last);
+    // The thread's centroid and postings as if the story's documents had joined it when they came.
+    accumulate(t.centroid, s.threaded.sum, 1.0f, params.thread_centroid_terms, scratch);
+    post(thread_postings, s.threaded.sum, s.thread);
+  }
+  for (Thread& t : threads) std::sort(t.stories.begin(), t.stories.end());
+}
+
 FeedEngine::FeedEngine(const FeedParams& params) : impl_(std::make_unique<Impl>(params)) {}
 FeedEngine::~FeedEngine() = default;
 FeedEngine::FeedEngine(FeedEngine&&) noexcept = default;
@@ -624,9 +781,12 @@ PreparedDocument FeedEngine::prepare(Document doc) const {
                                                           filter.learning ? &p.shingles : nullptr);
   impl_->extractors.local().extract(doc, p.terms, &p.names);
   const FeedParams& params = impl_->params;
+  // The language: for relinking (every document), else for the encoder (short documents only).
+  const auto guess = [&] { p.language = guess_language(doc.text.empty() ? doc.title : doc.text); };
+  if (params.thread_relink > 0) guess();
   const auto english = [&] {  // the encoder reads English (a headline too short to tell counts as it)
-    const Language l = guess_language(doc.text.empty() ? doc.title : doc.text);
-    return l == Language::kEnglish || l == Language::kUnknown;
+    if (params.thread_relink == 0) guess();
+    return p.language == Language::kEnglish || p.language == Language::kUnknown;
   };
   if (params.encoder != nullptr && params.encoder_weight > 0.0f) {
     const std::string text = short_document_text(doc.title, doc.text, params.encoder_max_words);
@@ -717,6 +877,11 @@ FeedRecord FeedEngine::add(PreparedDocument p) {
   if (a.dup_of.empty()) {
     r.terms.reserve(p.terms.terms.size());
     for (const auto& [term, count] : p.terms.terms) r.terms.push_back(term);
+    if (m.params.thread_relink > 0) {
+      r.language = p.language;
+      r.counts.reserve(p.terms.terms.size());
+      for (const auto& [term, count] : p.terms.terms) r.counts.push_back(count);
+    }
     for (const auto& [term, w] : r.vector) {
       if (m.names.contains(term)) continue;
       const std::string_view name = p.names.find(term);
@@ -780,7 +945,8 @@ void FeedEngine::replay(const std::function<bool(std::vector<ReplayOp>&)>& read)
 namespace {
 
 constexpr char kSnapshotMagic[8] = {'S', 'T', 'L', 'N', 'S', 'N', 'A', 'P'};
-constexpr std::uint32_t kSnapshotVersion = 2;  // 2: the boilerplate learnt and its counts
+// 2: the boilerplate learnt and its counts; 3: each story's sum of terms and languages for relinking.
+constexpr std::uint32_t kSnapshotVersion = 3;
 constexpr std::size_t kMaxName = 1 << 16;
 
 void write_centroid(detail::BinaryWriter& out, const Centroid& c) {
@@ -864,6 +1030,9 @@ void FeedEngine::save_snapshot(const std::string& path, const SnapshotMark& mark
     out.value(st.size);
     out.value(st.representative);
     write_centroid(out, st.centroid);
+    write_centroid(out, st.linked);
+    write_centroid(out, st.threaded);
+    out.bytes(st.languages.data(), sizeof st.languages);
   }
   out.value(static_cast<std::uint64_t>(m.threads.size()));
   for (const Thread& t : m.threads) {
@@ -916,6 +1085,11 @@ void FeedEngine::Impl::read_clusters(detail::BinaryReader& in, std::uint32_t ver
     st.size = in.value<std::uint32_t>();
     st.representative = in.value<DocIndex>();
     read_centroid(in, st.centroid);
+    if (version >= 3) {
+      read_centroid(in, st.linked);
+      read_centroid(in, st.threaded);
+      in.bytes(st.languages.data(), sizeof st.languages);
+    }
   }
   const auto threads = in.value<std::uint64_t>();
   if (threads > in.remaining() / 24) in.fail("thread count larger than the file");
@@ -967,7 +1141,7 @@ FeedEngine::SnapshotMark FeedEngine::load_snapshot(const std::string& path) {
   if (std::memcmp(magic, kSnapshotMagic, sizeof magic) != 0) in.fail("not a storyline snapshot");
   // Version 1 is a state's from before the feed learnt boilerplate (whose parameters turn it off).
   const auto version = in.value<std::uint32_t>();
-  if (version != kSnapshotVersion && version != 1) in.fail("snapshot of another version");
+  if (version < 1 || version > kSnapshotVersion) in.fail("snapshot of another version");
   if (in.string(1 << 16) != detail::params_text(m.params)) in.fail("snapshot of other parameters");
   SnapshotMark mark;
   mark.state_id = in.value<std::uint64_t>();

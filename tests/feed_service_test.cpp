@@ -8,6 +8,7 @@
 #include <unistd.h>
 
 #include <chrono>
+#include <map>
 #include <thread>
 
 #include "detail/feed_store.hpp"
@@ -58,6 +59,45 @@ TEST(FeedService, ReopeningGivesEveryDocumentItsAssignment) {
     EXPECT_FLOAT_EQ(static_cast<float>(got->assignment.story_similarity),
                     static_cast<float>(a.story_similarity));
     EXPECT_EQ(got->title, "report " + std::to_string(std::stoi(a.id.substr(1)) % 13 % 7));
+  }
+}
+
+// Relinking moves stories after their answer; a state rebuilt from its rows alone (they keep each
+// document's term counts and language) or from its snapshot relinks where the feed did.
+TEST(FeedService, ARelinkedStateRebuiltFromItsRowsHasTheSameThreads) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  FeedParams p;
+  p.thread_relink = 2;
+  p.thread_threshold = 1.0f;  // online, every story opens a thread: only relinking joins them
+  p.dedup.containment = 0.0;
+  std::map<std::string, std::uint32_t> now;
+  std::size_t moved = 0;
+  {
+    FeedService s(db, p, fast());
+    std::vector<Document> docs;
+    for (unsigned i = 0; i < 60; ++i) {  // a week apart: a story each
+      const unsigned month = i / 4 % 12 + 1, day = 1 + 7 * (i % 4);
+      const std::string date = std::to_string(2023 + i / 48) + (month < 10 ? "-0" : "-") +
+                               std::to_string(month) + (day < 10 ? "-0" : "-") + std::to_string(day);
+      docs.push_back(news("d" + std::to_string(i), 100 + i, date.c_str()));
+    }
+    const auto answered = s.add(docs);
+    ASSERT_EQ(s.counts().stories, 60u);  // relinks at 16, 32 and 48 stories
+    for (const AddOutcome& o : answered) {
+      now[o.assignment.id] = s.get(o.assignment.id)->assignment.thread;
+      moved += now[o.assignment.id] != o.assignment.thread;
+    }
+  }
+  EXPECT_GT(moved, 0u);
+  const std::string copy = dir.path("copy.db");  // the rows without the snapshot
+  test::write_file(copy, test::read_file(db));
+  FeedService from_rows(copy, std::nullopt, fast());
+  EXPECT_EQ(from_rows.replayed_rows(), 60u);
+  FeedService from_snapshot(db, std::nullopt, fast());
+  for (const auto& [id, thread] : now) {
+    EXPECT_EQ(from_rows.get(id)->assignment.thread, thread) << id;
+    EXPECT_EQ(from_snapshot.get(id)->assignment.thread, thread) << id;
   }
 }
 

@@ -3,6 +3,8 @@
 
 #include <gtest/gtest.h>
 
+#include <set>
+
 #include "storyline/error.hpp"
 #include "test_util.hpp"
 
@@ -381,6 +383,93 @@ TEST(Feed, InvalidParametersAreRefused) {
   p = FeedParams{};
   p.rerank = 0;
   EXPECT_THROW(FeedEngine{p}, InvalidArgument);
+  p = FeedParams{};
+  p.thread_relink_threshold = 0.0f;
+  EXPECT_THROW(FeedEngine{p}, InvalidArgument);
+}
+
+// Two storylines of sixteen stories each, a month apart (so each report is a story of its own): the
+// Valencia floods' aftermath and Ghana's election and government. Each story has its own words; the
+// storyline's names and a few of its words recur.
+std::vector<Document> storylines() {
+  const char* valencia[] = {"bridges",  "insurance", "mud",      "schools", "volunteers", "railway",
+                            "farmers",  "inquiry",   "funerals", "cars",    "levees",     "budget",
+                            "orchards", "tunnels",   "pensions", "drains"};
+  const char* ghana[] = {"ballots", "parliament", "cedi",      "cocoa", "inflation", "cabinet",
+                         "gold",    "debt",       "teachers",  "fuel",  "courts",    "IMF",
+                         "mining",  "roads",      "hospitals", "power"};
+  std::vector<Document> out;
+  for (int i = 0; i < 16; ++i) {
+    const int m = i % 12 + 1;
+    const std::string month =
+        (i < 12 ? "2025-" : "2026-") + std::string(m < 10 ? "0" : "") + std::to_string(m);
+    // Three words of the story's own, in sentences of their own: no two reports are copies.
+    const auto own = [&](const char* const* words, int k) { return std::string(words[(i + 5 * k) % 16]); };
+    out.push_back(doc("valencia-" + std::to_string(i), "Valencia flood aftermath: " + own(valencia, 0),
+                      "The " + own(valencia, 0) + " of Valencia are the talk of the recovery this month. " +
+                          "Carlos Mazon promised Paiporta help with " + own(valencia, 1) + " and " +
+                          own(valencia, 2) + ". Residents of Paiporta said the " + own(valencia, 1) +
+                          " came too late; in Valencia the flood still shapes the " + own(valencia, 2) + ".",
+                      (month + "-05").c_str()));
+    out.push_back(doc("ghana-" + std::to_string(i), "Ghana under Mahama: " + own(ghana, 0),
+                      "John Mahama faced questions in Accra on " + own(ghana, 0) + " this month. " +
+                          "Mahamudu Bawumia said the " + own(ghana, 1) + " and the " + own(ghana, 2) +
+                          " show the Mahama government failing Ghana. Ministers in Accra defended the " +
+                          own(ghana, 1) + " record of Ghana.",
+                      (month + "-20").c_str()));
+  }
+  return out;
+}
+
+// Relinking: a feed whose online rule opens a thread for every story (a bar no story reaches) ends
+// with one thread per storyline once it relinks, the same after a replay and after a snapshot.
+TEST(Feed, RelinkingJoinsTheStoriesOfOneStorylineAndReplaysTheSame) {
+  const auto docs = storylines();
+  FeedParams online;
+  online.thread_threshold = 1.0f;
+  online.thread_language_threshold = 0.0f;
+  online.thread_relink = 0;
+  online.dedup.containment = 0.0;  // the reports share their storyline's sentences: no copies here
+  online.dedup.threshold = 0.95;
+  FeedParams relinking = online;
+  relinking.thread_relink = 8;  // every 16 stories at this size: at 16 and at 32
+  FeedEngine without{online}, with{relinking};
+  feed_all(without, docs);
+  const auto records = feed_all(with, docs);
+  ASSERT_EQ(with.stories(), 32u);
+  const auto thread_of = [](const FeedEngine& e, const std::string& id) { return e.find(id)->first.thread; };
+  std::set<std::uint32_t> apart;
+  for (const Document& d : docs) apart.insert(thread_of(without, d.id));
+  EXPECT_EQ(apart.size(), 32u);  // without relinking: a thread per story
+  for (int i = 1; i < 16; ++i) {
+    EXPECT_EQ(thread_of(with, "valencia-" + std::to_string(i)), thread_of(with, "valencia-0")) << i;
+    EXPECT_EQ(thread_of(with, "ghana-" + std::to_string(i)), thread_of(with, "ghana-0")) << i;
+  }
+  EXPECT_NE(thread_of(with, "valencia-0"), thread_of(with, "ghana-0"));
+  const auto joined = with.thread(thread_of(with, "ghana-0"));
+  ASSERT_TRUE(joined);
+  EXPECT_EQ(joined->size, 16u);
+  EXPECT_EQ(joined->documents, 16u);
+  // Documents answered before a relink keep their answer: the first story's record says its own thread.
+  EXPECT_EQ(records[0].assignment.thread, 1u);
+
+  // A replay, one by one and from the first half's snapshot, relinks where the feed did.
+  FeedEngine replayed{relinking};
+  for (const FeedRecord& r : records) replayed.restore(r);
+  test::TempDir dir;
+  FeedEngine half{relinking};
+  for (std::size_t i = 0; i < 17; ++i) half.restore(records[i]);
+  half.save_snapshot(dir.path("snap"), {1, 17, 0});
+  FeedEngine loaded{relinking};
+  loaded.load_snapshot(dir.path("snap"));
+  for (std::size_t i = 17; i < records.size(); ++i) loaded.restore(records[i]);
+  for (const Document& d : docs) {
+    EXPECT_EQ(thread_of(replayed, d.id), thread_of(with, d.id)) << d.id;
+    EXPECT_EQ(thread_of(loaded, d.id), thread_of(with, d.id)) << d.id;
+  }
+  EXPECT_EQ(replayed.threads(), with.threads());
+  EXPECT_EQ(loaded.thread(thread_of(with, "valencia-0"))->top_terms,
+            with.thread(thread_of(with, "valencia-0"))->top_terms);
 }
 
 }  // namespace

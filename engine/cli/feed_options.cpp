@@ -36,6 +36,13 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
                      "a new story joins the thread whose names agree this much (cosine), in any language "
                      "(0: never)"))
       ->check(CLI::Range(0.0f, 1.0f));
+  param(c.add_option("--thread-relink", p.thread_relink,
+                     "relink every live story into threads the way `cluster` does, this many times each "
+                     "time the stories double (0: never)"))
+      ->check(CLI::Range(0u, 64u));
+  param(c.add_option("--thread-relink-threshold", p.thread_relink_threshold,
+                     "relinking's average-linkage threshold, as cluster's --thread-threshold"))
+      ->check(CLI::Range(0.01, 1.0));
   param(c.add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times"));
   param(c.add_option("--entity-weight", p.tfidf.entity_weight, "weight of named-entity features"));
   param(c.add_option("--stem", p.tfidf.stem_language, "Snowball stemmer (english, spanish, french, ...)"));

@@ -47,7 +47,9 @@ CREATE TABLE documents(
   terms BLOB,
   names BLOB,
   deleted INTEGER NOT NULL DEFAULT 0,
-  shingles BLOB);
+  shingles BLOB,
+  counts BLOB,
+  language INTEGER);
 CREATE INDEX documents_id ON documents(id);
 CREATE INDEX documents_story ON documents(story);
 CREATE TABLE removals(
@@ -255,6 +257,11 @@ std::string params_text(const FeedParams& p) {
   put("centroid_terms", p.centroid_terms);
   // Written only when it differs, so that a state from before (threads of 128 terms) keeps its text.
   if (p.thread_centroid_terms != p.centroid_terms) put("thread_centroid_terms", p.thread_centroid_terms);
+  if (p.thread_relink > 0) {  // the same: a state from before relinking
+    put("thread_relink", p.thread_relink);
+    put("thread_relink_threshold", p.thread_relink_threshold);
+    put("thread_relink_entity_boost", p.thread_relink_entity_boost);
+  }
   put("probe_terms", p.probe_terms);
   put("max_postings", p.max_postings);
   put("rerank", p.rerank);
@@ -354,6 +361,12 @@ FeedParams parse_params_text(std::string_view text) {
   get("centroid_terms", p.centroid_terms);
   p.thread_centroid_terms = p.centroid_terms;  // states from before: threads kept as many as stories
   if (kv.contains("thread_centroid_terms")) get("thread_centroid_terms", p.thread_centroid_terms);
+  p.thread_relink = 0;  // states from before relinking go on without it
+  if (kv.contains("thread_relink")) {
+    get("thread_relink", p.thread_relink);
+    get("thread_relink_threshold", p.thread_relink_threshold);
+    get("thread_relink_entity_boost", p.thread_relink_entity_boost);
+  }
   get("probe_terms", p.probe_terms);
   get("max_postings", p.max_postings);
   get("rerank", p.rerank);
@@ -511,10 +524,18 @@ void FeedStore::open(const std::optional<FeedParams>& create_with, bool sync_ful
       sqlite3_bind_text(put.get(), 2, id.data(), static_cast<int>(id.size()), SQLITE_TRANSIENT);
       if (sqlite3_step(put.get()) != SQLITE_DONE) throw IoError(path + ": " + sqlite_message(db_));
       exec("COMMIT");
-    } else if (single_integer(
-                   "SELECT count(*) FROM pragma_table_info('documents') WHERE name = 'shingles'") == 0) {
-      // A state from before the feed learnt boilerplate: the column its rows leave empty.
-      exec("ALTER TABLE documents ADD COLUMN shingles BLOB");
+    } else {
+      // Columns a state from before leaves empty: the boilerplate's shingles, relinking's counts.
+      const auto add_column = [&](const char* name, const char* type) {
+        if (single_integer(("SELECT count(*) FROM pragma_table_info('documents') WHERE name = '" +
+                            std::string(name) + "'")
+                               .c_str()) == 0) {
+          exec(("ALTER TABLE documents ADD COLUMN " + std::string(name) + " " + type).c_str());
+        }
+      };
+      add_column("shingles", "BLOB");
+      add_column("counts", "BLOB");
+      add_column("language", "INTEGER");
     }
     auto prepare = [&](const char* sql) {
       sqlite3_stmt* st = nullptr;
@@ -526,8 +547,8 @@ void FeedStore::open(const std::optional<FeedParams>& create_with, bool sync_ful
     insert_ = prepare(
         "INSERT INTO documents(id, title, date, length, content_hash, dup_of, dup_group, dup_similarity, "
         "story,"
-        " thread, story_similarity, fingerprint, vector, terms, names, shingles) "
-        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
+        " thread, story_similarity, fingerprint, vector, terms, names, shingles, counts, language) "
+        "VALUES(?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)");
     remove_ = prepare("UPDATE documents SET deleted = 1 WHERE id = ? AND deleted = 0");
     log_removal_ = prepare(
         "INSERT INTO removals(doc_seq, after_seq) SELECT seq, (SELECT max(seq) FROM documents) FROM documents"
@@ -605,10 +626,12 @@ FeedStore::LoadReport FeedStore::load(FeedEngine& engine) {
   Statement st(
       db_,
       "SELECT 0 AS kind, seq AS pos, 0 AS sub, id, date, length, content_hash, dup_of, dup_similarity, story,"
-      " thread, story_similarity, fingerprint, vector, terms, names, shingles FROM documents WHERE seq > ?1"
+      " thread, story_similarity, fingerprint, vector, terms, names, shingles, counts, language FROM "
+      "documents"
+      " WHERE seq > ?1"
       " UNION ALL"
       " SELECT 1, r.after_seq, r.rseq, d.id, d.date, 0, 0, d.dup_of, 0, d.story, d.thread, 0, NULL, d.vector,"
-      " NULL, NULL, NULL FROM removals r JOIN documents d ON d.seq = r.doc_seq WHERE r.rseq > ?2"
+      " NULL, NULL, NULL, NULL, NULL FROM removals r JOIN documents d ON d.seq = r.doc_seq WHERE r.rseq > ?2"
       " ORDER BY pos, kind, sub");
   sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(from.documents));
   sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(from.removals));
@@ -641,6 +664,17 @@ FeedStore::LoadReport FeedStore::load(FeedEngine& engine) {
           unpack_names(sqlite3_column_blob(s, 15), static_cast<std::size_t>(sqlite3_column_bytes(s, 15)));
       const auto shingles = blob_span<std::uint64_t>(s, 16);
       r.shingles.assign(shingles.begin(), shingles.end());
+      const auto counts = blob_span<float>(s, 17);
+      r.counts.assign(counts.begin(), counts.end());
+      if (!r.counts.empty() && r.counts.size() != r.terms.size()) {
+        throw CorruptIndex(path_ + ": the row of '" + a.id + "' has " + std::to_string(r.counts.size()) +
+                           " counts for " + std::to_string(r.terms.size()) + " terms");
+      }
+      const int language = sqlite3_column_int(s, 18);
+      if (language < 0 || language >= static_cast<int>(kLanguageCount)) {
+        throw CorruptIndex(path_ + ": the row of '" + a.id + "' names no language");
+      }
+      r.language = static_cast<Language>(language);
       ++(op.removal ? report.removals : report.rows);
     }
     if (chunk.size() < kChunk) {
@@ -709,6 +743,10 @@ void FeedStore::commit(std::span<const StoreOp> ops) {
         if (!r.shingles.empty()) {
           sqlite3_bind_blob(st, 16, r.shingles.data(), static_cast<int>(r.shingles.size() * 8),
                             SQLITE_STATIC);
+        }
+        if (!r.counts.empty()) {
+          sqlite3_bind_blob(st, 17, r.counts.data(), static_cast<int>(r.counts.size() * 4), SQLITE_STATIC);
+          sqlite3_bind_int(st, 18, static_cast<int>(r.language));
         }
       }
       if (sqlite3_step(st) != SQLITE_DONE) throw IoError(path_ + ": " + sqlite_message(db_));

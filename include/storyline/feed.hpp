@@ -22,6 +22,7 @@
 #include "storyline/boilerplate.hpp"
 #include "storyline/document.hpp"
 #include "storyline/fingerprint.hpp"
+#include "storyline/language.hpp"
 #include "storyline/terms.hpp"
 
 namespace storyline {
@@ -52,8 +53,23 @@ struct FeedParams {
   /// first document's at this cosine or more, before the rule above: one storyline in another language
   /// or spelling (0: never).
   float thread_language_threshold = 0.3f;
-  std::uint32_t vector_terms = 48;     ///< a document vector keeps its heaviest terms
-  std::uint32_t centroid_terms = 128;  ///< a story centroid keeps its heaviest terms
+  /// Relinking: the feed runs `cluster`'s thread step (link_threads: entities boosted by
+  /// thread_relink_entity_boost, average linkage at thread_relink_threshold, small threads joined,
+  /// refinement, threads of several languages joined by their names as above) over all its live
+  /// stories, thread_relink times each time its number of stories doubles (from 16 stories on; 0:
+  /// never, the default; 2 to 4 measured best), and moves each story to the thread found for it. A
+  /// story is seen there as the sum of its documents' terms (1 + log count, every term), weighed by
+  /// the idf of the day. A thread found keeps the number of the thread that held most of its
+  /// documents. Documents answered before a relink keep their answer; lookups, threads and later
+  /// documents of a story see its thread now. States from before relinking go on without it. Off by
+  /// default: it costs time and memory (news-100000 at 2: 19.1 s and 437 MB against 13.4 s and
+  /// 250 MB), and a story that comes after the last relink is still linked by the rule above
+  /// (bench/README.md, "Relinking").
+  std::uint32_t thread_relink = 0;
+  float thread_relink_threshold = 0.06f;    ///< as ClusterParams::thread_threshold
+  float thread_relink_entity_boost = 4.0f;  ///< as ClusterParams::thread_entity_boost
+  std::uint32_t vector_terms = 48;          ///< a document vector keeps its heaviest terms
+  std::uint32_t centroid_terms = 128;       ///< a story centroid keeps its heaviest terms
   /// A thread centroid keeps its heaviest terms: a thread spans many stories, and at 128 its long
   /// tail (the names and words its stories share beside their own) is cut (bench/README.md, "The feed's
   /// thread centroids"). States from before keep 128.
@@ -88,6 +104,7 @@ struct PreparedDocument {
   TermCounts terms;
   TermNames names;             ///< readable form of the terms
   std::vector<float> encoded;  ///< a short document's centred encoder vector (FeedParams::encoder)
+  Language language = Language::kUnknown;  ///< guess_language of its text (or title)
 };
 
 /// Where a document went.
@@ -119,6 +136,10 @@ struct FeedRecord {
   SparseVector vector;               ///< unit TF-IDF vector at arrival (empty for a copy)
   std::vector<std::uint64_t> terms;  ///< distinct terms, for document frequencies (empty for a copy)
   std::vector<std::pair<std::uint64_t, std::string>> new_names;  ///< vector terms the engine had no name for
+  /// With relinking (FeedParams::thread_relink), of a non-copy: the count of each of terms (same
+  /// order; empty: 1 each) and its language.
+  std::vector<float> counts;
+  Language language = Language::kUnknown;
 };
 
 /// Summary of one story or thread.
