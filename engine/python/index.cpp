@@ -247,6 +247,7 @@ class PyFeed {
     knobs.add("thread_entity_boost", p.thread_entity_boost).add("thread_pivot_boost", p.thread_pivot_boost);
     knobs.add("thread_name_boost", p.thread_name_boost);
     knobs.add("thread_language_threshold", p.thread_language_threshold);
+    knobs.add("thread_relink", p.thread_relink).add("thread_relink_threshold", p.thread_relink_threshold);
     knobs.add("title_weight", p.tfidf.title_weight).add("entity_weight", p.tfidf.entity_weight);
     knobs.add("stem", p.tfidf.stem_language).add("bridge_weight", p.tfidf.bridge_weight);
     knobs.add("name_key_weight", p.tfidf.name_key_weight);

@@ -21,6 +21,20 @@ def test_assignments_equal_the_stream_command(cli, corpus, tmp_path):
     assert sum(a["dup_of"] is not None for a in got) > 20
 
 
+def test_relinking_equals_the_stream_command_and_moves_stories(cli, corpus, tmp_path):
+    _, records = corpus
+    records = records[:600]
+    stdin = "".join(json.dumps(r) + "\n" for r in records)
+    cli("stream", "-q", "--sync-normal", "--encoder", "off", "--thread-relink", "2", "--db", tmp_path / "cli.db",
+        stdin=stdin)
+    with storyline.Feed(tmp_path / "py.db", sync=False, thread_relink=2) as feed:
+        answered = feed.add_many(records)
+        now = [feed.get(r["id"])["thread_id"] for r in records]
+    assert sum(a["thread_id"] != t for a, t in zip(answered, now)) > 0  # relinking moved stories
+    with storyline.Feed(tmp_path / "cli.db") as feed:  # the command's state, reopened: the same threads
+        assert [feed.get(r["id"])["thread_id"] for r in records] == now
+
+
 def test_the_state_survives_and_answers_again(corpus, tmp_path):
     _, records = corpus
     db = tmp_path / "state.db"
