@@ -212,6 +212,8 @@ struct FeedEngine::Impl {
   std::vector<Thread> threads;  // number - 1
   detail::FlatHashMap<std::uint32_t> df;
   std::size_t counted = 0;  // documents counted in df
+  // Documents that joined stories since the last relink (with relinking on; 0 after opening a state).
+  std::size_t joined_since_relink = 0;
   std::size_t duplicates = 0;
   Postings story_postings, thread_postings;
   std::unordered_map<std::uint64_t, std::string> names;
@@ -528,6 +530,7 @@ struct FeedEngine::Impl {
       accumulate(s.linked, story_scratch, 1.0f, kLinkedTerms, scratch);
       accumulate(s.threaded, boosted_scratch, 1.0f, params.thread_centroid_terms, scratch);
       ++s.languages[static_cast<std::size_t>(r.language)];
+      ++joined_since_relink;
       if (opened && relink_due(stories.size())) relink();
     }
   }
@@ -658,6 +661,7 @@ struct FeedEngine::Impl {
 };
 
 void FeedEngine::Impl::relink() {
+  joined_since_relink = 0;
   std::vector<std::uint32_t> live;  // story indexes
   std::vector<const SparseVector*> vectors;
   std::vector<detail::LanguageCounts> languages;
@@ -767,6 +771,14 @@ FeedEngine::FeedEngine(FeedEngine&&) noexcept = default;
 FeedEngine& FeedEngine::operator=(FeedEngine&&) noexcept = default;
 
 const FeedParams& FeedEngine::params() const { return impl_->params; }
+
+bool FeedEngine::relink_pending() const {
+  return impl_->params.thread_relink > 0 && impl_->joined_since_relink > 0;
+}
+
+void FeedEngine::relink() {
+  if (impl_->params.thread_relink > 0) impl_->relink();
+}
 
 PreparedDocument FeedEngine::prepare(Document doc) const {
   PreparedDocument p;
@@ -919,7 +931,9 @@ void FeedEngine::replay(const std::function<bool(std::vector<ReplayOp>&)>& read)
          }) & tbb::make_filter<Chunk, Indexed>(tbb::filter_mode::serial_in_order, [&](Chunk chunk) {
            Indexed out{std::move(chunk), {}};
            for (const ReplayOp& op : *out.ops) {
-             if (op.removal) {
+             if (op.relink) {
+               out.docs.push_back(0);  // the story side's alone
+             } else if (op.removal) {
                const auto doc = m.dedup.find(op.record.assignment.id);
                STORYLINE_CHECK_ARG(doc.has_value(), "a removal names an unknown id");
                m.remove_duplicate_side(*doc);
@@ -933,13 +947,16 @@ void FeedEngine::replay(const std::function<bool(std::vector<ReplayOp>&)>& read)
          }) & tbb::make_filter<Indexed, void>(tbb::filter_mode::serial_in_order, [&](Indexed in) {
            for (std::size_t i = 0; i < in.ops->size(); ++i) {
              const ReplayOp& op = (*in.ops)[i];
-             if (op.removal) {
+             if (op.relink) {
+               if (m.params.thread_relink > 0) m.relink();
+             } else if (op.removal) {
                m.remove_story_side(op.record.assignment.story, op.record.vector);
              } else {
                m.restore_story_side(op.record, in.docs[i]);
              }
            }
          }));
+  m.joined_since_relink = 0;  // a relink the history did not store is not owed to it
 }
 
 namespace {

@@ -5,6 +5,7 @@
 #include <tbb/parallel_for.h>
 #include <unistd.h>
 
+#include <atomic>
 #include <chrono>
 #include <condition_variable>
 #include <csignal>
@@ -44,6 +45,8 @@ struct FeedService::Impl {
   std::size_t snapshot_covered = 0;  // operations the running writer's snapshot covers
   pid_t snapshot_child = -1;         // a child writing a snapshot, or -1
   bool committer_idle = false;       // waiting for work: an enqueue must wake it
+  // The engine owes a relink (set under engine_mutex, read by the committer while it waits).
+  std::atomic<bool> relink_owed = false;
   // add() calls that began and that are done assigning (or gave up); the committer lingers until the
   // latter reaches linger_until (0: not lingering).
   std::uint64_t calls_started = 0, calls_enqueued = 0, linger_until = 0;
@@ -55,12 +58,17 @@ struct FeedService::Impl {
     const auto start = std::chrono::steady_clock::now();
     loaded = store.load(engine);
     state_rows = engine.slots();
-    since_snapshot = loaded.rows + loaded.removals;
+    since_snapshot = loaded.rows + loaded.removals + loaded.relinks;
     replay_seconds = std::chrono::duration<double>(std::chrono::steady_clock::now() - start).count();
     committer = std::thread([this] { commit_loop(); });
   }
 
   ~Impl() {
+    try {
+      relink_if_owed(false);  // the feed is done: its threads as relinking finds them, stored
+    } catch (const std::exception&) {
+      // The state could not be written: the relink is not stored, and the rows replay without it.
+    }
     {
       std::lock_guard lock(queue_mutex);
       stopping = true;
@@ -88,9 +96,12 @@ struct FeedService::Impl {
         std::unique_lock lock(queue_mutex);
         if (queue.empty()) committer_idle = true;
         const auto ready = [&] { return !queue.empty() || stopping; };
+        bool quiet = false;
         if (snapshot_due()) {
           // A snapshot found the engine busy: look again soon, even if nothing more is committed.
           queued.wait_for(lock, std::chrono::milliseconds(20), ready);
+        } else if (relink_owed && options.quiet_relink_seconds > 0.0) {
+          quiet = !queued.wait_for(lock, std::chrono::duration<double>(options.quiet_relink_seconds), ready);
         } else {
           queued.wait(lock, ready);
         }
@@ -98,6 +109,13 @@ struct FeedService::Impl {
         if (queue.empty()) {
           if (stopping) return;
           lock.unlock();
+          if (quiet) {
+            try {
+              relink_if_owed(true);  // queues the relink: the next turn commits it
+            } catch (const std::exception&) {
+              relink_owed = false;  // the state refuses writes: failure says why
+            }
+          }
           maybe_snapshot();
           continue;
         }
@@ -134,6 +152,25 @@ struct FeedService::Impl {
         maybe_snapshot();
       }
     }
+  }
+
+  // Relinks the engine when relinking is on and documents joined stories since its last relink, and
+  // queues the relink behind the adds it follows, so that a replay makes it at the same place. The
+  // committer only tries the engine (a remove() holds it while it waits for a commit): when busy, the
+  // relink stays owed.
+  void relink_if_owed(bool committer) {
+    std::unique_lock lock(engine_mutex, std::defer_lock);
+    if (committer) {
+      if (!lock.try_lock()) return;
+    } else {
+      lock.lock();
+    }
+    relink_owed = false;
+    if (!engine.relink_pending()) return;
+    detail::StoreOp op;
+    op.relink = true;
+    enqueue(std::move(op));
+    engine.relink();
   }
 
   // Forks a child that writes the snapshot from its copy-on-write view of the engine, when enough was
@@ -276,6 +313,7 @@ struct FeedService::Impl {
     AddOutcome out;
     detail::StoreOp op;
     op.record = engine.add(std::move(p));
+    if (engine.relink_pending()) relink_owed = true;
     op.title = std::move(title);
     out.assignment = op.record.assignment;
     ticket = enqueue(std::move(op));
@@ -291,7 +329,9 @@ FeedService::~FeedService() = default;
 
 const FeedParams& FeedService::params() const { return impl_->engine.params(); }
 std::size_t FeedService::replayed() const { return impl_->engine.slots(); }
-std::size_t FeedService::replayed_rows() const { return impl_->loaded.rows + impl_->loaded.removals; }
+std::size_t FeedService::replayed_rows() const {
+  return impl_->loaded.rows + impl_->loaded.removals + impl_->loaded.relinks;
+}
 const std::string& FeedService::snapshot_problem() const { return impl_->loaded.snapshot_problem; }
 double FeedService::replay_seconds() const { return impl_->replay_seconds; }
 

@@ -71,8 +71,7 @@ TEST(FeedService, ARelinkedStateRebuiltFromItsRowsHasTheSameThreads) {
   p.thread_relink = 2;
   p.thread_threshold = 1.0f;  // online, every story opens a thread: only relinking joins them
   p.dedup.containment = 0.0;
-  std::map<std::string, std::uint32_t> now;
-  std::size_t moved = 0;
+  std::map<std::string, std::uint32_t> answered;
   {
     FeedService s(db, p, fast());
     std::vector<Document> docs;
@@ -82,23 +81,85 @@ TEST(FeedService, ARelinkedStateRebuiltFromItsRowsHasTheSameThreads) {
                                std::to_string(month) + (day < 10 ? "-0" : "-") + std::to_string(day);
       docs.push_back(news("d" + std::to_string(i), 100 + i, date.c_str()));
     }
-    const auto answered = s.add(docs);
-    ASSERT_EQ(s.counts().stories, 60u);  // relinks at 16, 32 and 48 stories
-    for (const AddOutcome& o : answered) {
-      now[o.assignment.id] = s.get(o.assignment.id)->assignment.thread;
-      moved += now[o.assignment.id] != o.assignment.thread;
-    }
+    for (const AddOutcome& o : s.add(docs)) answered[o.assignment.id] = o.assignment.thread;
+    ASSERT_EQ(s.counts().stories, 60u);  // relinks at 16, 32 and 48 stories, and when it closes
   }
-  EXPECT_GT(moved, 0u);
   const std::string copy = dir.path("copy.db");  // the rows without the snapshot
   test::write_file(copy, test::read_file(db));
   FeedService from_rows(copy, std::nullopt, fast());
-  EXPECT_EQ(from_rows.replayed_rows(), 60u);
+  EXPECT_EQ(from_rows.replayed_rows(), 61u);  // 60 documents and the closing relink
   FeedService from_snapshot(db, std::nullopt, fast());
-  for (const auto& [id, thread] : now) {
-    EXPECT_EQ(from_rows.get(id)->assignment.thread, thread) << id;
-    EXPECT_EQ(from_snapshot.get(id)->assignment.thread, thread) << id;
+  std::size_t moved = 0;
+  for (const auto& [id, thread] : answered) {
+    const std::uint32_t now = from_snapshot.get(id)->assignment.thread;
+    EXPECT_EQ(from_rows.get(id)->assignment.thread, now) << id;
+    moved += now != thread;
   }
+  EXPECT_GT(moved, 0u);
+}
+
+// With relinking on, the stories that came after the last relink by count are relinked when the feed
+// goes quiet and when it closes; both relinks are stored, so a state rebuilt from its rows alone has
+// the threads the feed ended with.
+TEST(FeedService, RelinksWhenTheFeedGoesQuietAndWhenItClosesAndARestartDoesToo) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  FeedParams p;
+  p.thread_relink = 1;        // by count at 16 and 32 stories only
+  p.thread_threshold = 1.0f;  // online, every story opens a thread
+  p.dedup.containment = 0.0;
+  FeedServiceOptions options = fast();
+  options.quiet_relink_seconds = 0.5;
+  const auto report = [](unsigned i) {  // a week apart: a story each
+    const unsigned month = i / 4 % 12 + 1, day = 1 + 7 * (i % 4);
+    const std::string date = std::to_string(2023 + i / 48) + (month < 10 ? "-0" : "-") +
+                             std::to_string(month) + (day < 10 ? "-0" : "-") + std::to_string(day);
+    return news("d" + std::to_string(i), 100 + i, date.c_str());
+  };
+  std::map<std::string, std::uint32_t> answered, now;
+  const auto moved = [&](unsigned from, unsigned to) {
+    std::size_t n = 0;
+    for (unsigned i = from; i < to; ++i)
+      n += now["d" + std::to_string(i)] != answered["d" + std::to_string(i)];
+    return n;
+  };
+  {
+    FeedService s(db, p, options);
+    std::vector<Document> docs;
+    for (unsigned i = 0; i < 44; ++i) docs.push_back(report(i));
+    for (const AddOutcome& o : s.add(docs)) answered[o.assignment.id] = o.assignment.thread;
+    ASSERT_EQ(s.counts().stories, 44u);
+    // Quiet: within seconds the twelve stories after the relink at 32 are relinked too.
+    const auto look = [&] {
+      for (unsigned i = 32; i < 44; ++i)
+        now["d" + std::to_string(i)] = s.get("d" + std::to_string(i))->assignment.thread;
+    };
+    look();
+    EXPECT_EQ(moved(32, 44), 0u);  // nothing relinked them yet
+    for (int wait = 0; wait < 200 && moved(32, 44) == 0; ++wait) {
+      std::this_thread::sleep_for(std::chrono::milliseconds(25));
+      look();
+    }
+    EXPECT_GT(moved(32, 44), 0u);
+  }  // nothing joined since: closing does not relink
+  {
+    options.quiet_relink_seconds = 0;  // when it closes only
+    FeedService s(db, std::nullopt, options);
+    std::vector<Document> more;
+    for (unsigned i = 44; i < 56; ++i) more.push_back(report(i));
+    for (const AddOutcome& o : s.add(more)) answered[o.assignment.id] = o.assignment.thread;
+  }                                              // closing relinks the last twelve
+  const std::string copy = dir.path("copy.db");  // the rows without the snapshot
+  test::write_file(copy, test::read_file(db));
+  FeedService from_rows(copy, std::nullopt, fast());
+  EXPECT_EQ(from_rows.replayed_rows(), 58u);  // 56 documents and two relinks
+  FeedService from_snapshot(db, std::nullopt, fast());
+  EXPECT_EQ(from_snapshot.replayed_rows(), 0u);
+  for (const auto& [id, thread] : answered) {
+    now[id] = from_snapshot.get(id)->assignment.thread;
+    EXPECT_EQ(from_rows.get(id)->assignment.thread, now[id]) << id;
+  }
+  EXPECT_GT(moved(44, 56), 0u);
 }
 
 TEST(FeedService, ResendingIsIdempotentAndAClashAddsNothing) {

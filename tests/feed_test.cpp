@@ -472,5 +472,64 @@ TEST(Feed, RelinkingJoinsTheStoriesOfOneStorylineAndReplaysTheSame) {
             with.thread(thread_of(with, "valencia-0"))->top_terms);
 }
 
+// A relink asked for (the feed went quiet): owed only with relinking on and once documents came, it
+// joins what the online rule left apart, and a replay of the history with the relink at its place
+// makes it too.
+TEST(Feed, ARelinkAskedForIsOwedOnceDocumentsCameAndReplaysAtItsPlace) {
+  const auto all = storylines();
+  const std::vector<Document> docs(all.begin(), all.begin() + 12);  // 12 stories: no relink by count
+  FeedParams online;
+  online.thread_threshold = 1.0f;
+  online.thread_language_threshold = 0.0f;
+  online.dedup.containment = 0.0;
+  online.dedup.threshold = 0.95;
+  FeedEngine off{online};
+  feed_all(off, docs);
+  EXPECT_FALSE(off.relink_pending());  // relinking off: never owed
+  off.relink();
+  EXPECT_EQ(off.threads(), 12u);
+
+  FeedParams relinking = online;
+  relinking.thread_relink = 2;
+  FeedEngine with{relinking};
+  EXPECT_FALSE(with.relink_pending());
+  const auto records = feed_all(with, docs);
+  EXPECT_TRUE(with.relink_pending());
+  EXPECT_EQ(with.threads(), 12u);
+  with.relink();
+  EXPECT_FALSE(with.relink_pending());
+  const auto thread_of = [](const FeedEngine& e, const std::string& id) { return e.find(id)->first.thread; };
+  for (int i = 1; i < 6; ++i) {
+    EXPECT_EQ(thread_of(with, "valencia-" + std::to_string(i)), thread_of(with, "valencia-0")) << i;
+    EXPECT_EQ(thread_of(with, "ghana-" + std::to_string(i)), thread_of(with, "ghana-0")) << i;
+  }
+  EXPECT_NE(thread_of(with, "valencia-0"), thread_of(with, "ghana-0"));
+
+  // The history, the twelve adds and the relink, replayed; and without the relink.
+  std::vector<FeedEngine::ReplayOp> ops;
+  for (std::size_t i = 0; i < records.size(); ++i) ops.push_back({records[i], false, false});
+  FeedEngine::ReplayOp relink_op;
+  relink_op.relink = true;
+  const auto replay = [&](FeedEngine& e, const std::vector<FeedEngine::ReplayOp>& history) {
+    bool given = false;
+    e.replay([&](std::vector<FeedEngine::ReplayOp>& chunk) {
+      if (given) return false;
+      chunk = history;
+      given = true;
+      return true;
+    });
+  };
+  ops.push_back(relink_op);
+  FeedEngine replayed{relinking};
+  replay(replayed, ops);
+  EXPECT_FALSE(replayed.relink_pending());  // an opened state owes nothing
+  for (const Document& d : docs) EXPECT_EQ(thread_of(replayed, d.id), thread_of(with, d.id)) << d.id;
+  ops.pop_back();
+  FeedEngine unrelinked{relinking};
+  replay(unrelinked, ops);
+  EXPECT_EQ(unrelinked.threads(), 12u);
+  EXPECT_NE(thread_of(unrelinked, "valencia-1"), thread_of(unrelinked, "valencia-0"));
+}
+
 }  // namespace
 }  // namespace storyline

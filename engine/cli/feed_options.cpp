@@ -40,6 +40,11 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
                      "relink every live story into threads the way `cluster` does, this many times each "
                      "time the stories double (0: never)"))
       ->check(CLI::Range(0u, 64u));
+  c.add_option("--thread-relink-quiet", cli.quiet_relink_seconds,
+               "with --thread-relink, relink also when no document came for this many seconds, and always "
+               "when the feed closes (the end of `stream`'s input) (0: when it closes only)")
+      ->check(CLI::Range(0.0, 86400.0))
+      ->capture_default_str();
   param(c.add_option("--thread-relink-threshold", p.thread_relink_threshold,
                      "relinking's average-linkage threshold, as cluster's --thread-threshold"))
       ->check(CLI::Range(0.01, 1.0));
@@ -78,6 +83,7 @@ std::unique_ptr<FeedService> open_feed(FeedCli& cli) {
   FeedServiceOptions options;
   options.sync_full = !cli.sync_normal;
   options.snapshot_every = cli.snapshot_every;
+  options.quiet_relink_seconds = cli.quiet_relink_seconds;
   options.on_warning = [](const std::string& warning) {
     std::fprintf(stderr, "storyline: WARNING: %s\n", warning.c_str());
     std::fflush(stderr);

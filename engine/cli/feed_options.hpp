@@ -16,6 +16,7 @@ struct FeedCli {
   IngestParams ingest;
   bool sync_normal = false;
   std::size_t snapshot_every = 0;
+  double quiet_relink_seconds = 10.0;
   bool quiet = false;
   unsigned jobs = 0;
   std::string lexicon = "auto";

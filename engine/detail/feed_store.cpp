@@ -553,18 +553,22 @@ void FeedStore::open(const std::optional<FeedParams>& create_with, bool sync_ful
     log_removal_ = prepare(
         "INSERT INTO removals(doc_seq, after_seq) SELECT seq, (SELECT max(seq) FROM documents) FROM documents"
         " WHERE id = ? AND deleted = 0 ORDER BY seq DESC LIMIT 1");
+    log_relink_ =
+        prepare("INSERT INTO removals(doc_seq, after_seq) SELECT 0, coalesce(max(seq), 0) FROM documents");
     vector_ = prepare("SELECT vector FROM documents WHERE id = ? AND deleted = 0 ORDER BY seq DESC LIMIT 1");
     title_ = prepare("SELECT title FROM documents WHERE id = ? AND deleted = 0 ORDER BY seq DESC LIMIT 1");
     members_ = prepare("SELECT id FROM documents WHERE story = ? AND deleted = 0 ORDER BY seq LIMIT ?");
   } catch (...) {
-    for (sqlite3_stmt* st : {insert_, remove_, log_removal_, vector_, title_, members_}) sqlite3_finalize(st);
+    for (sqlite3_stmt* st : {insert_, remove_, log_removal_, log_relink_, vector_, title_, members_})
+      sqlite3_finalize(st);
     sqlite3_close_v2(db_);
     throw;
   }
 }
 
 FeedStore::~FeedStore() {
-  for (sqlite3_stmt* st : {insert_, remove_, log_removal_, vector_, title_, members_}) sqlite3_finalize(st);
+  for (sqlite3_stmt* st : {insert_, remove_, log_removal_, log_relink_, vector_, title_, members_})
+    sqlite3_finalize(st);
   sqlite3_close_v2(db_);
   ::close(lock_fd_);
 }
@@ -608,7 +612,7 @@ FeedStore::LoadReport FeedStore::load(FeedEngine& engine) {
         // going on would overwrite the snapshot at the next stop.
         throw StateBehindSnapshot(path_ + " lacks rows its snapshot " + snapshot_path() + " holds (" +
                                   std::to_string(m.documents) + " documents and " +
-                                  std::to_string(m.removals) + " removals, against " +
+                                  std::to_string(m.removals) + " logged removals and relinks, against " +
                                   std::to_string(now.documents) + " and " + std::to_string(now.removals) +
                                   "): restore the database, or move the snapshot away to go on without them");
       }
@@ -622,17 +626,19 @@ FeedStore::LoadReport FeedStore::load(FeedEngine& engine) {
     }
   }
   engine.reserve(now.documents);
-  // The history after the snapshot: adds by seq, each removal right after the add it followed.
+  // The history after the snapshot: adds by seq, each removal or relink (kind 1, 2: the log, in its
+  // order) right after the add it followed.
   Statement st(
       db_,
       "SELECT 0 AS kind, seq AS pos, 0 AS sub, id, date, length, content_hash, dup_of, dup_similarity, story,"
-      " thread, story_similarity, fingerprint, vector, terms, names, shingles, counts, language FROM "
-      "documents"
-      " WHERE seq > ?1"
+      " thread, story_similarity, fingerprint, vector, terms, names, shingles, counts, language, 0 AS logged"
+      " FROM documents WHERE seq > ?1"
       " UNION ALL"
-      " SELECT 1, r.after_seq, r.rseq, d.id, d.date, 0, 0, d.dup_of, 0, d.story, d.thread, 0, NULL, d.vector,"
-      " NULL, NULL, NULL, NULL, NULL FROM removals r JOIN documents d ON d.seq = r.doc_seq WHERE r.rseq > ?2"
-      " ORDER BY pos, kind, sub");
+      " SELECT CASE WHEN r.doc_seq = 0 THEN 2 ELSE 1 END, r.after_seq, r.rseq, d.id, d.date, 0, 0, d.dup_of, "
+      "0,"
+      " d.story, d.thread, 0, NULL, d.vector, NULL, NULL, NULL, NULL, NULL, 1 FROM removals r"
+      " LEFT JOIN documents d ON d.seq = r.doc_seq WHERE r.rseq > ?2 AND (r.doc_seq = 0 OR d.seq IS NOT NULL)"
+      " ORDER BY pos, logged, sub");
   sqlite3_bind_int64(st.get(), 1, static_cast<sqlite3_int64>(from.documents));
   sqlite3_bind_int64(st.get(), 2, static_cast<sqlite3_int64>(from.removals));
   bool finished = false;  // stepping past the end would start the statement over
@@ -642,6 +648,11 @@ FeedStore::LoadReport FeedStore::load(FeedEngine& engine) {
     while (!finished && chunk.size() < kChunk && (rc = sqlite3_step(st.get())) == SQLITE_ROW) {
       sqlite3_stmt* s = st.get();
       FeedEngine::ReplayOp& op = chunk.emplace_back();
+      if (sqlite3_column_int(s, 0) == 2) {
+        op.relink = true;
+        ++report.relinks;
+        continue;
+      }
       op.removal = sqlite3_column_int(s, 0) != 0;
       FeedRecord& r = op.record;
       Assignment& a = r.assignment;
@@ -710,6 +721,11 @@ void FeedStore::commit(std::span<const StoreOp> ops) {
   exec("BEGIN");
   try {
     for (const StoreOp& op : ops) {
+      if (op.relink) {
+        sqlite3_reset(log_relink_);
+        if (sqlite3_step(log_relink_) != SQLITE_DONE) throw IoError(path_ + ": " + sqlite_message(db_));
+        continue;
+      }
       const Assignment& a = op.record.assignment;
       if (op.remove) {
         sqlite3_reset(log_removal_);

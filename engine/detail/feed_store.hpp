@@ -1,7 +1,7 @@
 // The feed's durable state in SQLite (WAL mode): one row per document ever added, with what the engine
-// needs to replay it, and one row per removal with its place in that history (rows are never deleted,
-// only marked), so a restarted engine is the engine that was running. A snapshot file beside the state,
-// written at a clean stop, holds the engine as of a point of that history: a restart loads it and
+// needs to replay it, and one row per removal (or relink) with its place in that history (rows are never
+// deleted, only marked), so a restarted engine is the engine that was running. A snapshot file beside the
+// state, written at a clean stop, holds the engine as of a point of that history: a restart loads it and
 // replays only what came after.
 #pragma once
 
@@ -24,11 +24,14 @@ struct sqlite3_stmt;
 
 namespace storyline::detail {
 
-/// One write: a document added (record + title) or removed (id).
+/// One write: a document added (record + title) or removed (id), or a relink the engine made when the
+/// feed went quiet (FeedEngine::relink; stored in the removals' log with doc_seq 0, so that a replay
+/// makes it at its place in the history).
 struct StoreOp {
   FeedRecord record;
   std::string title;
   bool remove = false;
+  bool relink = false;
 };
 
 /// The database lacks rows that the snapshot beside it holds: refused, since going on would overwrite
@@ -60,6 +63,7 @@ class FeedStore {
     std::size_t snapshot_documents = 0;  ///< document slots taken from the snapshot
     std::size_t rows = 0;                ///< document rows replayed after it
     std::size_t removals = 0;            ///< removals replayed after it
+    std::size_t relinks = 0;             ///< relinks made when the feed went quiet, replayed after it
     std::string snapshot_problem;        ///< why a snapshot file present was not used
   };
   /// Rebuilds engine (empty, of params()): from the snapshot beside the state (path + ".snapshot")
@@ -106,6 +110,7 @@ class FeedStore {
   sqlite3_stmt* insert_ = nullptr;
   sqlite3_stmt* remove_ = nullptr;
   sqlite3_stmt* log_removal_ = nullptr;
+  sqlite3_stmt* log_relink_ = nullptr;
   sqlite3_stmt* vector_ = nullptr;
   sqlite3_stmt* title_ = nullptr;
   sqlite3_stmt* members_ = nullptr;

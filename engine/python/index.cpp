@@ -248,6 +248,9 @@ class PyFeed {
     knobs.add("thread_name_boost", p.thread_name_boost);
     knobs.add("thread_language_threshold", p.thread_language_threshold);
     knobs.add("thread_relink", p.thread_relink).add("thread_relink_threshold", p.thread_relink_threshold);
+    FeedServiceOptions options;
+    options.sync_full = sync;
+    knobs.add("thread_relink_quiet", options.quiet_relink_seconds);
     knobs.add("title_weight", p.tfidf.title_weight).add("entity_weight", p.tfidf.entity_weight);
     knobs.add("stem", p.tfidf.stem_language).add("bridge_weight", p.tfidf.bridge_weight);
     knobs.add("name_key_weight", p.tfidf.name_key_weight);
@@ -255,8 +258,6 @@ class PyFeed {
     knobs.add("boilerplate_df", p.boilerplate.df).add("boilerplate_sample", p.boilerplate.sample);
     knobs.apply(kwargs, "Feed");
     p.tfidf.lexicon = load_lexicon(lexicon, p.tfidf);
-    FeedServiceOptions options;
-    options.sync_full = sync;
     py::gil_scoped_release release;
     service_ = std::make_unique<FeedService>(path.string(), p, std::move(options));
   }

@@ -108,7 +108,8 @@ its own). Each add returns once the record is committed. Knobs: story_threshold,
 dated_story_threshold, thread_threshold, window_days, thread_entity_boost, thread_pivot_boost,
 thread_name_boost, thread_language_threshold, thread_relink, thread_relink_threshold, title_weight,
 entity_weight, stem, bridge_weight, name_key_weight, dedup_threshold, containment, boilerplate_df,
-boilerplate_sample, field names.)";
+boilerplate_sample, field names; and thread_relink_quiet (seconds without a record after which a
+feed with thread_relink relinks; it relinks when closed too; 0: then only).)";
 
 }  // namespace doc
 

@@ -61,10 +61,10 @@ struct FeedParams {
   /// story is seen there as the sum of its documents' terms (1 + log count, every term), weighed by
   /// the idf of the day. A thread found keeps the number of the thread that held most of its
   /// documents. Documents answered before a relink keep their answer; lookups, threads and later
-  /// documents of a story see its thread now. States from before relinking go on without it. Off by
-  /// default: it costs time and memory (news-100000 at 2: 19.1 s and 437 MB against 13.4 s and
-  /// 250 MB), and a story that comes after the last relink is still linked by the rule above
-  /// (bench/README.md, "Relinking").
+  /// documents of a story see its thread now. States from before relinking go on without it. A
+  /// FeedService also relinks when the feed goes quiet and when it closes (relink(),
+  /// FeedServiceOptions::quiet_relink_seconds). Off by default: it costs time and memory
+  /// (news-100000 at 2: 19.6 s and 492 MB against 12.6 s and 250 MB) (bench/README.md, "Relinking").
   std::uint32_t thread_relink = 0;
   float thread_relink_threshold = 0.06f;    ///< as ClusterParams::thread_threshold
   float thread_relink_entity_boost = 4.0f;  ///< as ClusterParams::thread_entity_boost
@@ -179,11 +179,21 @@ class FeedEngine {
   /// Throws InvalidArgument for a record that cannot follow the ones before it.
   void restore(const FeedRecord& record);
 
-  /// One step of a stored history: an add (record) or a removal (record.assignment.id and .story, and
-  /// record.vector: the vector the document was added with; empty for a copy).
+  /// Relinking now, not at the count of stories (FeedParams::thread_relink): the feed went quiet, or
+  /// is closing. relink_pending() says whether documents joined stories since the last relink (always
+  /// false with relinking off, and after replay()); relink() relinks (nothing with relinking
+  /// off). A relink made this way must be stored with the history (ReplayOp::relink) for a replay to
+  /// make it too.
+  bool relink_pending() const;
+  void relink();
+
+  /// One step of a stored history: an add (record), a removal (record.assignment.id and .story, and
+  /// record.vector: the vector the document was added with; empty for a copy), or a relink made by
+  /// relink() (record unused).
   struct ReplayOp {
     FeedRecord record;
     bool removal = false;
+    bool relink = false;
   };
   /// Replays a history in order, as restore() and remove() would, faster: read(chunk) fills the next
   /// chunk (false or empty: no more), and chunks are read and replayed on the two sides of the engine

@@ -43,6 +43,10 @@ struct FeedServiceOptions {
   /// write, while the service goes on) once this many operations were committed since the last one;
   /// 0: max(10,000, a tenth of the state). After a crash, a restart replays at most that many rows.
   std::size_t snapshot_every = 0;
+  /// With relinking (FeedParams::thread_relink), the feed relinks when no document has come for this
+  /// many seconds and documents joined stories since its last relink, and when it closes (0: only
+  /// then). A relink is stored with the history, so a restart makes it too.
+  double quiet_relink_seconds = 10.0;
   /// Receives warnings an operator must see (the state's WAL file was deleted under the service and
   /// has been recovered). Called on the service's committing thread; may be empty.
   std::function<void(const std::string&)> on_warning;
@@ -54,7 +58,8 @@ class FeedService {
   /// IoError, CorruptIndex for a file that is not a storyline state (left untouched), InvalidArgument.
   FeedService(const std::string& path, const std::optional<FeedParams>& create_with,
               FeedServiceOptions options = {});
-  /// Commits what is queued, writes the snapshot (path + ".snapshot") and closes the state.
+  /// Relinks when relinking is on and owed (FeedServiceOptions::quiet_relink_seconds), commits what is
+  /// queued, writes the snapshot (path + ".snapshot") and closes the state.
   ~FeedService();
   FeedService(const FeedService&) = delete;
   FeedService& operator=(const FeedService&) = delete;
