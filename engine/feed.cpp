@@ -200,6 +200,15 @@ std::string thread_name(std::uint32_t number) {
   return out;
 }
 
+// What a relink reads of the engine, and the threads it finds (FeedEngine::plan_relink).
+struct FeedEngine::RelinkPlan {
+  std::vector<std::uint32_t> live;    // the stories relinked (indexes)
+  std::vector<SparseVector> weighed;  // each one's terms at today's weights (dropped once linked)
+  std::vector<detail::LanguageCounts> languages;
+  ClusterParams linking;
+  std::vector<std::uint32_t> label;  // per live story, its thread found (link_plan)
+};
+
 struct FeedEngine::Impl {
   FeedParams params;
   FingerprintScheme scheme;
@@ -545,7 +554,16 @@ struct FeedEngine::Impl {
   }
 
   // The thread step of `cluster` over the live stories; each story moves to the thread found for it.
-  void relink();
+  // In three parts, so that a service can find the threads without holding the engine: what it reads
+  // of the engine (plan_relink), the threads found (link_plan: no engine), the stories moved to them
+  // (apply_relink).
+  void relink() {
+    RelinkPlan plan = plan_relink();
+    link_plan(plan);
+    apply_relink(plan);
+  }
+  RelinkPlan plan_relink() const;
+  void apply_relink(const RelinkPlan& plan);
 
   void count_terms(std::span<const std::uint64_t> terms) {
     constexpr std::size_t kAhead = 8;  // the map is far larger than the caches
@@ -660,25 +678,23 @@ struct FeedEngine::Impl {
   }
 };
 
-void FeedEngine::Impl::relink() {
-  joined_since_relink = 0;
-  std::vector<std::uint32_t> live;  // story indexes
-  std::vector<const SparseVector*> vectors;
-  std::vector<detail::LanguageCounts> languages;
+FeedEngine::RelinkPlan FeedEngine::Impl::plan_relink() const {
+  RelinkPlan plan;
   for (std::uint32_t i = 0; i < stories.size(); ++i) {
     const Story& s = stories[i];
     if (s.size == 0 || s.linked.sum.empty()) continue;
-    live.push_back(i);
-    languages.push_back(s.languages);
+    plan.live.push_back(i);
+    plan.languages.push_back(s.languages);
   }
-  if (live.size() < 2) return;
+  if (plan.live.size() < 2) return plan;
   // The stories' rows: term weights times today's idf (entity weight, the own-term rule and the df cap
   // as build_tfidf applies them).
   const auto max_df = static_cast<std::uint32_t>(params.tfidf.max_df_ratio * static_cast<double>(counted));
-  std::vector<SparseVector> weighed(live.size());
-  for (std::size_t k = 0; k < live.size(); ++k) {
-    weighed[k] = stories[live[k]].linked.sum;
-    for (auto& e : weighed[k]) {
+  plan.weighed.resize(plan.live.size());
+  for (std::size_t k = 0; k < plan.live.size(); ++k) {
+    SparseVector& w = plan.weighed[k];
+    w = stories[plan.live[k]].linked.sum;
+    for (auto& e : w) {
       const std::uint32_t* f = df.find(e.first);
       const std::uint32_t n = f ? *f : 1;
       if (counted >= kMinDocsForMaxDf && n > max_df) {
@@ -688,16 +704,30 @@ void FeedEngine::Impl::relink() {
       e.second *= idf(e.first) * (is_entity_term(e.first) ? params.tfidf.entity_weight : 1.0f) *
                   (n <= 1 ? params.tfidf.own_term_weight : 1.0f);
     }
-    std::erase_if(weighed[k], [](const auto& e) { return e.second == 0.0f; });
-    vectors.push_back(&weighed[k]);
+    std::erase_if(w, [](const auto& e) { return e.second == 0.0f; });
   }
-  ClusterParams linking;
-  linking.thread_threshold = params.thread_relink_threshold;
-  linking.thread_entity_boost = params.thread_relink_entity_boost;
-  linking.thread_pivot_boost = bridged ? params.thread_pivot_boost : 0.0f;
-  linking.thread_name_boost = bridged ? params.thread_name_boost : 0.0f;
-  linking.thread_language_threshold = bridged ? params.thread_language_threshold : 0.0f;
-  const std::vector<std::uint32_t> label = detail::link_story_vectors(vectors, languages, linking);
+  plan.linking.thread_threshold = params.thread_relink_threshold;
+  plan.linking.thread_entity_boost = params.thread_relink_entity_boost;
+  plan.linking.thread_pivot_boost = bridged ? params.thread_pivot_boost : 0.0f;
+  plan.linking.thread_name_boost = bridged ? params.thread_name_boost : 0.0f;
+  plan.linking.thread_language_threshold = bridged ? params.thread_language_threshold : 0.0f;
+  return plan;
+}
+
+void FeedEngine::link_plan(RelinkPlan& plan) {
+  if (plan.live.size() < 2) return;
+  std::vector<const SparseVector*> vectors;
+  for (const SparseVector& w : plan.weighed) vectors.push_back(&w);
+  plan.label = detail::link_story_vectors(vectors, plan.languages, plan.linking);
+  plan.weighed = {};
+}
+
+void FeedEngine::Impl::apply_relink(const RelinkPlan& plan) {
+  joined_since_relink = 0;
+  if (plan.live.size() < 2) return;
+  const std::vector<std::uint32_t>& live = plan.live;
+  const std::vector<std::uint32_t>& label = plan.label;
+  STORYLINE_CHECK_ARG(label.size() == live.size(), "a relink applied before its threads were found");
   const std::size_t found = *std::max_element(label.begin(), label.end()) + 1;
 
   // A found thread takes the number of the thread most of its documents were in, largest overlaps
@@ -779,6 +809,13 @@ bool FeedEngine::relink_pending() const {
 void FeedEngine::relink() {
   if (impl_->params.thread_relink > 0) impl_->relink();
 }
+
+std::shared_ptr<FeedEngine::RelinkPlan> FeedEngine::plan_relink() const {
+  if (impl_->params.thread_relink == 0) return nullptr;
+  return std::make_shared<RelinkPlan>(impl_->plan_relink());
+}
+
+void FeedEngine::apply_relink(const RelinkPlan& plan) { impl_->apply_relink(plan); }
 
 PreparedDocument FeedEngine::prepare(Document doc) const {
   PreparedDocument p;

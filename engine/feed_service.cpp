@@ -65,7 +65,7 @@ struct FeedService::Impl {
 
   ~Impl() {
     try {
-      relink_if_owed(false);  // the feed is done: its threads as relinking finds them, stored
+      relink_if_owed();  // the feed is done: its threads as relinking finds them, stored
     } catch (const std::exception&) {
       // The state could not be written: the relink is not stored, and the rows replay without it.
     }
@@ -111,7 +111,7 @@ struct FeedService::Impl {
           lock.unlock();
           if (quiet) {
             try {
-              relink_if_owed(true);  // queues the relink: the next turn commits it
+              relink_when_quiet();  // queues the relink: the next turn commits it
             } catch (const std::exception&) {
               relink_owed = false;  // the state refuses writes: failure says why
             }
@@ -155,22 +155,42 @@ struct FeedService::Impl {
   }
 
   // Relinks the engine when relinking is on and documents joined stories since its last relink, and
-  // queues the relink behind the adds it follows, so that a replay makes it at the same place. The
-  // committer only tries the engine (a remove() holds it while it waits for a commit): when busy, the
-  // relink stays owed.
-  void relink_if_owed(bool committer) {
-    std::unique_lock lock(engine_mutex, std::defer_lock);
-    if (committer) {
-      if (!lock.try_lock()) return;
-    } else {
-      lock.lock();
-    }
+  // queues the relink behind the adds it follows, so that a replay makes it at the same place.
+  void relink_if_owed() {
+    std::lock_guard lock(engine_mutex);
     relink_owed = false;
     if (!engine.relink_pending()) return;
     detail::StoreOp op;
     op.relink = true;
     enqueue(std::move(op));
     engine.relink();
+  }
+
+  // The same from the committer when the feed is quiet, holding the engine only to read it and to move
+  // the stories: lookups and reads go on while the threads are found. A document added or removed
+  // meanwhile drops the relink (it stays owed: the next quiet spell makes it). The committer only tries
+  // the engine (a remove() holds it while it waits for a commit, which this thread makes).
+  void relink_when_quiet() {
+    std::shared_ptr<FeedEngine::RelinkPlan> plan;
+    std::uint64_t at = 0;
+    {
+      std::unique_lock lock(engine_mutex, std::try_to_lock);
+      if (!lock.owns_lock()) return;
+      if (!engine.relink_pending()) {
+        relink_owed = false;
+        return;
+      }
+      plan = engine.plan_relink();
+      at = last_ticket();
+    }
+    FeedEngine::link_plan(*plan);
+    std::unique_lock lock(engine_mutex, std::try_to_lock);
+    if (!lock.owns_lock() || last_ticket() != at) return;
+    relink_owed = false;
+    detail::StoreOp op;
+    op.relink = true;
+    enqueue(std::move(op));
+    engine.apply_relink(*plan);
   }
 
   // Forks a child that writes the snapshot from its copy-on-write view of the engine, when enough was

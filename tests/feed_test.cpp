@@ -504,6 +504,16 @@ TEST(Feed, ARelinkAskedForIsOwedOnceDocumentsCameAndReplaysAtItsPlace) {
     EXPECT_EQ(thread_of(with, "ghana-" + std::to_string(i)), thread_of(with, "ghana-0")) << i;
   }
   EXPECT_NE(thread_of(with, "valencia-0"), thread_of(with, "ghana-0"));
+  // In three steps (a service finds the threads without holding the engine): the same.
+  FeedEngine stepwise{relinking};
+  feed_all(stepwise, docs);
+  EXPECT_EQ(FeedEngine{online}.plan_relink(), nullptr);
+  const auto plan = stepwise.plan_relink();
+  ASSERT_NE(plan, nullptr);
+  FeedEngine::link_plan(*plan);
+  stepwise.apply_relink(*plan);
+  EXPECT_FALSE(stepwise.relink_pending());
+  for (const Document& d : docs) EXPECT_EQ(thread_of(stepwise, d.id), thread_of(with, d.id)) << d.id;
 
   // The history, the twelve adds and the relink, replayed; and without the relink.
   std::vector<FeedEngine::ReplayOp> ops;

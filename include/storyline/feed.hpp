@@ -186,6 +186,15 @@ class FeedEngine {
   /// make it too.
   bool relink_pending() const;
   void relink();
+  /// relink() in three steps, for a caller that must not hold the engine while the threads are found
+  /// (a service answering lookups meanwhile): plan_relink() reads what relinking needs (nullptr with
+  /// relinking off); link_plan() finds the threads, touching no engine; apply_relink() moves the
+  /// stories, which must be the same as at plan_relink() (nothing added or removed between: the
+  /// caller checks, and drops the plan otherwise). The three equal relink().
+  struct RelinkPlan;  // engine/feed.cpp
+  std::shared_ptr<RelinkPlan> plan_relink() const;
+  static void link_plan(RelinkPlan& plan);
+  void apply_relink(const RelinkPlan& plan);
 
   /// One step of a stored history: an add (record), a removal (record.assignment.id and .story, and
   /// record.vector: the vector the document was added with; empty for a copy), or a relink made by
