@@ -56,6 +56,17 @@ std::vector<FeedRecord> feed_all(FeedEngine& e, const std::vector<Document>& doc
   return out;
 }
 
+// Replays a whole history in one chunk.
+void replay_all(FeedEngine& e, const std::vector<FeedEngine::ReplayOp>& history) {
+  bool given = false;
+  e.replay([&](std::vector<FeedEngine::ReplayOp>& chunk) {
+    if (given) return false;
+    chunk = history;
+    given = true;
+    return true;
+  });
+}
+
 TEST(Feed, CopiesJoinTheirOriginalAndReportsOfOneEventShareAStory) {
   FeedEngine e{FeedParams{}};
   const auto r = feed_all(e, corpus());
@@ -172,13 +183,7 @@ TEST(Feed, TheBatchReplayEqualsOneByOne) {
   for (const FeedRecord& r : records) ops.push_back({r, false});
   ops.push_back({records[1], true});
   FeedEngine b{FeedParams{}};
-  bool given = false;
-  b.replay([&](std::vector<FeedEngine::ReplayOp>& chunk) {
-    if (given) return false;
-    chunk = ops;
-    given = true;
-    return true;
-  });
+  replay_all(b, ops);
   EXPECT_EQ(b.documents(), a.documents());
   EXPECT_FALSE(b.find("vote-1"));
   for (std::uint32_t s = 1; s <= a.stories(); ++s) {
@@ -520,23 +525,14 @@ TEST(Feed, ARelinkAskedForIsOwedOnceDocumentsCameAndReplaysAtItsPlace) {
   for (std::size_t i = 0; i < records.size(); ++i) ops.push_back({records[i], false, false});
   FeedEngine::ReplayOp relink_op;
   relink_op.relink = true;
-  const auto replay = [&](FeedEngine& e, const std::vector<FeedEngine::ReplayOp>& history) {
-    bool given = false;
-    e.replay([&](std::vector<FeedEngine::ReplayOp>& chunk) {
-      if (given) return false;
-      chunk = history;
-      given = true;
-      return true;
-    });
-  };
   ops.push_back(relink_op);
   FeedEngine replayed{relinking};
-  replay(replayed, ops);
+  replay_all(replayed, ops);
   EXPECT_FALSE(replayed.relink_pending());  // an opened state owes nothing
   for (const Document& d : docs) EXPECT_EQ(thread_of(replayed, d.id), thread_of(with, d.id)) << d.id;
   ops.pop_back();
   FeedEngine unrelinked{relinking};
-  replay(unrelinked, ops);
+  replay_all(unrelinked, ops);
   EXPECT_EQ(unrelinked.threads(), 12u);
   EXPECT_NE(thread_of(unrelinked, "valencia-1"), thread_of(unrelinked, "valencia-0"));
 }
