@@ -716,9 +716,7 @@ FeedEngine::RelinkPlan FeedEngine::Impl::plan_relink() const {
 
 void FeedEngine::link_plan(RelinkPlan& plan) {
   if (plan.live.size() < 2) return;
-  std::vector<const SparseVector*> vectors;
-  for (const SparseVector& w : plan.weighed) vectors.push_back(&w);
-  plan.label = detail::link_story_vectors(vectors, plan.languages, plan.linking);
+  plan.label = detail::link_story_vectors(plan.weighed, plan.languages, plan.linking);
   plan.weighed = {};
 }
 

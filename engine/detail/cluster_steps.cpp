@@ -5,6 +5,7 @@
 
 #include <algorithm>
 #include <cmath>
+#include <optional>
 
 #include "detail/json_out.hpp"
 #include "storyline/cluster.hpp"
@@ -459,7 +460,7 @@ StoryVectors story_vectors(const TfidfColumns& columns, std::span<const std::uin
 }
 
 Threads link_threads(StoryVectors& vectors, std::span<const LanguageCounts> story_languages,
-                     const ClusterParams& params, std::size_t spill_above) {
+                     const ClusterParams& params, std::size_t spill_above, bool labels_only) {
   RowMatrix& story_rows = vectors.rows;
   const auto stories = static_cast<std::size_t>(story_rows.rows());
   Threads out;
@@ -488,7 +489,8 @@ Threads link_threads(StoryVectors& vectors, std::span<const LanguageCounts> stor
   }
   // Threads are linked from the centroids boosted in place; the centroids as they are (for the
   // summaries' terms and the threads' centroids) wait on disk meanwhile when they are large.
-  MatrixCopy story_copy(story_rows, spill_above);
+  std::optional<MatrixCopy> story_copy;
+  if (!labels_only) story_copy.emplace(story_rows, spill_above);
   boost_entities(story_rows, vectors.term_hash, params.thread_entity_boost, params.thread_pivot_boost,
                  params.thread_name_boost);
   share_names(story_rows, vectors.term_hash, params.thread_name_share);
@@ -502,10 +504,12 @@ Threads link_threads(StoryVectors& vectors, std::span<const LanguageCounts> stor
     out.language_joins = join_across_languages(name_rows, story_language, story_documents, out.thread,
                                                params.thread_language_threshold, params.thread_neighbors);
   }
-  RowMatrix().swap(name_rows);   // (Eigen 3.4's sparse matrices have no move: assigning copies, and an
-  RowMatrix().swap(story_rows);  // empty one assigned keeps the old one's memory)
-  story_copy.restore(story_rows);
+  RowMatrix().swap(name_rows);  // (Eigen 3.4's sparse matrices have no move: assigning copies, and an
+                                // empty one assigned keeps the old one's memory)
   out.count = stories == 0 ? 0 : *std::max_element(out.thread.begin(), out.thread.end()) + 1;
+  if (labels_only) return out;
+  RowMatrix().swap(story_rows);
+  story_copy->restore(story_rows);
   RowMatrix sums = centroids(story_rows, out.thread, out.count);
   out.rows.swap(sums);
   return out;

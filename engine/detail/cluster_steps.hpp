@@ -158,9 +158,11 @@ struct Threads {
 /// Links the stories whose centroids are vectors.rows into threads (entities boosted, average linkage,
 /// small threads joined, refined, threads of several languages joined by their names: story_languages
 /// gives each story's documents per language). vectors.rows is changed meanwhile and restored; it waits
-/// in a temporary file when it takes more than spill_above bytes (0: always).
+/// in a temporary file when it takes more than spill_above bytes (0: always). labels_only: the thread
+/// of each story alone, without out.rows; vectors.rows is then left as the linking changed it (no copy
+/// of it is kept meanwhile).
 Threads link_threads(StoryVectors& vectors, std::span<const LanguageCounts> story_languages,
-                     const ClusterParams& params, std::size_t spill_above);
+                     const ClusterParams& params, std::size_t spill_above, bool labels_only = false);
 
 /// Receives output lines, each with its newline.
 using LineSink = std::function<void(std::string_view line)>;

@@ -15,9 +15,10 @@ namespace storyline::detail {
 /// Threads of the stories, each a vector of (term hash, weight) sorted by hash, of any norm (the
 /// bridge's and entity terms are known by their hashes), by link_threads with params: entities boosted,
 /// average linkage, small threads joined, refined, threads of several languages joined by their names
-/// (languages: each story's documents per language). A dense thread label per story. Deterministic;
+/// (languages: each story's documents per language). A dense thread label per story. The vectors are
+/// released as they are read (the stories are then held once, as matrix rows). Deterministic;
 /// parallel (oneTBB), the result does not depend on the thread count.
-std::vector<std::uint32_t> link_story_vectors(std::span<const SparseVector* const> stories,
+std::vector<std::uint32_t> link_story_vectors(std::vector<SparseVector>& stories,
                                               std::span<const LanguageCounts> languages,
                                               const ClusterParams& params);
 

@@ -64,7 +64,7 @@ struct FeedParams {
   /// documents of a story see its thread now. States from before relinking go on without it. A
   /// FeedService also relinks when the feed goes quiet and when it closes (relink(),
   /// FeedServiceOptions::quiet_relink_seconds). Off by default: it costs time and memory
-  /// (news-100000 at 2: 19.6 s and 492 MB against 12.6 s and 250 MB) (bench/README.md, "Relinking").
+  /// (news-100000 at 2: 19.8 s and 420 MB against 12.5 s and 248 MB) (bench/README.md, "Relinking").
   std::uint32_t thread_relink = 0;
   float thread_relink_threshold = 0.06f;    ///< as ClusterParams::thread_threshold
   float thread_relink_entity_boost = 4.0f;  ///< as ClusterParams::thread_entity_boost
