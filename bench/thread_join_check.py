@@ -15,8 +15,12 @@ file. This script checks a parameter two ways, for each value given:
 
 Each cell is the B-cubed F1 from `storyline eval`. Usage:
 
-  /usr/bin/python3 bench/thread_join_check.py OPTION VALUE... [-- other cluster options]
+  /usr/bin/python3 bench/thread_join_check.py [--stream] OPTION VALUE... [-- other cluster options]
   e.g. bench/thread_join_check.py --thread-min-stories 3 10 20
+
+With --stream, each corpus goes through `storyline stream` instead (in date order, into a fresh state,
+the options being stream's) and the threads scored are those of the state after the last document
+("now", as bench/crosslingual_quality.py --stream reads them): for the feed's relinking settings.
 
 Datasets are read from $STORYLINE_DATASETS or ../shared/datasets; needs build/release/storyline.
 """
@@ -39,6 +43,17 @@ def cluster(corpus, options, work):
     return out
 
 
+def stream_now(corpus, options, work):
+    """The threads of the feed's state after corpus went through `stream`, as a file like cluster's."""
+    sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+    from crosslingual_quality import read, write, cluster as feed  # noqa: E402
+    with tempfile.TemporaryDirectory(dir=work) as state:
+        _, now = feed(state, "feed", read(corpus), options, stream=True)
+    out = os.path.join(work, "out.jsonl")
+    write(out, now)
+    return out
+
+
 def bcubed(gold, pred):
     result = subprocess.run([BIN, "eval", "--json", "--gold", gold, "--pred", pred, "--pred-field", "thread_id"],
                             check=True, capture_output=True, text=True).stdout
@@ -58,6 +73,10 @@ def pulled_in(pred, own_ids):
 
 def main():
     args = sys.argv[1:]
+    run = cluster
+    if args and args[0] == "--stream":
+        run = stream_now
+        args = args[1:]
     rest = args[args.index("--") + 1:] if "--" in args else []
     args = args[:args.index("--")] if "--" in args else args
     if len(args) < 2:
@@ -81,9 +100,9 @@ def main():
         print(f"{option:>24s}  fold A F1  fold B F1    full F1  mixed P / R / F1       pulled in")
         for value in values:
             options = [option, value, *rest]
-            cells = [bcubed(corpora[k], cluster(corpora[k], options, work))[2] for k in ("A", "B")]
-            cells.append(bcubed(timeline, cluster(timeline, options, work))[2])
-            pred = cluster(corpora["mixed"], options, work)
+            cells = [bcubed(corpora[k], run(corpora[k], options, work))[2] for k in ("A", "B")]
+            cells.append(bcubed(timeline, run(timeline, options, work))[2])
+            pred = run(corpora["mixed"], options, work)
             p, r, f1 = bcubed(timeline, pred)
             print(f"{value:>24s}  {cells[0]:9.4f}  {cells[1]:9.4f}  {cells[2]:9.4f}  {p:.3f} / {r:.3f} / {f1:.4f}"
                   f"  {pulled_in(pred, own_ids):9d}", flush=True)

@@ -486,6 +486,7 @@ TEST(Feed, ARelinkAskedForIsOwedOnceDocumentsCameAndReplaysAtItsPlace) {
   FeedParams online;
   online.thread_threshold = 1.0f;
   online.thread_language_threshold = 0.0f;
+  online.thread_relink = 0;
   online.dedup.containment = 0.0;
   online.dedup.threshold = 0.95;
   FeedEngine off{online};

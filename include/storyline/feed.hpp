@@ -64,9 +64,12 @@ struct FeedParams {
   /// documents of a story see its thread now. States from before relinking go on without it. A
   /// FeedService also relinks when the feed goes quiet and when it closes (relink(),
   /// FeedServiceOptions::quiet_relink_seconds). Off by default: it costs time and memory
-  /// (news-100000 at 2: 19.8 s and 420 MB against 12.5 s and 248 MB) (bench/README.md, "Relinking").
+  /// (news-100000 at 2: 19.8 s and 420 MB against 12.5 s and 248 MB), and under a service's load a
+  /// relink by count holds every request (bench/README.md, "Relinking").
   std::uint32_t thread_relink = 0;
-  float thread_relink_threshold = 0.06f;    ///< as ClusterParams::thread_threshold
+  /// As ClusterParams::thread_threshold, lower than its 0.06: the feed's stories are smaller than
+  /// `cluster`'s (bench/README.md, "Relinking when the feed goes quiet").
+  float thread_relink_threshold = 0.05f;
   float thread_relink_entity_boost = 4.0f;  ///< as ClusterParams::thread_entity_boost
   std::uint32_t vector_terms = 48;          ///< a document vector keeps its heaviest terms
   std::uint32_t centroid_terms = 128;       ///< a story centroid keeps its heaviest terms
