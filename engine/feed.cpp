@@ -548,7 +548,7 @@ struct FeedEngine::Impl {
   // per doubling of the stories (a rule of the count alone, so that a replay relinks where the feed did).
   bool relink_due(std::size_t n) const {
     constexpr std::size_t kFirst = 16;
-    if (n < kFirst) return false;
+    if (n < kFirst || !params.thread_relink_by_count) return false;
     const std::size_t step = std::max<std::size_t>(kFirst, std::bit_floor(n) / params.thread_relink);
     return n % step == 0;
   }

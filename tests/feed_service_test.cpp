@@ -313,6 +313,15 @@ TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
   EXPECT_NE(now.thread_centroid_terms, now.centroid_terms);
   EXPECT_EQ(old.thread_centroid_terms, old.centroid_terms);
   EXPECT_EQ(detail::params_text(old), older);
+  // Relinking: off in a state from before it; by count unless the state says otherwise.
+  EXPECT_EQ(old.thread_relink, 0u);
+  FeedParams relinking;
+  relinking.thread_relink = 2;
+  EXPECT_TRUE(detail::parse_params_text(detail::params_text(relinking)).thread_relink_by_count);
+  relinking.thread_relink_by_count = false;
+  const FeedParams quiet_only = detail::parse_params_text(detail::params_text(relinking));
+  EXPECT_EQ(quiet_only.thread_relink, 2u);
+  EXPECT_FALSE(quiet_only.thread_relink_by_count);
 }
 
 TEST(FeedService, ACleanStopRewritesTheSnapshotOnlyWhenItIsBehind) {

@@ -497,6 +497,18 @@ TEST(Feed, ARelinkAskedForIsOwedOnceDocumentsCameAndReplaysAtItsPlace) {
 
   FeedParams relinking = online;
   relinking.thread_relink = 2;
+  // Only when asked (quiet or closing): past 16 stories no relink by count.
+  FeedParams quiet_only = relinking;
+  quiet_only.thread_relink_by_count = false;
+  FeedEngine asked{quiet_only};
+  feed_all(asked, all);
+  EXPECT_EQ(asked.threads(), all.size());
+  EXPECT_TRUE(asked.relink_pending());
+  asked.relink();
+  EXPECT_EQ(asked.threads(), all.size());  // numbers are kept; two of them hold every story now
+  EXPECT_EQ(asked.thread(asked.find("ghana-0")->first.thread)->size, 16u);
+  EXPECT_EQ(asked.thread(asked.find("valencia-0")->first.thread)->size, 16u);
+
   FeedEngine with{relinking};
   EXPECT_FALSE(with.relink_pending());
   const auto records = feed_all(with, docs);

@@ -40,6 +40,10 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
                      "relink every live story into threads the way `cluster` does, this many times each "
                      "time the stories double (0: never)"))
       ->check(CLI::Range(0u, 64u));
+  param(c.add_flag_callback(
+      "--thread-relink-quiet-only", [&p] { p.thread_relink_by_count = false; },
+      "with --thread-relink, relink only when the feed goes quiet or closes, never by the count of stories "
+      "(no add waits for a relink: for `serve` under load)"));
   c.add_option("--thread-relink-quiet", cli.quiet_relink_seconds,
                "with --thread-relink, relink also when no document came for this many seconds, and always "
                "when the feed closes (the end of `stream`'s input) (0: when it closes only)")

@@ -261,6 +261,7 @@ std::string params_text(const FeedParams& p) {
     put("thread_relink", p.thread_relink);
     put("thread_relink_threshold", p.thread_relink_threshold);
     put("thread_relink_entity_boost", p.thread_relink_entity_boost);
+    if (!p.thread_relink_by_count) put("thread_relink_by_count", 0u);  // states from before: by count
   }
   put("probe_terms", p.probe_terms);
   put("max_postings", p.max_postings);
@@ -366,6 +367,9 @@ FeedParams parse_params_text(std::string_view text) {
     get("thread_relink", p.thread_relink);
     get("thread_relink_threshold", p.thread_relink_threshold);
     get("thread_relink_entity_boost", p.thread_relink_entity_boost);
+    unsigned by_count = 1;
+    if (kv.contains("thread_relink_by_count")) get("thread_relink_by_count", by_count);
+    p.thread_relink_by_count = by_count != 0;
   }
   get("probe_terms", p.probe_terms);
   get("max_postings", p.max_postings);

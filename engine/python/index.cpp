@@ -248,6 +248,7 @@ class PyFeed {
     knobs.add("thread_name_boost", p.thread_name_boost);
     knobs.add("thread_language_threshold", p.thread_language_threshold);
     knobs.add("thread_relink", p.thread_relink).add("thread_relink_threshold", p.thread_relink_threshold);
+    knobs.add("thread_relink_by_count", p.thread_relink_by_count);
     FeedServiceOptions options;
     options.sync_full = sync;
     knobs.add("thread_relink_quiet", options.quiet_relink_seconds);

@@ -67,6 +67,10 @@ struct FeedParams {
   /// (news-100000 at 2: 19.8 s and 420 MB against 12.5 s and 248 MB), and under a service's load a
   /// relink by count holds every request (bench/README.md, "Relinking").
   std::uint32_t thread_relink = 0;
+  /// With relinking on, whether it also relinks by the count of stories (above) or only when a
+  /// FeedService goes quiet or closes (false): answers at arrival are then the online rule's, and no
+  /// add ever waits for a relink (a service under load keeps its write rate).
+  bool thread_relink_by_count = true;
   /// As ClusterParams::thread_threshold, lower than its 0.06: the feed's stories are smaller than
   /// `cluster`'s (bench/README.md, "Relinking when the feed goes quiet").
   float thread_relink_threshold = 0.05f;
