@@ -266,6 +266,8 @@ struct FeedEngine::Impl {
     STORYLINE_CHECK_ARG(
         p.thread_relink <= 64 && p.thread_relink_threshold > 0.0f && p.thread_relink_threshold <= 1.0f,
         "relinking: at most 64 a doubling, its threshold in (0, 1]");
+    STORYLINE_CHECK_ARG(p.thread_merge_threshold >= 0.0f && p.thread_merge_threshold <= 1.0f,
+                        "thread merge threshold must be in [0, 1]");
     TermExtractor check(p.tfidf);  // extractors are made per thread on first use: refuse a bad stemmer now
     STORYLINE_CHECK_ARG(p.boilerplate.df >= 0.0 && p.boilerplate.df <= 1.0,
                         "boilerplate df must be in [0, 1]");
@@ -469,7 +471,7 @@ struct FeedEngine::Impl {
     if (names.empty()) return {0, 0.0};
     normalize(names);
     return best_match(
-        names, thread_postings, threads.size(), [](std::uint32_t) { return true; },
+        names, thread_postings, threads.size(), [&](std::uint32_t c) { return threads[c].documents > 0; },
         [&](std::uint32_t c) {
           Centroid named;
           double norm = 0.0;
@@ -485,7 +487,7 @@ struct FeedEngine::Impl {
 
   std::pair<std::uint32_t, double> best_thread(const SparseVector& boosted_v) const {
     return best_match(
-        boosted_v, thread_postings, threads.size(), [](std::uint32_t) { return true; },
+        boosted_v, thread_postings, threads.size(), [&](std::uint32_t c) { return threads[c].documents > 0; },
         [&](std::uint32_t c) -> const Centroid& { return threads[c].centroid; });
   }
 
@@ -526,6 +528,7 @@ struct FeedEngine::Impl {
     boost_into(v, boosted_scratch);
     accumulate(t.centroid, boosted_scratch, 1.0f, params.thread_centroid_terms, scratch);
     post(thread_postings, boosted_scratch, thread);
+    if (opened && params.thread_merge_threshold > 0.0f) merge_alike(thread);
     if (params.thread_relink > 0 && !r.terms.empty()) {
       // Relinking's view of the document: every term at 1 + log(count), normalised (the idf is
       // applied when relinking, with the document frequencies of that day); and its language.
@@ -542,6 +545,42 @@ struct FeedEngine::Impl {
       ++joined_since_relink;
       if (opened && relink_due(stories.size())) relink();
     }
+  }
+
+  // FeedParams::thread_merge_threshold: the thread numbered `number` and the other thread most like it,
+  // as one when their centroids are that alike. Part of joining, so that a replay merges where the
+  // feed did.
+  void merge_alike(std::uint32_t number) {
+    const Thread& joined = threads[number - 1];
+    if (joined.centroid.norm == 0.0) return;
+    SparseVector unit = joined.centroid.sum;
+    normalize(unit);
+    const auto [other, similarity] = best_match(
+        unit, thread_postings, threads.size(),
+        [&](std::uint32_t c) { return c + 1 != number && threads[c].documents > 0; },
+        [&](std::uint32_t c) -> const Centroid& { return threads[c].centroid; });
+    if (other == 0 || similarity < std::max(params.thread_merge_threshold, params.thread_threshold)) return;
+    const std::uint32_t a = std::min(number, other), b = std::max(number, other);
+    const bool b_larger = threads[b - 1].documents > threads[a - 1].documents;
+    const std::uint32_t kept = b_larger ? b : a, gone = b_larger ? a : b;
+    Thread& into = threads[kept - 1];
+    Thread& from = threads[gone - 1];
+    for (const std::uint32_t story : from.stories) stories[story - 1].thread = kept;
+    into.stories.insert(into.stories.end(), from.stories.begin(), from.stories.end());
+    std::sort(into.stories.begin(), into.stories.end());
+    into.documents += from.documents;
+    widen(into.first, into.last, from.first);
+    widen(into.first, into.last, from.last);
+    accumulate(into.centroid, from.centroid.sum, 1.0f, params.thread_centroid_terms, scratch);
+    // The merged thread is found under the heaviest terms of both (the postings of the one gone are
+    // passed over from now on) and under its new heaviest.
+    SparseVector gone_unit = std::move(from.centroid.sum);
+    normalize(gone_unit);
+    post(thread_postings, gone_unit, kept);
+    from = Thread{};
+    unit = into.centroid.sum;
+    normalize(unit);
+    post(thread_postings, unit, kept);
   }
 
   // Whether the story numbered n (just opened) starts a relink: from 16 stories on, thread_relink times

@@ -8,6 +8,7 @@
 #include <set>
 
 #include "storyline/error.hpp"
+#include "storyline/feed_service.hpp"
 #include "storyline/lexicon.hpp"
 #include "storyline/terms.hpp"
 #include "test_util.hpp"
@@ -226,6 +227,14 @@ TEST(CrossLanguage, TheFeedLinksTheSameThreadsOnline) {
   TempDir dir;
   const auto r = stream_crises(dir);
   expect_two_crises(field_by_id(dir.path("fed.jsonl"), "thread_id"), "stream");
+  {
+    // The state's threads after the feed (merging on, the default) are the same two.
+    FeedService state(dir.path("feed.db"), std::nullopt);
+    std::map<std::string, std::string> now;
+    for (const auto& [id, answered] : field_by_id(dir.path("fed.jsonl"), "thread_id"))
+      now[id] = "t" + std::to_string(state.get(id)->assignment.thread);
+    expect_two_crises(now, "stream, the state after");
+  }
   const auto language = field_by_id(dir.path("fed.jsonl"), "language");
   EXPECT_EQ(language.at("es-libya-2014"), "es");
   EXPECT_EQ(language.at("fr-libya-2014"), "fr");

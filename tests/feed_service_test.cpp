@@ -29,9 +29,11 @@ Document news(const std::string& id, unsigned seed, const char* date = "2024-05-
   return d;
 }
 
-// Relinking off: the threads of the state stay those answered, which the tests of durability compare.
+// Merging and relinking off: the threads of the state stay those answered, which the tests of
+// durability compare.
 FeedParams as_answered() {
   FeedParams p;
+  p.thread_merge_threshold = 0.0f;
   p.thread_relink = 0;
   return p;
 }
@@ -289,7 +291,8 @@ TEST(FeedService, BoilerplateLearntSoFarComesBackFromRowsAndSnapshot) {
 
 // The stored parameters round-trip, and a state's text from before titles, the first block and the
 // learnt boilerplate (containment only) reads back with all three off: its fingerprints keep their
-// layout of 128 + 16 + 1 words; and from before thread centroids of their own size, with 128 terms.
+// layout of 128 + 16 + 1 words; from before thread centroids of their own size, with 128 terms; and
+// from before merging and relinking, without them.
 TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
   const FeedParams now;
   const std::string text = detail::params_text(now);
@@ -300,7 +303,8 @@ TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
     nl = text.find('\n', at);
     const std::string line = text.substr(at, nl - at);
     if (line.rfind("dedup.min_titled", 0) != 0 && line.rfind("dedup.first_block", 0) != 0 &&
-        line.rfind("boilerplate.", 0) != 0 && line.rfind("thread_centroid_terms", 0) != 0)
+        line.rfind("boilerplate.", 0) != 0 && line.rfind("thread_centroid_terms", 0) != 0 &&
+        line.rfind("thread_merge_threshold", 0) != 0)
       older += line + "\n";
   }
   const FeedParams old = detail::parse_params_text(older);
@@ -313,7 +317,11 @@ TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
   EXPECT_NE(now.thread_centroid_terms, now.centroid_terms);
   EXPECT_EQ(old.thread_centroid_terms, old.centroid_terms);
   EXPECT_EQ(detail::params_text(old), older);
-  // Relinking: off in a state from before it; by count unless the state says otherwise.
+  // Merging and relinking: off in a state from before them; relinking by count unless the state says
+  // otherwise.
+  EXPECT_GT(now.thread_merge_threshold, 0.0f);
+  EXPECT_FLOAT_EQ(detail::parse_params_text(text).thread_merge_threshold, now.thread_merge_threshold);
+  EXPECT_EQ(old.thread_merge_threshold, 0.0f);
   EXPECT_EQ(old.thread_relink, 0u);
   FeedParams relinking;
   relinking.thread_relink = 2;

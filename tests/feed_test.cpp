@@ -391,6 +391,9 @@ TEST(Feed, InvalidParametersAreRefused) {
   p = FeedParams{};
   p.thread_relink_threshold = 0.0f;
   EXPECT_THROW(FeedEngine{p}, InvalidArgument);
+  p = FeedParams{};
+  p.thread_merge_threshold = 1.5f;
+  EXPECT_THROW(FeedEngine{p}, InvalidArgument);
 }
 
 // Two storylines of sixteen stories each, a month apart (so each report is a story of its own): the
@@ -475,6 +478,71 @@ TEST(Feed, RelinkingJoinsTheStoriesOfOneStorylineAndReplaysTheSame) {
   EXPECT_EQ(replayed.threads(), with.threads());
   EXPECT_EQ(loaded.thread(thread_of(with, "valencia-0"))->top_terms,
             with.thread(thread_of(with, "valencia-0"))->top_terms);
+}
+
+// Merging: a report the online rule cannot place (it shares no word with the Valencia thread) opens a
+// thread; the next reports join the first thread, which grows like the second until the two are one.
+// The answers given stay; lookups and the thread summaries see one thread; a replay, one by one and
+// from a snapshot midway, merges where the feed did. Without merging the two stay apart.
+TEST(Feed, AThreadThatGrowsLikeAnotherTakesItInAndReplaysTheSame) {
+  const std::vector<Document> docs = {
+      doc("a", "Valencia floods: Carlos Mazon visits Paiporta",
+          "Carlos Mazon visited Paiporta, where the flood in Valencia killed dozens. Mazon promised Paiporta "
+          "and Valencia help.",
+          "2025-01-05"),
+      doc("b", "Volunteers clear mud from garages",
+          "Volunteers cleared mud from garages and tunnels while insurance claims piled up. The volunteers "
+          "said the mud and the claims keep growing.",
+          "2025-02-05"),
+      doc("c", "Valencia volunteers clear mud from garages",
+          "In Valencia and Paiporta volunteers cleared mud from garages and tunnels while insurance claims "
+          "piled up; Carlos Mazon said the claims for the mud will be paid.",
+          "2025-03-05"),
+      doc("d", "Paiporta volunteers: mud, garages and claims",
+          "Volunteers in Paiporta cleared mud from garages and tunnels; insurance claims piled up, and "
+          "Carlos "
+          "Mazon visited Valencia and Paiporta.",
+          "2025-04-05"),
+  };
+  FeedParams merging;
+  ASSERT_GT(merging.thread_merge_threshold, 0.0f);  // on by default
+  FeedParams apart = merging;
+  apart.thread_merge_threshold = 0.0f;
+  FeedEngine with{merging}, without{apart};
+  const auto records = feed_all(with, docs);
+  const auto unmerged = feed_all(without, docs);
+  const auto thread_of = [](const FeedEngine& e, const std::string& id) { return e.find(id)->first.thread; };
+  // The answers at arrival are the same: "b" opened thread 2, the others went to thread 1.
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    EXPECT_EQ(records[i].assignment.thread, unmerged[i].assignment.thread) << docs[i].id;
+    EXPECT_EQ(records[i].assignment.thread, docs[i].id == "b" ? 2u : 1u) << docs[i].id;
+  }
+  EXPECT_EQ(thread_of(without, "b"), 2u);
+  EXPECT_EQ(without.thread(2)->documents, 1u);
+  for (const Document& d : docs) EXPECT_EQ(thread_of(with, d.id), 1u) << d.id;
+  EXPECT_EQ(with.thread(1)->documents, 4u);
+  EXPECT_EQ(with.thread(1)->stories, (std::vector<std::uint32_t>{1, 2, 3, 4}));
+  EXPECT_EQ(with.thread(2)->documents, 0u);  // the thread taken in stays, empty
+  // A later report of the storyline finds the merged thread.
+  const Assignment next = with.lookup(
+      with.prepare(doc("e", "Volunteers and insurance claims",
+                       "Volunteers cleared mud from tunnels; insurance claims piled up.", "2025-05-05")));
+  EXPECT_EQ(next.thread, 1u);
+
+  FeedEngine replayed{merging};
+  for (const FeedRecord& r : records) replayed.restore(r);
+  test::TempDir dir;
+  FeedEngine half{merging};
+  for (std::size_t i = 0; i < 2; ++i) half.restore(records[i]);
+  half.save_snapshot(dir.path("snap"), {1, 2, 0});
+  FeedEngine loaded{merging};
+  loaded.load_snapshot(dir.path("snap"));
+  for (std::size_t i = 2; i < records.size(); ++i) loaded.restore(records[i]);
+  for (const Document& d : docs) {
+    EXPECT_EQ(thread_of(replayed, d.id), 1u) << d.id;
+    EXPECT_EQ(thread_of(loaded, d.id), 1u) << d.id;
+  }
+  EXPECT_EQ(loaded.thread(1)->top_terms, with.thread(1)->top_terms);
 }
 
 // A relink asked for (the feed went quiet): owed only with relinking on and once documents came, it

@@ -36,6 +36,10 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
                      "a new story joins the thread whose names agree this much (cosine), in any language "
                      "(0: never)"))
       ->check(CLI::Range(0.0f, 1.0f));
+  param(c.add_option("--thread-merge-threshold", p.thread_merge_threshold,
+                     "a thread that takes a new story and has grown this alike (cosine of centroids) to "
+                     "another is merged with it, the smaller into the larger (0: never)"))
+      ->check(CLI::Range(0.0f, 1.0f));
   param(c.add_option("--thread-relink", p.thread_relink,
                      "relink every live story into threads the way `cluster` does, this many times each "
                      "time the stories double (0: never)"))

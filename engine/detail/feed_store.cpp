@@ -263,6 +263,8 @@ std::string params_text(const FeedParams& p) {
     put("thread_relink_entity_boost", p.thread_relink_entity_boost);
     if (!p.thread_relink_by_count) put("thread_relink_by_count", 0u);  // states from before: by count
   }
+  // Written only when on (the same: a state from before merging).
+  if (p.thread_merge_threshold > 0.0f) put("thread_merge_threshold", p.thread_merge_threshold);
   put("probe_terms", p.probe_terms);
   put("max_postings", p.max_postings);
   put("rerank", p.rerank);
@@ -371,6 +373,8 @@ FeedParams parse_params_text(std::string_view text) {
     if (kv.contains("thread_relink_by_count")) get("thread_relink_by_count", by_count);
     p.thread_relink_by_count = by_count != 0;
   }
+  p.thread_merge_threshold = 0.0f;  // states from before merging go on without it
+  if (kv.contains("thread_merge_threshold")) get("thread_merge_threshold", p.thread_merge_threshold);
   get("probe_terms", p.probe_terms);
   get("max_postings", p.max_postings);
   get("rerank", p.rerank);

@@ -7,7 +7,8 @@
 // found through an inverted index over their top terms; the best centroid at or above story_threshold
 // takes it, else it opens a story. A new story joins the thread whose centroid (the sum of all the
 // thread's documents, entity-boosted: its core, not its latest story) is most similar, at or above
-// thread_threshold, else it opens a thread.
+// thread_threshold, else it opens a thread; a thread that has grown like another is merged into it
+// (thread_merge_threshold).
 #pragma once
 
 #include <cstdint>
@@ -53,6 +54,15 @@ struct FeedParams {
   /// first document's at this cosine or more, before the rule above: one storyline in another language
   /// or spelling (0: never).
   float thread_language_threshold = 0.3f;
+  /// Merging: a thread that takes a new story is compared, by its centroid, with the other threads
+  /// (found through the same postings); when one is at this cosine or more (and at least
+  /// thread_threshold), the smaller thread joins the larger (the older on a tie) with its stories.
+  /// The online rule opens a thread for a report it cannot place and later reports of that storyline
+  /// may gather there; once the two have grown alike they are one. Documents answered before keep
+  /// their answer; lookups, threads and later documents of the stories see the merged thread, as
+  /// after a relink; the thread left empty stays, without documents. 0: never. States from before
+  /// go on without it (bench/README.md, "Merging threads online").
+  float thread_merge_threshold = 0.3f;
   /// Relinking: the feed runs `cluster`'s thread step (link_threads: entities boosted by
   /// thread_relink_entity_boost, average linkage at thread_relink_threshold, small threads joined,
   /// refinement, threads of several languages joined by their names as above) over all its live
