@@ -67,6 +67,24 @@ void replay_all(FeedEngine& e, const std::vector<FeedEngine::ReplayOp>& history)
   });
 }
 
+// A feed's engine rebuilt from its records two ways: one record at a time, and from a snapshot taken
+// after the first `split` records with the rest restored after it.
+struct Rebuilt {
+  FeedEngine replayed, loaded;
+};
+Rebuilt rebuild(const FeedParams& p, const std::vector<FeedRecord>& records, std::size_t split) {
+  FeedEngine replayed{p};
+  for (const FeedRecord& r : records) replayed.restore(r);
+  test::TempDir dir;
+  FeedEngine half{p};
+  for (std::size_t i = 0; i < split; ++i) half.restore(records[i]);
+  half.save_snapshot(dir.path("snap"), {1, split, 0});
+  FeedEngine loaded{p};
+  loaded.load_snapshot(dir.path("snap"));
+  for (std::size_t i = split; i < records.size(); ++i) loaded.restore(records[i]);
+  return {std::move(replayed), std::move(loaded)};
+}
+
 TEST(Feed, CopiesJoinTheirOriginalAndReportsOfOneEventShareAStory) {
   FeedEngine e{FeedParams{}};
   const auto r = feed_all(e, corpus());
@@ -462,15 +480,7 @@ TEST(Feed, RelinkingJoinsTheStoriesOfOneStorylineAndReplaysTheSame) {
   EXPECT_EQ(records[0].assignment.thread, 1u);
 
   // A replay, one by one and from the first half's snapshot, relinks where the feed did.
-  FeedEngine replayed{relinking};
-  for (const FeedRecord& r : records) replayed.restore(r);
-  test::TempDir dir;
-  FeedEngine half{relinking};
-  for (std::size_t i = 0; i < 17; ++i) half.restore(records[i]);
-  half.save_snapshot(dir.path("snap"), {1, 17, 0});
-  FeedEngine loaded{relinking};
-  loaded.load_snapshot(dir.path("snap"));
-  for (std::size_t i = 17; i < records.size(); ++i) loaded.restore(records[i]);
+  const auto [replayed, loaded] = rebuild(relinking, records, 17);
   for (const Document& d : docs) {
     EXPECT_EQ(thread_of(replayed, d.id), thread_of(with, d.id)) << d.id;
     EXPECT_EQ(thread_of(loaded, d.id), thread_of(with, d.id)) << d.id;
@@ -529,15 +539,7 @@ TEST(Feed, AThreadThatGrowsLikeAnotherTakesItInAndReplaysTheSame) {
                        "Volunteers cleared mud from tunnels; insurance claims piled up.", "2025-05-05")));
   EXPECT_EQ(next.thread, 1u);
 
-  FeedEngine replayed{merging};
-  for (const FeedRecord& r : records) replayed.restore(r);
-  test::TempDir dir;
-  FeedEngine half{merging};
-  for (std::size_t i = 0; i < 2; ++i) half.restore(records[i]);
-  half.save_snapshot(dir.path("snap"), {1, 2, 0});
-  FeedEngine loaded{merging};
-  loaded.load_snapshot(dir.path("snap"));
-  for (std::size_t i = 2; i < records.size(); ++i) loaded.restore(records[i]);
+  const auto [replayed, loaded] = rebuild(merging, records, 2);
   for (const Document& d : docs) {
     EXPECT_EQ(thread_of(replayed, d.id), 1u) << d.id;
     EXPECT_EQ(thread_of(loaded, d.id), 1u) << d.id;
