@@ -169,6 +169,21 @@ double cosine(const SparseVector& unit, const Centroid& c) {
   return c.norm > 0.0 ? dot(unit, c.sum) / c.norm : 0.0;
 }
 
+// Cosine of a unit vector with the entries of sum whose term keep() holds, in one pass and without a
+// copy of them.
+template <typename Keep>
+double cosine_over(const SparseVector& unit, const SparseVector& sum, Keep keep) {
+  double d = 0.0, norm = 0.0;
+  auto i = unit.begin();
+  for (const auto& [term, value] : sum) {
+    if (!keep(term)) continue;
+    norm += static_cast<double>(value) * value;
+    while (i != unit.end() && i->first < term) ++i;
+    if (i != unit.end() && i->first == term) d += static_cast<double>(i->second) * value;
+  }
+  return norm > 0.0 ? d / std::sqrt(norm) : 0.0;
+}
+
 // Indices of the `count` heaviest entries of v, heaviest first.
 std::vector<std::size_t> heaviest(const SparseVector& v, std::size_t count) {
   std::vector<std::size_t> order;
@@ -412,11 +427,11 @@ struct FeedEngine::Impl {
     return date >= s.first - params.window_days && date <= s.last + params.window_days;
   }
 
-  // Best (number, cosine) among centroids reached through postings of v's heaviest terms; 0 when none.
-  template <typename Accept, typename CentroidOf>
+  // Best (number, score) among the clusters reached through postings of v's heaviest terms, the best
+  // `rerank` by partial dot product scored exactly by score(index) (a cosine); 0 when none.
+  template <typename Accept, typename Score>
   std::pair<std::uint32_t, double> best_match(const SparseVector& v, const Postings& postings,
-                                              std::size_t count, Accept accept,
-                                              CentroidOf centroid_of) const {
+                                              std::size_t count, Accept accept, Score score) const {
     partial.resize(count, 0.0f);
     touched.clear();
     for (const std::size_t t : heaviest(v, params.probe_terms)) {
@@ -447,7 +462,7 @@ struct FeedEngine::Impl {
     std::pair<std::uint32_t, double> best{0, 0.0};
     for (std::size_t i = 0; i < n; ++i) {
       const std::uint32_t c = ranked[i].second;
-      const double s = cosine(v, centroid_of(c));
+      const double s = score(c);
       if (s > best.second || (s == best.second && best.first != 0 && c + 1 < best.first)) best = {c + 1, s};
     }
     return best;
@@ -457,7 +472,7 @@ struct FeedEngine::Impl {
     return best_match(
         v, story_postings, stories.size(),
         [&](std::uint32_t c) { return stories[c].size > 0 && in_window(stories[c], date); },
-        [&](std::uint32_t c) -> const Centroid& { return stories[c].centroid; });
+        [&](std::uint32_t c) { return cosine(v, stories[c].centroid); });
   }
 
   // The thread whose names agree most with the document's: the bridge's name features alone, on both
@@ -473,22 +488,15 @@ struct FeedEngine::Impl {
     return best_match(
         names, thread_postings, threads.size(), [&](std::uint32_t c) { return threads[c].documents > 0; },
         [&](std::uint32_t c) {
-          Centroid named;
-          double norm = 0.0;
-          for (const auto& e : threads[c].centroid.sum) {
-            if (!bridge_term(e.first) || !is_entity_term(e.first)) continue;
-            named.sum.push_back(e);
-            norm += static_cast<double>(e.second) * e.second;
-          }
-          named.norm = std::sqrt(norm);
-          return named;
+          return cosine_over(names, threads[c].centroid.sum,
+                             [&](std::uint64_t term) { return bridge_term(term) && is_entity_term(term); });
         });
   }
 
   std::pair<std::uint32_t, double> best_thread(const SparseVector& boosted_v) const {
     return best_match(
         boosted_v, thread_postings, threads.size(), [&](std::uint32_t c) { return threads[c].documents > 0; },
-        [&](std::uint32_t c) -> const Centroid& { return threads[c].centroid; });
+        [&](std::uint32_t c) { return cosine(boosted_v, threads[c].centroid); });
   }
 
   void post(Postings& postings, const SparseVector& v, std::uint32_t number) {
@@ -558,7 +566,7 @@ struct FeedEngine::Impl {
     const auto [other, similarity] = best_match(
         unit, thread_postings, threads.size(),
         [&](std::uint32_t c) { return c + 1 != number && threads[c].documents > 0; },
-        [&](std::uint32_t c) -> const Centroid& { return threads[c].centroid; });
+        [&](std::uint32_t c) { return cosine(unit, threads[c].centroid); });
     if (other == 0 || similarity < std::max(params.thread_merge_threshold, params.thread_threshold)) return;
     const std::uint32_t a = std::min(number, other), b = std::max(number, other);
     const bool b_larger = threads[b - 1].documents > threads[a - 1].documents;
