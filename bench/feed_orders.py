@@ -10,11 +10,14 @@ given after the datasets directory are stream's), and prints, per dataset, the m
 deviation of thread B-cubed F1 at arrival (each document's thread as stream answered it) and now
 (its thread in the state after the last document, read back through the Python module), then each
 order's value. Compare two settings on the same orders: their differences order by order are the
-measure, the means and deviations say how far to trust it.
+measure, the means and deviations say how far to trust it. Last, the seeds' criterion over the orders:
+in timeline17 at arrival, the thread holding most SyrianCrisis articles, and how many articles of
+other timelines it holds beside them, order by order (nothing unrelated pulled in: a few).
 
 Usage: bench/feed_orders.py [DATASETS_DIR] [--orders N] [stream options...]   (default N = 10: orders
 1..N; needs build/release/storyline and its Python module; $STORYLINE_BIN names another binary)
 """
+import collections
 import concurrent.futures
 import os
 import random
@@ -50,10 +53,21 @@ def stream(work, name, records, options):
     return answered, now
 
 
+def syrian_thread(gold, answered):
+    """(SyrianCrisis articles, other articles) in the answered thread holding most SyrianCrisis ones."""
+    label = {g["id"]: g["label"] for g in gold}
+    held = collections.defaultdict(collections.Counter)
+    for r in answered:
+        held[r["thread_id"]][label.get(r["id"])] += 1
+    best = max(held.values(), key=lambda c: c["SyrianCrisis"])
+    return best["SyrianCrisis"], sum(best.values()) - best["SyrianCrisis"]
+
+
 def run_one(work, label, gold, seed, options):
     name = f"{label}.{seed}"
     answered, now = stream(work, name, ordered(gold, seed), options)
-    return score(work, name, gold, answered)[0], score(work, name + ".now", gold, now)[0]
+    return (score(work, name, gold, answered)[0], score(work, name + ".now", gold, now)[0],
+            syrian_thread(gold, answered))
 
 
 def main():
@@ -79,10 +93,13 @@ def main():
         print(f"{'run':18s} {'at arrival: mean':>16s} {'sd':>5s} {'now: mean':>9s} {'sd':>5s}  at arrival, order by order")
         for label, _ in sets:
             got = [jobs[(label, seed)].result() for seed in seeds]
-            arrival, now = [a for a, _ in got], [n for _, n in got]
+            arrival, now = [a for a, _, _ in got], [n for _, n, _ in got]
             sd = (lambda v: statistics.stdev(v) if len(v) > 1 else 0.0)
             print(f"{label:18s} {statistics.mean(arrival):16.3f} {sd(arrival):5.3f} {statistics.mean(now):9.3f} "
                   f"{sd(now):5.3f}  " + " ".join(f"{a:.3f}" for a in arrival))
+        syrian = [jobs[("timeline17", seed)].result()[2] for seed in seeds]
+        print("timeline17's Syrian thread at arrival, order by order (Syrian articles + others): " +
+              " ".join(f"{s}+{o}" for s, o in syrian))
 
 
 if __name__ == "__main__":
