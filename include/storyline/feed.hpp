@@ -52,8 +52,10 @@ struct FeedParams {
   float thread_name_boost = 4.0f;
   /// A new story joins the thread whose names (the bridge's name features alone) agree with its
   /// first document's at this cosine or more, before the rule above: one storyline in another language
-  /// or spelling (0: never).
-  float thread_language_threshold = 0.3f;
+  /// or spelling, or told in other words (0: never). Lower than `cluster`'s 0.3, which compares whole
+  /// threads: a single document's names agree less (bench/README.md, "The name rule's threshold").
+  /// States keep theirs.
+  float thread_language_threshold = 0.2f;
   /// Merging: a thread that takes a new story is compared, by its centroid, with the other threads
   /// (found through the same postings); when one is at this cosine or more (and at least
   /// thread_threshold), the smaller thread joins the larger (the older on a tie) with its stories.
