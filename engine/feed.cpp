@@ -581,14 +581,10 @@ struct FeedEngine::Impl {
     widen(into.first, into.last, from.last);
     accumulate(into.centroid, from.centroid.sum, 1.0f, params.thread_centroid_terms, scratch);
     // The merged thread is found under the heaviest terms of both (the postings of the one gone are
-    // passed over from now on) and under its new heaviest.
-    SparseVector gone_unit = std::move(from.centroid.sum);
-    normalize(gone_unit);
-    post(thread_postings, gone_unit, kept);
+    // passed over from now on) and under its new heaviest; posting reads only their order.
+    post(thread_postings, from.centroid.sum, kept);
+    post(thread_postings, into.centroid.sum, kept);
     from = Thread{};
-    unit = into.centroid.sum;
-    normalize(unit);
-    post(thread_postings, unit, kept);
   }
 
   // Whether the story numbered n (just opened) starts a relink: from 16 stories on, thread_relink times
