@@ -6,6 +6,7 @@
 #include <xxhash.h>
 
 #include <algorithm>
+#include <array>
 #include <bit>
 #include <cmath>
 #include <cstring>
@@ -56,6 +57,9 @@ struct Thread {
   std::uint32_t documents = 0;
   std::vector<std::uint32_t> stories;
   Centroid centroid;
+  // Left empty by a merge or a relink: the thread that took its stories (which may itself have been
+  // emptied since; ClusterSummary::merged_into follows the chain). 0 otherwise.
+  std::uint32_t merged_into = 0;
 };
 
 // What the engine keeps per DedupIndex slot.
@@ -236,6 +240,9 @@ struct FeedEngine::Impl {
   std::vector<Thread> threads;  // number - 1
   detail::FlatHashMap<std::uint32_t> df;
   std::size_t counted = 0;  // documents counted in df
+  // FeedParams::idf_by_language: documents counted per language; df's keys are then the terms mixed
+  // with their document's language (df_key).
+  std::array<std::size_t, kLanguageCount> counted_in{};
   // Documents that joined stories since the last relink (with relinking on; 0 after opening a state).
   std::size_t joined_since_relink = 0;
   std::size_t duplicates = 0;
@@ -338,15 +345,28 @@ struct FeedEngine::Impl {
     p.filter_version = filter_version;
   }
 
-  // The idf of a counted term (df holds it), as vectorize gave it before it was counted.
-  float idf(std::uint64_t term) const {
-    const std::uint32_t* known = df.find(term);
+  // df's key of a term in a document of the given language. Unknown and every language alike when
+  // frequencies are not per language, so that such a state keeps its keys.
+  std::uint64_t df_key(std::uint64_t term, Language language) const {
+    if (!params.idf_by_language || language == Language::kUnknown) return term;
+    return term ^ (static_cast<std::uint64_t>(language) * 0x9E3779B97F4A7C15ull);
+  }
+
+  // The documents a term's frequency in a document of this language is counted among.
+  std::size_t documents_in(Language language) const {
+    return params.idf_by_language ? counted_in[static_cast<std::size_t>(language)] : counted;
+  }
+
+  // The idf of a counted term (df holds it under `key`), as vectorize gave it before it was counted.
+  float idf(std::uint64_t key, std::size_t documents) const {
+    const std::uint32_t* known = df.find(key);
     const double f = known ? *known : 1;
-    return static_cast<float>(std::log((1.0 + static_cast<double>(counted)) / (1.0 + f)) + 1.0);
+    return static_cast<float>(std::log((1.0 + static_cast<double>(documents)) / (1.0 + f)) + 1.0);
   }
 
   // Unit TF-IDF vector of terms with document frequencies as if the document were added (df + 1).
-  SparseVector vectorize(const TermCounts& terms) const {
+  SparseVector vectorize(const TermCounts& terms, Language language) const {
+    const std::size_t counted = documents_in(language);
     const double n = static_cast<double>(counted + 1);
     const auto max_df = counted + 1 >= kMinDocsForMaxDf
                             ? static_cast<std::uint32_t>(params.tfidf.max_df_ratio * n)
@@ -354,7 +374,7 @@ struct FeedEngine::Impl {
     SparseVector v;
     v.reserve(terms.terms.size());
     for (const auto& [term, count] : terms.terms) {
-      const std::uint32_t* known = df.find(term);
+      const std::uint32_t* known = df.find(df_key(term, language));
       const std::uint32_t f = (known ? *known : 0) + 1;
       if (f > max_df) continue;
       float w = (1.0f + std::log(std::max(count, 1.0f))) *
@@ -585,6 +605,7 @@ struct FeedEngine::Impl {
     post(thread_postings, from.centroid.sum, kept);
     post(thread_postings, into.centroid.sum, kept);
     from = Thread{};
+    from.merged_into = kept;
   }
 
   // Whether the story numbered n (just opened) starts a relink: from 16 stories on, thread_relink times
@@ -608,13 +629,14 @@ struct FeedEngine::Impl {
   RelinkPlan plan_relink() const;
   void apply_relink(const RelinkPlan& plan);
 
-  void count_terms(std::span<const std::uint64_t> terms) {
+  void count_terms(std::span<const std::uint64_t> terms, Language language) {
     constexpr std::size_t kAhead = 8;  // the map is far larger than the caches
     for (std::size_t i = 0; i < terms.size(); ++i) {
-      if (i + kAhead < terms.size()) df.prefetch(terms[i + kAhead]);
-      ++df[terms[i]];
+      if (i + kAhead < terms.size()) df.prefetch(df_key(terms[i + kAhead], language));
+      ++df[df_key(terms[i], language)];
     }
     ++counted;
+    ++counted_in[static_cast<std::size_t>(language)];
   }
 
   // The duplicate side of adding a record: index, slot, names. Returns the document's index.
@@ -652,7 +674,7 @@ struct FeedEngine::Impl {
         a.story >= 1 && a.story <= stories.size() + 1 && a.thread >= 1 && a.thread <= threads.size() + 1,
         "record of '" + a.id + "' names a story or thread out of order");
     if (a.dup_of.empty()) {
-      count_terms(r.terms);
+      count_terms(r.terms, r.language);
       join(r, doc);
     } else {
       STORYLINE_CHECK_ARG(a.story <= stories.size(), "copy '" + a.id + "' names a story that does not exist");
@@ -732,19 +754,26 @@ FeedEngine::RelinkPlan FeedEngine::Impl::plan_relink() const {
   if (plan.live.size() < 2) return plan;
   // The stories' rows: term weights times today's idf (entity weight, the own-term rule and the df cap
   // as build_tfidf applies them).
-  const auto max_df = static_cast<std::uint32_t>(params.tfidf.max_df_ratio * static_cast<double>(counted));
+  // With idf by language, a story's terms are weighed in the language most of its documents are in.
   plan.weighed.resize(plan.live.size());
   for (std::size_t k = 0; k < plan.live.size(); ++k) {
     SparseVector& w = plan.weighed[k];
-    w = stories[plan.live[k]].linked.sum;
+    const Story& story = stories[plan.live[k]];
+    w = story.linked.sum;
+    const auto language = static_cast<Language>(
+        std::max_element(story.languages.begin(), story.languages.end()) - story.languages.begin());
+    const std::size_t documents = documents_in(language);
+    const auto max_df =
+        static_cast<std::uint32_t>(params.tfidf.max_df_ratio * static_cast<double>(documents));
     for (auto& e : w) {
-      const std::uint32_t* f = df.find(e.first);
+      const std::uint64_t key = df_key(e.first, language);
+      const std::uint32_t* f = df.find(key);
       const std::uint32_t n = f ? *f : 1;
-      if (counted >= kMinDocsForMaxDf && n > max_df) {
+      if (documents >= kMinDocsForMaxDf && n > max_df) {
         e.second = 0;
         continue;
       }
-      e.second *= idf(e.first) * (is_entity_term(e.first) ? params.tfidf.entity_weight : 1.0f) *
+      e.second *= idf(key, documents) * (is_entity_term(e.first) ? params.tfidf.entity_weight : 1.0f) *
                   (n <= 1 ? params.tfidf.own_term_weight : 1.0f);
     }
     std::erase_if(w, [](const auto& e) { return e.second == 0.0f; });
@@ -810,6 +839,12 @@ void FeedEngine::Impl::apply_relink(const RelinkPlan& plan) {
       number[label[k]] = static_cast<std::uint32_t>(threads.size());
     }
   }
+  // A thread the relink empties points at the one that took most of its documents (overlaps are in
+  // that order); one that keeps documents points nowhere.
+  std::vector<std::uint32_t> heir(threads.size() + 1, 0);
+  for (const Overlap& o : overlaps) {
+    if (heir[o.number] == 0) heir[o.number] = number[o.found];
+  }
 
   // The threads again from their stories: members, documents, dates, centroids and postings. A story
   // without documents stays in its thread's list, one without terms (an empty text) in its thread.
@@ -833,7 +868,15 @@ void FeedEngine::Impl::apply_relink(const RelinkPlan& plan) {
     accumulate(t.centroid, s.threaded.sum, 1.0f, params.thread_centroid_terms, scratch);
     post(thread_postings, s.threaded.sum, s.thread);
   }
-  for (Thread& t : threads) std::sort(t.stories.begin(), t.stories.end());
+  for (std::uint32_t n = 1; n <= threads.size(); ++n) {
+    Thread& t = threads[n - 1];
+    std::sort(t.stories.begin(), t.stories.end());
+    if (t.documents > 0) {
+      t.merged_into = 0;
+    } else if (n < heir.size() && heir[n] != 0) {
+      t.merged_into = heir[n];
+    }
+  }
 }
 
 FeedEngine::FeedEngine(const FeedParams& params) : impl_(std::make_unique<Impl>(params)) {}
@@ -871,11 +914,12 @@ PreparedDocument FeedEngine::prepare(Document doc) const {
                                                           filter.learning ? &p.shingles : nullptr);
   impl_->extractors.local().extract(doc, p.terms, &p.names);
   const FeedParams& params = impl_->params;
-  // The language: for relinking (every document), else for the encoder (short documents only).
+  // The language: for relinking or idf by language (every document), else for the encoder (short
+  // documents only).
   const auto guess = [&] { p.language = guess_language(doc.text.empty() ? doc.title : doc.text); };
-  if (params.thread_relink > 0) guess();
+  if (params.thread_relink > 0 || params.idf_by_language) guess();
   const auto english = [&] {  // the encoder reads English (a headline too short to tell counts as it)
-    if (params.thread_relink == 0) guess();
+    if (params.thread_relink == 0 && !params.idf_by_language) guess();
     return p.language == Language::kEnglish || p.language == Language::kUnknown;
   };
   if (params.encoder != nullptr && params.encoder_weight > 0.0f) {
@@ -921,7 +965,7 @@ Assignment FeedEngine::Impl::assign(const PreparedDocument& p, SparseVector* vec
   a.dup_group = p.doc.id;
   SparseVector local;
   SparseVector& v = vector ? *vector : local;
-  v = m.vectorize(p.terms);
+  v = m.vectorize(p.terms, p.language);
   m.blend(v, p.encoded);
   SparseVector story_v;
   m.story_side(v, story_v);
@@ -967,8 +1011,8 @@ FeedRecord FeedEngine::add(PreparedDocument p) {
   if (a.dup_of.empty()) {
     r.terms.reserve(p.terms.terms.size());
     for (const auto& [term, count] : p.terms.terms) r.terms.push_back(term);
+    r.language = p.language;
     if (m.params.thread_relink > 0) {
-      r.language = p.language;
       r.counts.reserve(p.terms.terms.size());
       for (const auto& [term, count] : p.terms.terms) r.counts.push_back(count);
     }
@@ -1040,8 +1084,9 @@ void FeedEngine::replay(const std::function<bool(std::vector<ReplayOp>&)>& read)
 namespace {
 
 constexpr char kSnapshotMagic[8] = {'S', 'T', 'L', 'N', 'S', 'N', 'A', 'P'};
-// 2: the boilerplate learnt and its counts; 3: each story's sum of terms and languages for relinking.
-constexpr std::uint32_t kSnapshotVersion = 3;
+// 2: the boilerplate learnt and its counts; 3: each story's sum of terms and languages for relinking;
+// 4: documents counted per language, each thread's merged_into.
+constexpr std::uint32_t kSnapshotVersion = 4;
 constexpr std::size_t kMaxName = 1 << 16;
 
 void write_centroid(detail::BinaryWriter& out, const Centroid& c) {
@@ -1096,6 +1141,7 @@ void FeedEngine::save_snapshot(const std::string& path, const SnapshotMark& mark
   out.value(mark.documents);
   out.value(mark.removals);
   out.value(static_cast<std::uint64_t>(m.counted));
+  for (const std::size_t n : m.counted_in) out.value(static_cast<std::uint64_t>(n));
   out.value(static_cast<std::uint64_t>(m.duplicates));
   out.value(static_cast<std::uint64_t>(m.boilerplate_counted));
   out.value(static_cast<std::uint64_t>(m.boilerplate_found.size()));
@@ -1137,6 +1183,7 @@ void FeedEngine::save_snapshot(const std::string& path, const SnapshotMark& mark
     out.value(static_cast<std::uint32_t>(t.stories.size()));
     out.bytes(t.stories.data(), t.stories.size() * sizeof(std::uint32_t));
     write_centroid(out, t.centroid);
+    out.value(t.merged_into);
   }
   out.value(static_cast<std::uint64_t>(m.df.size()));
   m.df.for_each([&](std::uint64_t term, std::uint32_t count) {
@@ -1201,6 +1248,11 @@ void FeedEngine::Impl::read_clusters(detail::BinaryReader& in, std::uint32_t ver
       if (s == 0 || s > stories) in.fail("a thread names a story that does not exist");
     }
     read_centroid(in, t.centroid);
+    if (version >= 4) {
+      t.merged_into = in.value<std::uint32_t>();
+      if (t.merged_into > threads || t.merged_into == static_cast<std::uint32_t>(&t - m.threads.data()) + 1)
+        in.fail("a thread is merged into one that does not exist");
+    }
   }
   for (const Story& st : m.stories) {
     if (st.thread == 0 || st.thread > threads || st.representative >= slots)
@@ -1243,6 +1295,11 @@ FeedEngine::SnapshotMark FeedEngine::load_snapshot(const std::string& path) {
   mark.documents = in.value<std::uint64_t>();
   mark.removals = in.value<std::uint64_t>();
   m.counted = in.value<std::uint64_t>();
+  if (version >= 4) {
+    for (std::size_t& n : m.counted_in) n = in.value<std::uint64_t>();
+  } else if (m.params.idf_by_language) {
+    in.fail("a snapshot from before document frequencies per language, of parameters that count them");
+  }
   m.duplicates = in.value<std::uint64_t>();
   m.boilerplate_counted = version == 1 ? 0 : in.value<std::uint64_t>();
   const auto found = version == 1 ? 0 : in.value<std::uint64_t>();
@@ -1329,6 +1386,12 @@ std::optional<ClusterSummary> FeedEngine::thread(std::uint32_t number) const {
   });
   if (!out.stories.empty())
     out.representative = m.dedup.id(m.stories[out.stories.front() - 1].representative);
+  // The chain of merges to the thread that holds the stories now (each link points at a thread that
+  // held documents when it was made, so the chain ends; bounded all the same).
+  for (std::uint32_t next = t.merged_into, steps = 0; next != 0 && steps < m.threads.size(); ++steps) {
+    out.merged_into = next;
+    next = m.threads[next - 1].merged_into;
+  }
   return out;
 }
 

@@ -71,6 +71,52 @@ TEST(FeedService, ReopeningGivesEveryDocumentItsAssignment) {
   }
 }
 
+// Document frequencies per language: each row keeps its document's language, so a state rebuilt from
+// its rows alone weighs the next document as the state that went on does (with the language lost,
+// its Spanish words would count as a language of their own and weigh differently).
+TEST(FeedService, AStateRebuiltFromItsRowsCountsTermsInTheirLanguage) {
+  TempDir dir;
+  const std::string db = dir.path("state.db");
+  const auto report = [](const std::string& id, const std::string& text) {
+    Document d;
+    d.id = id;
+    d.text = text;
+    d.date = *parse_date("2011-03-01");
+    return d;
+  };
+  std::vector<Document> docs;
+  const char* places[] = {"Sana", "Adén", "Taiz", "Hodeida", "Marib", "Ibb"};
+  for (int i = 0; i < 6; ++i) {
+    docs.push_back(report("en" + std::to_string(i),
+                          "Officials said on Tuesday that the railway in district " + std::to_string(i) +
+                              " would reopen after the storm, and that the "
+                              "county paid for the repairs."));
+    docs.push_back(report("es" + std::to_string(i), std::string("Según los testigos, las protestas en ") +
+                                                        places[i] +
+                                                        " continuarán durante la semana, y los "
+                                                        "manifestantes piden la salida del presidente "
+                                                        "Saleh."));
+  }
+  FeedParams p = as_answered();
+  ASSERT_TRUE(p.idf_by_language);
+  p.dedup.containment = 0.0;
+  p.dedup.threshold = 0.95;
+  { FeedService(db, p, fast()).add(docs); }
+  const std::string copy = dir.path("copy.db");  // the rows without the snapshot
+  test::write_file(copy, test::read_file(db));
+  FeedService from_rows(copy, std::nullopt, fast());
+  EXPECT_EQ(from_rows.replayed_rows(), docs.size());
+  FeedService from_snapshot(db, std::nullopt, fast());
+  const Document next = report("es-next",
+                               "Según los testigos, las protestas en Sana y en Taiz continuarán, y los "
+                               "manifestantes piden la salida del presidente Saleh.");
+  const Assignment a = from_snapshot.add({next}).front().assignment,
+                   b = from_rows.add({next}).front().assignment;
+  EXPECT_FALSE(a.new_story);  // it joins the Spanish story, at a cosine its terms' weights decide
+  EXPECT_EQ(b.story, a.story);
+  EXPECT_FLOAT_EQ(static_cast<float>(b.story_similarity), static_cast<float>(a.story_similarity));
+}
+
 // Relinking moves stories after their answer; a state rebuilt from its rows alone (they keep each
 // document's term counts and language) or from its snapshot relinks where the feed did.
 TEST(FeedService, ARelinkedStateRebuiltFromItsRowsHasTheSameThreads) {

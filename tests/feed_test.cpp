@@ -532,7 +532,10 @@ TEST(Feed, AThreadThatGrowsLikeAnotherTakesItInAndReplaysTheSame) {
   for (const Document& d : docs) EXPECT_EQ(thread_of(with, d.id), 1u) << d.id;
   EXPECT_EQ(with.thread(1)->documents, 4u);
   EXPECT_EQ(with.thread(1)->stories, (std::vector<std::uint32_t>{1, 2, 3, 4}));
-  EXPECT_EQ(with.thread(2)->documents, 0u);  // the thread taken in stays, empty
+  EXPECT_EQ(with.thread(2)->documents, 0u);  // the thread taken in stays, empty, and says where it went
+  EXPECT_EQ(with.thread(2)->merged_into, 1u);
+  EXPECT_EQ(with.thread(1)->merged_into, 0u);
+  EXPECT_EQ(without.thread(2)->merged_into, 0u);
   // A later report of the storyline finds the merged thread.
   const Assignment next = with.lookup(
       with.prepare(doc("e", "Volunteers and insurance claims",
@@ -545,6 +548,77 @@ TEST(Feed, AThreadThatGrowsLikeAnotherTakesItInAndReplaysTheSame) {
     EXPECT_EQ(thread_of(loaded, d.id), 1u) << d.id;
   }
   EXPECT_EQ(loaded.thread(1)->top_terms, with.thread(1)->top_terms);
+  EXPECT_EQ(replayed.thread(2)->merged_into, 1u);
+  EXPECT_EQ(loaded.thread(2)->merged_into, 1u);
+  // A snapshot taken after the merge keeps where the thread went.
+  const auto [unused, after] = rebuild(merging, records, records.size());
+  EXPECT_EQ(after.thread(2)->documents, 0u);
+  EXPECT_EQ(after.thread(2)->merged_into, 1u);
+}
+
+// Document frequencies per language (FeedParams::idf_by_language): in a feed of English and Spanish,
+// a Spanish document's vector is the one it gets in a feed of the Spanish documents alone, so the
+// English documents (which lack every Spanish word) do not make Spanish words weigh as rare, and the
+// names both languages use (Saleh, Yemen) are counted in each apart. And a
+// state rebuilt from its records or from a snapshot weighs the next document the same.
+TEST(Feed, EachLanguageIsWeighedAsInAFeedOfItsOwn) {
+  const char* subjects[] = {"el gobierno", "la policía", "el ejército", "la oposición", "el parlamento"};
+  const char* places[] = {"Sana", "Adén", "Taiz", "Hodeida", "Marib", "Ibb"};
+  std::vector<Document> spanish, english, mixed;
+  for (int i = 0; i < 6; ++i) {
+    spanish.push_back(doc("es" + std::to_string(i), "",
+                          std::string("Según los testigos, ") + subjects[i % 5] + " de Yemen dijo que las " +
+                              "protestas en " + places[i] + " continuarán durante la semana, y que los " +
+                              "manifestantes piden la salida del presidente Saleh.",
+                          "2011-03-01"));
+  }
+  const char* topics[] = {"the harvest", "the railway", "the bridge", "the school", "the port"};
+  for (int i = 0; i < 10; ++i) {
+    english.push_back(doc("en" + std::to_string(i), "",
+                          std::string("Officials said on Tuesday that ") + topics[i % 5] + " in district " +
+                              std::to_string(i) + " would reopen after the storm, and that the repairs " +
+                              "were paid for by the county and by Saleh of Yemen.",
+                          "2011-03-01"));
+  }
+  for (int i = 0; i < 10; ++i) {
+    mixed.push_back(english[i]);
+    if (i < 6) mixed.push_back(spanish[i]);
+  }
+  FeedParams p;
+  p.dedup.containment = 0.0;
+  p.dedup.threshold = 0.95;
+  ASSERT_TRUE(p.idf_by_language);  // on by default
+  FeedParams one_count = p;
+  one_count.idf_by_language = false;
+  FeedEngine alone{p}, together{p}, together_one_count{one_count};
+  const auto alone_records = feed_all(alone, spanish);
+  const auto records = feed_all(together, mixed);
+  const auto one_count_records = feed_all(together_one_count, mixed);
+  const auto spanish_vector = [&](const std::vector<FeedRecord>& rs, const std::string& id) {
+    for (const FeedRecord& r : rs) {
+      if (r.assignment.id == id) return r.vector;
+    }
+    return SparseVector{};
+  };
+  std::size_t differ = 0;
+  for (const FeedRecord& r : alone_records) {
+    ASSERT_EQ(r.language, Language::kSpanish) << r.assignment.id;
+    ASSERT_FALSE(r.vector.empty());
+    EXPECT_EQ(spanish_vector(records, r.assignment.id), r.vector) << r.assignment.id;
+    differ += spanish_vector(one_count_records, r.assignment.id) != r.vector;
+  }
+  EXPECT_GE(differ, 5u);  // with one count, every Spanish document after the first English ones
+
+  // The next Spanish report, added to the feed and to states rebuilt from its records.
+  const Document next = doc("es-next", "",
+                            "Según los testigos, el gobierno de Yemen dijo que las protestas en Sana "
+                            "continuarán, y que los manifestantes piden la salida del presidente Saleh.",
+                            "2011-03-02");
+  auto [replayed, loaded] = rebuild(p, records, 7);
+  const SparseVector expected = together.add(together.prepare(next)).vector;
+  EXPECT_EQ(alone.add(alone.prepare(next)).vector, expected);
+  EXPECT_EQ(replayed.add(replayed.prepare(next)).vector, expected);
+  EXPECT_EQ(loaded.add(loaded.prepare(next)).vector, expected);
 }
 
 // A relink asked for (the feed went quiet): owed only with relinking on and once documents came, it
@@ -592,6 +666,11 @@ TEST(Feed, ARelinkAskedForIsOwedOnceDocumentsCameAndReplaysAtItsPlace) {
     EXPECT_EQ(thread_of(with, "ghana-" + std::to_string(i)), thread_of(with, "ghana-0")) << i;
   }
   EXPECT_NE(thread_of(with, "valencia-0"), thread_of(with, "ghana-0"));
+  // Each thread the relink emptied points at the one that took its story; the two kept point nowhere.
+  for (const Document& d : docs) {
+    const std::uint32_t answered = records[&d - docs.data()].assignment.thread, now = thread_of(with, d.id);
+    EXPECT_EQ(with.thread(answered)->merged_into, answered == now ? 0u : now) << d.id;
+  }
   // In three steps (a service finds the threads without holding the engine): the same.
   FeedEngine stepwise{relinking};
   feed_all(stepwise, docs);

@@ -121,6 +121,50 @@ TEST(Serve, EveryEndpoint) {
   EXPECT_EQ(server.stop(SIGTERM), 0);
 }
 
+// A thread merged into another (the feed's merging, on by default) answers where its stories went.
+// The documents of Feed.AThreadThatGrowsLikeAnotherTakesItInAndReplaysTheSame.
+TEST(Serve, AThreadMergedAwaySaysWhichThreadTookIt) {
+  TempDir dir;
+  ServerProcess server(dir.path("state.db"), dir.path("log"));
+  ASSERT_GT(server.port(), 0) << test::read_file(dir.path("log"));
+  auto c = server.client();
+  const auto post = [&](const std::string& id, const std::string& title, const std::string& text,
+                        const std::string& date) {
+    const std::string body = "{\"id\":\"" + id + "\",\"title\":\"" + title + "\",\"text\":\"" + text +
+                             "\",\"date\":\"" + date + "\"}";
+    const auto r = c.Post("/v1/documents", body, "application/json");
+    return r ? field(r->body, "thread_id") : std::string("no answer");
+  };
+  EXPECT_EQ(post("a", "Valencia floods: Carlos Mazon visits Paiporta",
+                 "Carlos Mazon visited Paiporta, where the flood in Valencia killed dozens. Mazon promised "
+                 "Paiporta and Valencia help.",
+                 "2025-01-05"),
+            "t1");
+  EXPECT_EQ(post("b", "Volunteers clear mud from garages",
+                 "Volunteers cleared mud from garages and tunnels while insurance claims piled up. The "
+                 "volunteers said the mud and the claims keep growing.",
+                 "2025-02-05"),
+            "t2");
+  auto r = c.Get("/v1/threads/t2");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
+  EXPECT_EQ(r->body.find("merged_into"), std::string::npos) << r->body;  // live: points nowhere
+  post("c", "Valencia volunteers clear mud from garages",
+       "In Valencia and Paiporta volunteers cleared mud from garages and tunnels while insurance claims "
+       "piled up; Carlos Mazon said the claims for the mud will be paid.",
+       "2025-03-05");
+  post("d", "Paiporta volunteers: mud, garages and claims",
+       "Volunteers in Paiporta cleared mud from garages and tunnels; insurance claims piled up, and Carlos "
+       "Mazon visited Valencia and Paiporta.",
+       "2025-04-05");
+  r = c.Get("/v1/threads/t2");
+  ASSERT_TRUE(r) << "no answer: the connection dropped";
+  EXPECT_EQ(r->status, 200);
+  EXPECT_EQ(field(r->body, "documents"), "0");
+  EXPECT_EQ(field(r->body, "merged_into"), "t1") << r->body;
+  EXPECT_EQ(field(c.Get("/v1/documents/b")->body, "thread_id"), "t1");
+  EXPECT_EQ(server.stop(SIGTERM), 0);
+}
+
 TEST(Serve, EveryErrorStatus) {
   TempDir dir;
   test::write_file(dir.path("token"), "s3cret\n");

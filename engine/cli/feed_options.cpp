@@ -56,6 +56,9 @@ void add_feed_options(CLI::App& c, FeedCli& cli) {
   param(c.add_option("--thread-relink-threshold", p.thread_relink_threshold,
                      "relinking's average-linkage threshold, as cluster's --thread-threshold"))
       ->check(CLI::Range(0.01, 1.0));
+  param(c.add_flag("--idf-by-language,!--no-idf-by-language", p.idf_by_language,
+                   "count document frequencies per language (the language guessed per document), so that "
+                   "a language's common words weigh as common in a feed of several (default on)"));
   param(c.add_option("--title-weight", p.tfidf.title_weight, "a title word counts this many times"));
   param(c.add_option("--entity-weight", p.tfidf.entity_weight, "weight of named-entity features"));
   param(c.add_option("--stem", p.tfidf.stem_language, "Snowball stemmer (english, spanish, french, ...)"));

@@ -433,6 +433,10 @@ class ServeApp {
       detail::append_json_string(body, thread_name(s.thread));
     } else {
       body += ",\"stories\":" + std::to_string(s.size);
+      if (s.merged_into != 0) {
+        body += ",\"merged_into\":";
+        detail::append_json_string(body, thread_name(s.merged_into));
+      }
     }
     body += ",\"documents\":" + std::to_string(s.documents);
     detail::append_date_field(body, "first_date", s.first);

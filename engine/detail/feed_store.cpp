@@ -265,6 +265,7 @@ std::string params_text(const FeedParams& p) {
   }
   // Written only when on (the same: a state from before merging).
   if (p.thread_merge_threshold > 0.0f) put("thread_merge_threshold", p.thread_merge_threshold);
+  if (p.idf_by_language) put("idf_by_language", 1u);  // the same: states from before count as one
   put("probe_terms", p.probe_terms);
   put("max_postings", p.max_postings);
   put("rerank", p.rerank);
@@ -375,6 +376,9 @@ FeedParams parse_params_text(std::string_view text) {
   }
   p.thread_merge_threshold = 0.0f;  // states from before merging go on without it
   if (kv.contains("thread_merge_threshold")) get("thread_merge_threshold", p.thread_merge_threshold);
+  unsigned by_language = 0;  // states from before count every language as one
+  if (kv.contains("idf_by_language")) get("idf_by_language", by_language);
+  p.idf_by_language = by_language != 0;
   get("probe_terms", p.probe_terms);
   get("max_postings", p.max_postings);
   get("rerank", p.rerank);
@@ -770,8 +774,9 @@ void FeedStore::commit(std::span<const StoreOp> ops) {
         }
         if (!r.counts.empty()) {
           sqlite3_bind_blob(st, 17, r.counts.data(), static_cast<int>(r.counts.size() * 4), SQLITE_STATIC);
-          sqlite3_bind_int(st, 18, static_cast<int>(r.language));
         }
+        // The language a replay counts the terms in (idf by language) and relinking reads.
+        if (r.language != Language::kUnknown) sqlite3_bind_int(st, 18, static_cast<int>(r.language));
       }
       if (sqlite3_step(st) != SQLITE_DONE) throw IoError(path_ + ": " + sqlite_message(db_));
     }

@@ -247,7 +247,7 @@ class PyFeed {
     knobs.add("thread_entity_boost", p.thread_entity_boost).add("thread_pivot_boost", p.thread_pivot_boost);
     knobs.add("thread_name_boost", p.thread_name_boost);
     knobs.add("thread_language_threshold", p.thread_language_threshold);
-    knobs.add("thread_merge_threshold", p.thread_merge_threshold);
+    knobs.add("thread_merge_threshold", p.thread_merge_threshold).add("idf_by_language", p.idf_by_language);
     knobs.add("thread_relink", p.thread_relink).add("thread_relink_threshold", p.thread_relink_threshold);
     knobs.add("thread_relink_by_count", p.thread_relink_by_count);
     FeedServiceOptions options;

@@ -106,9 +106,8 @@ const char* const kFeed = R"(The durable feed of `storyline stream` / `serve`: r
 The state is a SQLite file (created when missing, with the knobs given; an existing state keeps
 its own). Each add returns once the record is committed. Knobs: story_threshold,
 dated_story_threshold, thread_threshold, window_days, thread_entity_boost, thread_pivot_boost,
-thread_name_boost, thread_language_threshold, thread_merge_threshold, thread_relink,
-thread_relink_threshold,
-thread_relink_by_count, title_weight,
+thread_name_boost, thread_language_threshold, thread_merge_threshold, idf_by_language,
+thread_relink, thread_relink_threshold, thread_relink_by_count, title_weight,
 entity_weight, stem, bridge_weight, name_key_weight, dedup_threshold, containment, boilerplate_df,
 boilerplate_sample, field names; and thread_relink_quiet (seconds without a record after which a
 feed with thread_relink relinks; it relinks when closed too; 0: then only).)";

@@ -39,6 +39,13 @@ struct FeedParams {
   /// from then on (the rule of `dedup`'s sample); the filter is fixed once the sample is counted.
   BoilerplateParams boilerplate;
   TfidfParams tfidf;  ///< term and entity weighting, as for `cluster`
+  /// Document frequencies counted per language (the language guessed per document), a term's idf
+  /// taken among the documents of its document's language. With one count for a feed of several
+  /// languages, a language's common words weigh as if rare (the other languages' documents lack
+  /// them), and its threads of different crises meet on them: Spanish Egypt, Yemen and Syria reports
+  /// in one thread (bench/README.md, "Document frequencies per language"). States from before count
+  /// all languages as one.
+  bool idf_by_language = true;
   /// Cosine of a document with a story centroid at which it joins the story.
   float story_threshold = 0.35f;
   /// The same when the document and the story carry dates (the window already holds them close in time).
@@ -62,7 +69,8 @@ struct FeedParams {
   /// The online rule opens a thread for a report it cannot place and later reports of that storyline
   /// may gather there; once the two have grown alike they are one. Documents answered before keep
   /// their answer; lookups, threads and later documents of the stories see the merged thread, as
-  /// after a relink; the thread left empty stays, without documents. 0: never. States from before
+  /// after a relink; the thread left empty stays, without documents, and points at the one that took it
+  /// in (ClusterSummary::merged_into). 0: never. States from before
   /// go on without it (bench/README.md, "Merging threads online").
   float thread_merge_threshold = 0.3f;
   /// Relinking: the feed runs `cluster`'s thread step (link_threads: entities boosted by
@@ -171,6 +179,10 @@ struct ClusterSummary {
   std::string representative;  ///< id of the first document (story) or first story's
   std::vector<std::string> top_terms, top_entities;
   std::vector<std::uint32_t> stories;  ///< for a thread: its stories in order of first date
+  /// For a thread left empty by a merge (FeedParams::thread_merge_threshold) or a relink: the thread
+  /// that holds its stories now (after every later merge). 0 for a live thread, and for one emptied
+  /// before a version-3 snapshot that the state was opened from.
+  std::uint32_t merged_into = 0;
 };
 
 /// The incremental engine. Not thread-safe: the caller serialises every call (lookup too: it uses
