@@ -352,21 +352,47 @@ struct FeedEngine::Impl {
     return term ^ (static_cast<std::uint64_t>(language) * 0x9E3779B97F4A7C15ull);
   }
 
-  // The documents a term's frequency in a document of this language is counted among.
-  std::size_t documents_in(Language language) const {
-    return params.idf_by_language ? counted_in[static_cast<std::size_t>(language)] : counted;
+  // The language a document's terms are weighed in: its own; for one too short to tell, the language
+  // most documents are in so far (unknown while none is known). Documents of unknown language count
+  // in every language (documents_in, frequency), so a feed of headlines in one language, most too
+  // short to tell, is weighed as with one count.
+  Language weighing(Language language) const {
+    if (!params.idf_by_language || language != Language::kUnknown) return language;
+    const auto most = std::max_element(counted_in.begin() + 1, counted_in.end());
+    return *most == 0 ? Language::kUnknown : static_cast<Language>(most - counted_in.begin());
   }
 
-  // The idf of a counted term (df holds it under `key`), as vectorize gave it before it was counted.
-  float idf(std::uint64_t key, std::size_t documents) const {
-    const std::uint32_t* known = df.find(key);
-    const double f = known ? *known : 1;
-    return static_cast<float>(std::log((1.0 + static_cast<double>(documents)) / (1.0 + f)) + 1.0);
+  // The documents that terms weighed in `view` (weighing()) are counted among, and a term's count.
+  std::size_t documents_in(Language view) const {
+    if (!params.idf_by_language) return counted;
+    const std::size_t unknown = counted_in[static_cast<std::size_t>(Language::kUnknown)];
+    return view == Language::kUnknown ? unknown : counted_in[static_cast<std::size_t>(view)] + unknown;
+  }
+  std::uint32_t frequency(std::uint64_t term, Language view) const {
+    const std::uint32_t* own = df.find(df_key(term, view));
+    std::uint32_t f = own ? *own : 0;
+    if (params.idf_by_language && view != Language::kUnknown &&
+        counted_in[static_cast<std::size_t>(Language::kUnknown)] > 0) {
+      const std::uint32_t* unknown = df.find(term);
+      f += unknown ? *unknown : 0;
+    }
+    return f;
+  }
+  // A term's count over every language: relinking weighs as `cluster` does, with one count.
+  std::uint32_t total_frequency(std::uint64_t term) const {
+    if (!params.idf_by_language) return frequency(term, Language::kUnknown);
+    std::uint32_t f = 0;
+    for (std::size_t l = 0; l < kLanguageCount; ++l) {
+      const std::uint32_t* n = df.find(df_key(term, static_cast<Language>(l)));
+      f += n ? *n : 0;
+    }
+    return f;
   }
 
   // Unit TF-IDF vector of terms with document frequencies as if the document were added (df + 1).
   SparseVector vectorize(const TermCounts& terms, Language language) const {
-    const std::size_t counted = documents_in(language);
+    const Language view = weighing(language);
+    const std::size_t counted = documents_in(view);
     const double n = static_cast<double>(counted + 1);
     const auto max_df = counted + 1 >= kMinDocsForMaxDf
                             ? static_cast<std::uint32_t>(params.tfidf.max_df_ratio * n)
@@ -374,8 +400,7 @@ struct FeedEngine::Impl {
     SparseVector v;
     v.reserve(terms.terms.size());
     for (const auto& [term, count] : terms.terms) {
-      const std::uint32_t* known = df.find(df_key(term, language));
-      const std::uint32_t f = (known ? *known : 0) + 1;
+      const std::uint32_t f = frequency(term, view) + 1;
       if (f > max_df) continue;
       float w = (1.0f + std::log(std::max(count, 1.0f))) *
                 static_cast<float>(std::log((1.0 + n) / (1.0 + f)) + 1.0);
@@ -754,26 +779,23 @@ FeedEngine::RelinkPlan FeedEngine::Impl::plan_relink() const {
   if (plan.live.size() < 2) return plan;
   // The stories' rows: term weights times today's idf (entity weight, the own-term rule and the df cap
   // as build_tfidf applies them).
-  // With idf by language, a story's terms are weighed in the language most of its documents are in.
+  // One count for all languages, as in `cluster`, also with FeedParams::idf_by_language: weighed per
+  // language, relinking joins fewer threads across languages (bench/README.md, "Document frequencies
+  // per language").
+  const std::size_t documents = counted;
+  const auto max_df = static_cast<std::uint32_t>(params.tfidf.max_df_ratio * static_cast<double>(documents));
   plan.weighed.resize(plan.live.size());
   for (std::size_t k = 0; k < plan.live.size(); ++k) {
     SparseVector& w = plan.weighed[k];
-    const Story& story = stories[plan.live[k]];
-    w = story.linked.sum;
-    const auto language = static_cast<Language>(
-        std::max_element(story.languages.begin(), story.languages.end()) - story.languages.begin());
-    const std::size_t documents = documents_in(language);
-    const auto max_df =
-        static_cast<std::uint32_t>(params.tfidf.max_df_ratio * static_cast<double>(documents));
+    w = stories[plan.live[k]].linked.sum;
     for (auto& e : w) {
-      const std::uint64_t key = df_key(e.first, language);
-      const std::uint32_t* f = df.find(key);
-      const std::uint32_t n = f ? *f : 1;
+      const std::uint32_t n = std::max<std::uint32_t>(total_frequency(e.first), 1);
       if (documents >= kMinDocsForMaxDf && n > max_df) {
         e.second = 0;
         continue;
       }
-      e.second *= idf(key, documents) * (is_entity_term(e.first) ? params.tfidf.entity_weight : 1.0f) *
+      const auto idf = static_cast<float>(std::log((1.0 + static_cast<double>(documents)) / (1.0 + n)) + 1.0);
+      e.second *= idf * (is_entity_term(e.first) ? params.tfidf.entity_weight : 1.0f) *
                   (n <= 1 ? params.tfidf.own_term_weight : 1.0f);
     }
     std::erase_if(w, [](const auto& e) { return e.second == 0.0f; });

@@ -621,6 +621,41 @@ TEST(Feed, EachLanguageIsWeighedAsInAFeedOfItsOwn) {
   EXPECT_EQ(loaded.add(loaded.prepare(next)).vector, expected);
 }
 
+// A document too short for its language to be told counts in every language, and is weighed in the
+// language most documents are in: a feed of one language, most of it headlines, is weighed as with
+// one count for all.
+TEST(Feed, DocumentsTooShortToTellTheirLanguageCountInEveryLanguage) {
+  std::vector<Document> docs;
+  const char* heads[] = {"Valencia flood toll rises", "Mazon visits Paiporta", "Rail link reopens",
+                         "Flood insurance claims pile up", "Paiporta mud clean-up goes on"};
+  for (int i = 0; i < 10; ++i) {
+    docs.push_back(doc("h" + std::to_string(i), heads[i % 5], "", "2024-11-01"));
+    if (i % 3 == 0) {
+      docs.push_back(doc("a" + std::to_string(i), "",
+                         "Officials said on Tuesday that the flood in Valencia would cost the region "
+                         "more than it had feared, and that the insurance claims were still being "
+                         "counted in Paiporta " +
+                             std::to_string(i) + ".",
+                         "2024-11-01"));
+    }
+  }
+  FeedParams p;
+  p.dedup.containment = 0.0;
+  p.dedup.threshold = 0.95;
+  FeedParams one_count = p;
+  one_count.idf_by_language = false;
+  FeedEngine by_language{p}, as_one{one_count};
+  const auto records = feed_all(by_language, docs), one_count_records = feed_all(as_one, docs);
+  std::size_t unknown = 0;
+  for (std::size_t i = 0; i < docs.size(); ++i) {
+    ASSERT_NE(records[i].language, Language::kSpanish);
+    unknown += records[i].language == Language::kUnknown;
+    EXPECT_EQ(records[i].vector, one_count_records[i].vector) << docs[i].id;
+  }
+  EXPECT_GE(unknown, 10u);  // the headlines
+  EXPECT_LT(unknown, docs.size());
+}
+
 // A relink asked for (the feed went quiet): owed only with relinking on and once documents came, it
 // joins what the online rule left apart, and a replay of the history with the relink at its place
 // makes it too.
