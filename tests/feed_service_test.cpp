@@ -338,7 +338,7 @@ TEST(FeedService, BoilerplateLearntSoFarComesBackFromRowsAndSnapshot) {
 // The stored parameters round-trip, and a state's text from before titles, the first block and the
 // learnt boilerplate (containment only) reads back with all three off: its fingerprints keep their
 // layout of 128 + 16 + 1 words; from before thread centroids of their own size, with 128 terms; and
-// from before merging and relinking, without them.
+// from before merging, relinking and counts per language, without them.
 TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
   const FeedParams now;
   const std::string text = detail::params_text(now);
@@ -350,7 +350,7 @@ TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
     const std::string line = text.substr(at, nl - at);
     if (line.rfind("dedup.min_titled", 0) != 0 && line.rfind("dedup.first_block", 0) != 0 &&
         line.rfind("boilerplate.", 0) != 0 && line.rfind("thread_centroid_terms", 0) != 0 &&
-        line.rfind("thread_merge_threshold", 0) != 0)
+        line.rfind("thread_merge_threshold", 0) != 0 && line.rfind("idf_by_language", 0) != 0)
       older += line + "\n";
   }
   const FeedParams old = detail::parse_params_text(older);
@@ -369,6 +369,10 @@ TEST(FeedService, StoredParametersKeepAnOlderStatesRule) {
   EXPECT_FLOAT_EQ(detail::parse_params_text(text).thread_merge_threshold, now.thread_merge_threshold);
   EXPECT_EQ(old.thread_merge_threshold, 0.0f);
   EXPECT_EQ(old.thread_relink, 0u);
+  // Document frequencies: per language in a new state, one count in a state from before.
+  EXPECT_TRUE(now.idf_by_language);
+  EXPECT_TRUE(detail::parse_params_text(text).idf_by_language);
+  EXPECT_FALSE(old.idf_by_language);
   FeedParams relinking;
   relinking.thread_relink = 2;
   EXPECT_TRUE(detail::parse_params_text(detail::params_text(relinking)).thread_relink_by_count);
