@@ -895,7 +895,7 @@ void FeedEngine::Impl::apply_relink(const RelinkPlan& plan) {
     std::sort(t.stories.begin(), t.stories.end());
     if (t.documents > 0) {
       t.merged_into = 0;
-    } else if (n < heir.size() && heir[n] != 0) {
+    } else if (heir[n] != 0) {
       t.merged_into = heir[n];
     }
   }
